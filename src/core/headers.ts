@@ -1,0 +1,103 @@
+/**
+ * Header lists as all three protocols carry them: lower-case names, order kept, repeats kept
+ * (RFC 9110 §5.3: a recipient may combine repeated fields with ", " — except Set-Cookie, RFC 6265 §3).
+ */
+export type HeaderInit =
+  | Record<string, string | number | readonly string[] | undefined>
+  | Iterable<readonly [string, string]>
+  | HeaderList;
+
+export class HeaderList implements Iterable<[string, string]> {
+  /** Flat pairs, names lower-case. */
+  private readonly pairs: [string, string][];
+
+  constructor(init?: HeaderInit) {
+    this.pairs = [];
+    if (init) this.append(init);
+  }
+
+  /** Wraps pairs already validated and lower-cased by a protocol parser, without copying. */
+  static fromPairs(pairs: [string, string][]): HeaderList {
+    const list = new HeaderList();
+    (list as unknown as { pairs: [string, string][] }).pairs.push(...pairs);
+    return list;
+  }
+
+  get size(): number { return this.pairs.length; }
+
+  /** All values of `name` joined with ", " (Set-Cookie joined with "\n" is never right: use getAll). */
+  get(name: string): string | undefined {
+    name = name.toLowerCase();
+    let out: string | undefined;
+    for (const [n, v] of this.pairs) {
+      if (n === name) out = out === undefined ? v : `${out}, ${v}`;
+    }
+    return out;
+  }
+
+  getAll(name: string): string[] {
+    name = name.toLowerCase();
+    const out: string[] = [];
+    for (const [n, v] of this.pairs) if (n === name) out.push(v);
+    return out;
+  }
+
+  has(name: string): boolean {
+    name = name.toLowerCase();
+    return this.pairs.some(([n]) => n === name);
+  }
+
+  add(name: string, value: string): void {
+    this.pairs.push([name.toLowerCase(), value]);
+  }
+
+  set(name: string, value: string | readonly string[]): void {
+    this.delete(name);
+    const n = name.toLowerCase();
+    if (typeof value === 'string') this.pairs.push([n, value]);
+    else for (const v of value) this.pairs.push([n, v]);
+  }
+
+  delete(name: string): void {
+    name = name.toLowerCase();
+    for (let i = this.pairs.length - 1; i >= 0; i--) if (this.pairs[i]![0] === name) this.pairs.splice(i, 1);
+  }
+
+  append(init: HeaderInit): void {
+    if (init instanceof HeaderList) {
+      for (const p of init.pairs) this.pairs.push([p[0], p[1]]);
+    } else if (isIterable(init)) {
+      for (const [n, v] of init) this.add(n, String(v));
+    } else {
+      for (const [n, v] of Object.entries(init)) {
+        if (v === undefined) continue;
+        if (typeof v === 'string' || typeof v === 'number') this.add(n, String(v));
+        else for (const x of v) this.add(n, x);
+      }
+    }
+  }
+
+  entries(): IterableIterator<[string, string]> { return this.pairs[Symbol.iterator](); }
+  [Symbol.iterator](): IterableIterator<[string, string]> { return this.pairs[Symbol.iterator](); }
+
+  /** Plain object with repeated names joined (for logs and tests). */
+  toObject(): Record<string, string> {
+    const o: Record<string, string> = {};
+    for (const [n, v] of this.pairs) o[n] = n in o ? `${o[n]}, ${v}` : v;
+    return o;
+  }
+}
+
+function isIterable(x: unknown): x is Iterable<readonly [string, string]> {
+  return typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
+}
+
+// RFC 9110 §5.1: field-name = token; §5.5: field-value has no CR, LF or NUL.
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\0\r\n]/;
+
+/** Rejects names and values that would break framing on any protocol (response splitting). */
+export function assertValidField(name: string, value: string): void {
+  if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)} (RFC 9110 §5.1)`);
+  if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name} (RFC 9110 §5.5)`);
+}

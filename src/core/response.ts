@@ -1,0 +1,217 @@
+/**
+ * The response engine shared by h1, h2 and h3. It keeps the rules of the streaming interface in one
+ * place, so that every protocol behaves the same:
+ *
+ * - Writes made in the same tick are coalesced and handed to the protocol at the end of that tick
+ *   (a microtask); flush() hands them over at once. Nothing waits in a buffer for more data.
+ * - write() returns false over the high-water mark (buffered here + buffered in the protocol);
+ *   drain() resolves when the protocol reports that it has room again.
+ * - When end() comes before the first flush, the whole body is known: the head carries
+ *   Content-Length instead of a chunked/streamed body (RFC 9112 §6.3, RFC 9110 §8.6).
+ * - HEAD responses and 1xx/204/304 carry no content (RFC 9110 §6.4.1, §9.3.2).
+ * - After an abort (client gone, stream reset) writes are dropped and end() resolves: nothing
+ *   throws into the handler.
+ */
+import { HeaderList, assertValidField, type HeaderInit } from './headers.js';
+import type { ResponseSink } from './sink.js';
+import type { ServerResponse } from './types.js';
+
+const encoder = new TextEncoder();
+
+export interface ResponseOptions {
+  method: string;
+  signal: AbortSignal;
+  highWaterMark: number;
+  /** Headers added to every response unless the handler set them (e.g. Alt-Svc). */
+  defaultHeaders?: HeaderList;
+}
+
+export class StreamingResponse implements ServerResponse {
+  readonly signal: AbortSignal;
+  private status = 200;
+  private readonly headers = new HeaderList();
+  private headSent = false;
+  private ended = false;
+  private finished = false;
+  /** end() has been handed to the protocol: nothing more may be sent. */
+  private finishedSending = false;
+  private pending: Uint8Array[] = [];
+  private pendingBytes = 0;
+  private pendingTrailers: HeaderList | null = null;
+  private flushScheduled = false;
+  private drainWaiters: (() => void)[] = [];
+  private finishWaiters: (() => void)[] = [];
+  private readonly isHead: boolean;
+
+  constructor(private readonly sink: ResponseSink, private readonly opts: ResponseOptions) {
+    this.signal = opts.signal;
+    this.isHead = opts.method === 'HEAD';
+    if (!this.signal.aborted) this.signal.addEventListener('abort', () => this.onAbort(), { once: true });
+  }
+
+  get headersSent(): boolean { return this.headSent; }
+  get writableEnded(): boolean { return this.ended; }
+  get statusCode(): number { return this.status; }
+
+  setHeader(name: string, value: string | string[]): void {
+    if (this.headSent) return; // too late: the head is on the wire
+    if (typeof value === 'string') assertValidField(name, value);
+    else for (const v of value) assertValidField(name, v);
+    this.headers.set(name, value);
+  }
+
+  writeHead(status: number, headers?: HeaderInit): void {
+    if (this.headSent) return;
+    if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status ${status}`);
+    const extra = headers ? new HeaderList(headers) : null;
+    if (extra) for (const [n, v] of extra) assertValidField(n, v);
+    if (status < 200) {
+      // RFC 9110 §15.2: interim responses go out at once; the final status comes later. 101 is
+      // the protocols' own business (h2c upgrade), never the handler's.
+      if (status !== 101 && !this.signal.aborted) this.sink.sendInformational(status, extra ?? new HeaderList());
+      return;
+    }
+    this.status = status;
+    if (extra) for (const [n, v] of extra) this.headers.add(n, v);
+  }
+
+  write(chunk: Uint8Array | string): boolean {
+    if (this.ended || this.signal.aborted) return false;
+    const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
+    if (bytes.length > 0) {
+      this.pending.push(bytes);
+      this.pendingBytes += bytes.length;
+    }
+    this.scheduleFlush();
+    return this.pendingBytes + this.sink.bufferedBytes < this.opts.highWaterMark;
+  }
+
+  drain(): Promise<void> {
+    if (this.signal.aborted || this.ended || this.pendingBytes + this.sink.bufferedBytes < this.opts.highWaterMark) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  flush(): void {
+    if (this.signal.aborted) return;
+    // Even with nothing written, flush() commits the head (a client sees headers early).
+    this.flushNow();
+  }
+
+  end(chunk?: Uint8Array | string, trailers?: HeaderInit): Promise<void> {
+    if (this.ended || this.signal.aborted) return this.whenFinished();
+    if (chunk !== undefined) this.write(chunk);
+    this.ended = true;
+    if (trailers) {
+      const t = new HeaderList(trailers);
+      for (const [n, v] of t) assertValidField(n, v);
+      if (t.size > 0) this.pendingTrailers = t;
+    }
+    this.scheduleFlush();
+    return this.whenFinished();
+  }
+
+  push(path: string, headers?: HeaderInit): ServerResponse | null {
+    if (this.signal.aborted || this.ended || !this.sink.push) return null;
+    return this.sink.push(path, new HeaderList(headers));
+  }
+
+  /**
+   * Abandons the response (the handler failed mid-way). The client sees a reset, not an ending.
+   * Before the head was sent, a 500 goes out instead.
+   */
+  destroy(reason: Error = new Error('response destroyed')): void {
+    if (this.finishedSending || this.signal.aborted) return;
+    if (!this.headSent) {
+      this.pending = [];
+      this.pendingBytes = 0;
+      this.headers.delete('content-length');
+      this.status = 500;
+      this.headers.set('content-type', 'text/plain; charset=utf-8');
+      void this.end('internal server error\n');
+      return;
+    }
+    this.finishedSending = true;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.sink.reset(reason);
+    this.notifyFinished();
+  }
+
+  // ---- called by the protocol ----
+
+  /** The protocol has room again (socket drained, window opened). */
+  notifyDrain(): void {
+    if (this.pendingBytes + this.sink.bufferedBytes >= this.opts.highWaterMark) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** The last byte of the response has been handed to the wire (or the stream is gone). */
+  notifyFinished(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const waiters = this.finishWaiters.concat(this.drainWaiters);
+    this.finishWaiters = [];
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  // ---- internals ----
+
+  private whenFinished(): Promise<void> {
+    if (this.finished || this.signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => this.finishWaiters.push(resolve));
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      if (!this.signal.aborted) this.flushNow();
+    });
+  }
+
+  private flushNow(): void {
+    if (this.finishedSending) return;
+    const endNow = this.ended;
+    if (this.headSent && this.pendingBytes === 0 && !endNow) return;
+    let body = this.pending;
+    let bodyBytes = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const bodyAllowed = !(this.status === 204 || this.status === 304 || this.isHead);
+    let head = null;
+    if (!this.headSent) {
+      this.headSent = true;
+      const headers = this.headers;
+      if (this.opts.defaultHeaders) {
+        for (const [n, v] of this.opts.defaultHeaders) if (!headers.has(n)) headers.add(n, v);
+      }
+      // RFC 9110 §8.6: when the whole body is known before anything was sent, say its length.
+      // With trailers to send the body must stay chunked on h1, so no Content-Length then.
+      if (endNow && !headers.has('content-length') && this.status !== 204 && this.status !== 304 &&
+          !(this.pendingTrailers && this.sink.trailersAllowed) && !headers.has('transfer-encoding')) {
+        if (!this.isHead || bodyBytes > 0) headers.set('content-length', String(bodyBytes));
+      }
+      head = { status: this.status, headers };
+    }
+    if (!bodyAllowed && bodyBytes > 0) {
+      body = [];
+      bodyBytes = 0;
+    }
+    const trailers = endNow && this.sink.trailersAllowed ? this.pendingTrailers : null;
+    if (endNow) this.finishedSending = true;
+    this.sink.send(head, body, bodyBytes, endNow, trailers);
+    if (!endNow) this.notifyDrain();
+  }
+
+  private onAbort(): void {
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.notifyFinished();
+  }
+}
