@@ -1,0 +1,55 @@
+/**
+ * Header protection masks (RFC 9001 §5.4): a 5-byte mask computed from a 16-byte sample of the
+ * packet's ciphertext, with AES-ECB for the AES suites (§5.4.3) and raw ChaCha20 for
+ * ChaCha20-Poly1305 (§5.4.4). Applying the mask to the header lives in packet-protection.ts.
+ */
+import { createCipheriv, createSecretKey, type Cipher, type KeyObject } from 'node:crypto';
+import { CIPHER_SUITES, SAMPLE_LENGTH, type CipherSuite } from './suites.js';
+
+export interface HeaderProtection {
+  /** First 5 bytes of the mask for a 16-byte ciphertext sample (RFC 9001 §5.4.1). */
+  mask(sample: Uint8Array): Buffer;
+}
+
+/** Five zero bytes: ChaCha20 "encrypts" them to produce its mask (RFC 9001 §5.4.4). */
+const FIVE_ZEROS = Buffer.alloc(5);
+
+/**
+ * RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). ECB keeps no state between whole blocks, so one
+ * cipher object serves every packet as long as only 16-byte blocks go in and final() is never called.
+ */
+class AesHeaderProtection implements HeaderProtection {
+  private readonly ecb: Cipher;
+  constructor(algorithm: 'aes-128-ecb' | 'aes-256-ecb', key: KeyObject) {
+    this.ecb = createCipheriv(algorithm, key, null).setAutoPadding(false);
+  }
+  mask(sample: Uint8Array): Buffer {
+    if (sample.length < SAMPLE_LENGTH) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
+    return this.ecb.update(sample.subarray(0, SAMPLE_LENGTH)).subarray(0, 5);
+  }
+}
+
+/**
+ * RFC 9001 §5.4.4: counter = sample[0..3] (little-endian), nonce = sample[4..15],
+ * mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). OpenSSL's "chacha20" takes exactly that
+ * 16-byte counter||nonce as its IV. The IV changes per packet, so a cipher object is made per mask.
+ */
+class ChaChaHeaderProtection implements HeaderProtection {
+  constructor(private readonly key: KeyObject) {}
+  mask(sample: Uint8Array): Buffer {
+    if (sample.length < SAMPLE_LENGTH) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
+    return createCipheriv('chacha20', this.key, sample.subarray(0, SAMPLE_LENGTH)).update(FIVE_ZEROS);
+  }
+}
+
+/** Header protection for a suite's "quic hp" key; the key lasts the whole connection (RFC 9001 §6). */
+export function createHeaderProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
+  const params = CIPHER_SUITES[suite];
+  if (hpKey.length !== params.hpKeyLength) {
+    throw new RangeError(`${params.name} header protection key is ${params.hpKeyLength} bytes`);
+  }
+  const key = createSecretKey(hpKey);
+  return params.headerProtection === 'chacha20'
+    ? new ChaChaHeaderProtection(key)
+    : new AesHeaderProtection(params.headerProtection, key);
+}

@@ -1,0 +1,164 @@
+/**
+ * AEAD packet protection for one direction at one encryption level (RFC 9001 §5.3): the nonce is
+ * the IV XOR the packet number, the header is the associated data, and the output is
+ * ciphertext||tag. A PacketProtector holds ready-made key objects so that nothing is derived per
+ * packet, counts what RFC 9001 §6.6 asks to count, and makes the next generation for a key update
+ * (RFC 9001 §6) keeping the same header protection key.
+ */
+import {
+  createCipheriv,
+  createDecipheriv,
+  createSecretKey,
+  type KeyObject,
+} from 'node:crypto';
+import { createHeaderProtection, type HeaderProtection } from './header-protection.js';
+import { nextSecret, packetKeys, type PacketKeys } from './keys.js';
+import { CIPHER_SUITES, TAG_LENGTH, type AeadName, type CipherSuite, type SuiteParams } from './suites.js';
+
+/** QUIC packet numbers are 0..2^62-1 (RFC 9000 §12.3); a JS number holds them exactly up to 2^53-1. */
+function isPacketNumber(pn: number): boolean {
+  return Number.isSafeInteger(pn) && pn >= 0;
+}
+
+/** Both AEADs here take a 16-byte tag; chacha20-poly1305 requires it to be stated. */
+const AEAD_OPTIONS = Object.freeze({ authTagLength: TAG_LENGTH });
+
+/** What sealing and opening need from Node's GCM and ChaCha20-Poly1305 cipher objects. */
+interface AeadSeal {
+  setAAD(aad: Uint8Array): unknown;
+  update(data: Uint8Array): Buffer;
+  final(): Buffer;
+  getAuthTag(): Buffer;
+}
+interface AeadOpen {
+  setAAD(aad: Uint8Array): unknown;
+  setAuthTag(tag: Uint8Array): unknown;
+  update(data: Uint8Array): Buffer;
+  final(): Buffer;
+}
+
+// Node's typings overload createCipheriv per AEAD family and demand a plaintextLength option for
+// ChaCha20-Poly1305's setAAD that only CCM needs at run time; these two helpers hide that.
+function aeadCipher(aead: AeadName, key: KeyObject, nonce: Buffer): AeadSeal {
+  return aead === 'chacha20-poly1305'
+    ? (createCipheriv(aead, key, nonce, AEAD_OPTIONS) as unknown as AeadSeal)
+    : createCipheriv(aead, key, nonce, AEAD_OPTIONS);
+}
+
+function aeadDecipher(aead: AeadName, key: KeyObject, nonce: Buffer): AeadOpen {
+  return aead === 'chacha20-poly1305'
+    ? (createDecipheriv(aead, key, nonce, AEAD_OPTIONS) as unknown as AeadOpen)
+    : createDecipheriv(aead, key, nonce, AEAD_OPTIONS);
+}
+
+export class PacketProtector {
+  readonly params: SuiteParams;
+  /** Packets sealed with this key: a key update is due before `params.confidentialityLimit` (RFC 9001 §6.6). */
+  sealedPackets = 0;
+  /** Packets that failed authentication under this key (summed per connection for RFC 9001 §6.6). */
+  failedOpens = 0;
+
+  private readonly key: KeyObject;
+  /** High and low 32 bits of the IV's last 8 bytes, XORed with the packet number. */
+  private readonly ivHigh: number;
+  private readonly ivLow: number;
+  /** Reused per packet: createCipheriv copies the nonce in, so one buffer serves every call. */
+  private readonly nonce: Buffer;
+  private readonly headerProtection: HeaderProtection;
+
+  /**
+   * `secret` and `version` are only needed for `nextGeneration()`; `headerProtection` lets a key
+   * update keep the connection's header protection key (RFC 9001 §6).
+   */
+  constructor(
+    readonly suite: CipherSuite,
+    keys: PacketKeys,
+    private readonly keyUpdate?: { version: number; secret: Uint8Array },
+    headerProtection?: HeaderProtection,
+  ) {
+    this.params = CIPHER_SUITES[suite];
+    if (keys.key.length !== this.params.keyLength || keys.iv.length !== this.params.ivLength) {
+      throw new RangeError(`${this.params.name} needs a ${this.params.keyLength}-byte key and 12-byte IV`);
+    }
+    this.key = createSecretKey(keys.key);
+    this.nonce = Buffer.from(keys.iv);
+    this.ivHigh = this.nonce.readUInt32BE(4);
+    this.ivLow = this.nonce.readUInt32BE(8);
+    this.headerProtection = headerProtection ?? createHeaderProtection(suite, keys.hp);
+  }
+
+  /** Protector for a TLS traffic secret (or an Initial secret with TLS_AES_128_GCM_SHA256). */
+  static fromSecret(version: number, suite: CipherSuite, secret: Uint8Array): PacketProtector {
+    return new PacketProtector(suite, packetKeys(version, suite, secret), { version, secret });
+  }
+
+  /**
+   * The next key phase (RFC 9001 §6.1): key and IV from secret_<n+1> = Expand-Label(secret_n, "quic ku"),
+   * the header protection key unchanged.
+   */
+  nextGeneration(): PacketProtector {
+    if (!this.keyUpdate) throw new Error('this protector was made from raw keys and has no secret to update');
+    const { version, secret } = this.keyUpdate;
+    const next = nextSecret(version, this.suite, secret);
+    return new PacketProtector(this.suite, packetKeys(version, this.suite, next), { version, secret: next }, this.headerProtection);
+  }
+
+  /** Encrypts `payload` with `header` as associated data; returns ciphertext||tag (RFC 9001 §5.3). */
+  seal(packetNumber: number, header: Uint8Array, payload: Uint8Array): Buffer {
+    const out = Buffer.allocUnsafe(payload.length + TAG_LENGTH);
+    this.sealInto(packetNumber, header, payload, out, 0);
+    return out;
+  }
+
+  /** Like seal(), writing ciphertext||tag into `out` at `offset`; returns the bytes written. */
+  sealInto(packetNumber: number, header: Uint8Array, payload: Uint8Array, out: Buffer, offset: number): number {
+    if (!isPacketNumber(packetNumber)) throw new RangeError(`packet number ${packetNumber} out of range`);
+    const cipher = aeadCipher(this.params.aead, this.key, this.nonceFor(packetNumber));
+    cipher.setAAD(header);
+    const ciphertext = cipher.update(payload);
+    cipher.final(); // GCM and Poly1305 are stream modes: final() yields no bytes.
+    const written = ciphertext.copy(out, offset);
+    cipher.getAuthTag().copy(out, offset + written);
+    this.sealedPackets++;
+    return written + TAG_LENGTH;
+  }
+
+  /**
+   * Decrypts ciphertext||tag; null when authentication fails or the input cannot be a protected
+   * payload. Never throws: a failure here is an ordinary event to be counted, not an error (RFC 9001 §5.5).
+   */
+  open(packetNumber: number, header: Uint8Array, payload: Uint8Array): Buffer | null {
+    if (payload.length < TAG_LENGTH || !isPacketNumber(packetNumber)) {
+      this.failedOpens++;
+      return null;
+    }
+    const tagStart = payload.length - TAG_LENGTH;
+    try {
+      const decipher = aeadDecipher(this.params.aead, this.key, this.nonceFor(packetNumber));
+      decipher.setAAD(header);
+      decipher.setAuthTag(payload.subarray(tagStart));
+      const plaintext = decipher.update(payload.subarray(0, tagStart));
+      decipher.final(); // throws when the tag does not verify
+      return plaintext;
+    } catch {
+      this.failedOpens++;
+      return null;
+    }
+  }
+
+  /** Header protection mask for a 16-byte ciphertext sample (RFC 9001 §5.4.1); 5 bytes. */
+  mask(sample: Uint8Array): Buffer {
+    return this.headerProtection.mask(sample);
+  }
+
+  /**
+   * RFC 9001 §5.3: the 62-bit packet number, left-padded to the IV's 12 bytes, XOR the IV.
+   * Only the last 8 bytes can change; they are written as two 32-bit words.
+   */
+  private nonceFor(packetNumber: number): Buffer {
+    const high = Math.floor(packetNumber / 0x1_0000_0000);
+    this.nonce.writeUInt32BE((this.ivHigh ^ high) >>> 0, 4);
+    this.nonce.writeUInt32BE((this.ivLow ^ packetNumber) >>> 0, 8);
+    return this.nonce;
+  }
+}
