@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { Reassembler } from '../../../src/quic/stream/reassembly.js';
+import { StreamError, TransportErrorCode } from '../../../src/quic/stream/errors.js';
+
+function expectStreamError(fn: () => unknown, code: number): void {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(StreamError);
+    expect((err as StreamError).code).toBe(code);
+    return;
+  }
+  expect.fail(`expected StreamError 0x${code.toString(16)}`);
+}
+
+function readEverything(r: Reassembler): Buffer {
+  const parts: Uint8Array[] = [];
+  for (let p = r.read(); p !== null; p = r.read()) parts.push(p);
+  return Buffer.concat(parts);
+}
+
+/** A byte string, cut into consecutive chunks, plus extra overlapping pieces of it. */
+const scenario = fc
+  .uint8Array({ minLength: 0, maxLength: 600 })
+  .chain((bytes) =>
+    fc.record({
+      bytes: fc.constant(bytes),
+      cuts: fc.uniqueArray(fc.integer({ min: 1, max: Math.max(1, bytes.length - 1) }), { maxLength: 20 }),
+      extras: fc.array(
+        fc.tuple(fc.nat(bytes.length), fc.nat(bytes.length)).map(([a, b]) => [Math.min(a, b), Math.max(a, b)] as const),
+        { maxLength: 10 },
+      ),
+      seed: fc.integer(),
+      readEvery: fc.integer({ min: 1, max: 5 }),
+      readMax: fc.integer({ min: 1, max: 700 }),
+    }),
+  );
+
+describe('Reassembler', () => {
+  it('yields exactly the original bytes, once and in order, for any chunking, order, duplication and overlap', () => {
+    fc.assert(
+      fc.property(scenario, ({ bytes, cuts, extras, seed, readEvery, readMax }) => {
+        const points = [0, ...cuts.filter((c) => c < bytes.length).sort((a, b) => a - b), bytes.length];
+        const pieces: Array<{ offset: number; data: Uint8Array; fin: boolean }> = [];
+        for (let i = 0; i + 1 < points.length; i++) {
+          const [a, b] = [points[i]!, points[i + 1]!];
+          pieces.push({ offset: a, data: bytes.subarray(a, b), fin: b === bytes.length });
+        }
+        if (bytes.length === 0) pieces.push({ offset: 0, data: bytes, fin: true });
+        for (const [a, b] of extras) pieces.push({ offset: a, data: bytes.subarray(a, b), fin: false });
+        // duplicates of every third piece
+        pieces.push(...pieces.filter((_, i) => i % 3 === 0));
+        // deterministic shuffle from the seed
+        let state = seed >>> 0 || 1;
+        for (let i = pieces.length - 1; i > 0; i--) {
+          state = (state * 1103515245 + 12345) >>> 0;
+          const j = state % (i + 1);
+          [pieces[i], pieces[j]] = [pieces[j]!, pieces[i]!];
+        }
+        const r = new Reassembler({ maxAhead: 1 << 20 });
+        const out: Uint8Array[] = [];
+        pieces.forEach((p, i) => {
+          r.insert(p.offset, p.data, p.fin);
+          if (i % readEvery === 0) {
+            for (let c = r.read(readMax); c !== null; c = r.read(readMax)) {
+              expect(c.byteLength).toBeLessThanOrEqual(readMax);
+              out.push(c);
+            }
+          }
+        });
+        out.push(readEverything(r));
+        expect(Buffer.concat(out).equals(Buffer.from(bytes))).toBe(true);
+        expect(r.finalSize).toBe(bytes.length);
+        expect(r.isComplete).toBe(true);
+        expect(r.isFinished).toBe(true);
+        expect(r.bufferedBytes).toBe(0);
+        expect(r.read()).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hands out stored views without copying', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    const datagram = Buffer.alloc(100, 7);
+    const payload = datagram.subarray(10, 90);
+    r.insert(0, payload);
+    const out = r.read();
+    expect(out?.buffer).toBe(datagram.buffer);
+    expect(out?.byteOffset).toBe(datagram.byteOffset + 10);
+  });
+
+  it('copies a tiny piece of a large datagram so the datagram can be freed', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    const datagram = new Uint8Array(1500);
+    r.insert(0, datagram.subarray(0, 3));
+    expect(r.read()?.buffer).not.toBe(datagram.buffer);
+  });
+
+  it('stores each offset once: a duplicate adds no buffered bytes', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    r.insert(10, Buffer.alloc(10, 1));
+    r.insert(5, Buffer.alloc(20, 2));
+    expect(r.bufferedBytes).toBe(20);
+    r.insert(0, Buffer.alloc(30, 3));
+    expect(r.bufferedBytes).toBe(30);
+    expect(r.readableBytes).toBe(30);
+    // first received bytes win: [10, 20) stays 1s
+    expect([...readEverything(r)]).toEqual([...Array(5).fill(3), ...Array(5).fill(2), ...Array(10).fill(1), ...Array(5).fill(2), ...Array(5).fill(3)]);
+  });
+
+  it('reports how much each piece raised the highest offset (flow-control credit used)', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    expect(r.insert(10, new Uint8Array(10))).toBe(20);
+    expect(r.insert(0, new Uint8Array(10))).toBe(0);
+    expect(r.insert(15, new Uint8Array(10))).toBe(5);
+    expect(r.highestOffset).toBe(25);
+  });
+
+  describe('final size (RFC 9000 §4.5)', () => {
+    it('data beyond a known final size is FINAL_SIZE_ERROR', () => {
+      const r = new Reassembler({ maxAhead: 1000 });
+      r.insert(0, new Uint8Array(10), true);
+      expectStreamError(() => r.insert(5, new Uint8Array(6)), TransportErrorCode.FINAL_SIZE_ERROR);
+      expectStreamError(() => r.insert(10, new Uint8Array(1)), TransportErrorCode.FINAL_SIZE_ERROR);
+      r.insert(5, new Uint8Array(5)); // within the final size: fine
+      r.insert(10, new Uint8Array(0), true); // the same final size again: fine
+    });
+
+    it('a changed final size is FINAL_SIZE_ERROR', () => {
+      const r = new Reassembler({ maxAhead: 1000 });
+      r.insert(0, new Uint8Array(10), true);
+      expectStreamError(() => r.insert(0, new Uint8Array(9), true), TransportErrorCode.FINAL_SIZE_ERROR);
+      expectStreamError(() => r.setFinalSize(11), TransportErrorCode.FINAL_SIZE_ERROR);
+    });
+
+    it('a final size below data already received is FINAL_SIZE_ERROR', () => {
+      const r = new Reassembler({ maxAhead: 1000 });
+      r.insert(20, new Uint8Array(10));
+      expectStreamError(() => r.insert(0, new Uint8Array(10), true), TransportErrorCode.FINAL_SIZE_ERROR);
+      expectStreamError(() => r.setFinalSize(29), TransportErrorCode.FINAL_SIZE_ERROR);
+      expect(r.setFinalSize(30)).toBe(0);
+      expect(r.finalSize).toBe(30);
+    });
+
+    it('CRYPTO data has no final size', () => {
+      const r = new Reassembler({ maxAhead: 1000, hasFinalSize: false });
+      r.insert(0, new Uint8Array(10), true);
+      r.insert(10, new Uint8Array(10));
+      expect(r.finalSize).toBeUndefined();
+      expect(r.readableBytes).toBe(20);
+    });
+  });
+
+  describe('bounds', () => {
+    it('data past read offset + maxAhead is refused with the configured error', () => {
+      const stream = new Reassembler({ maxAhead: 100 });
+      stream.insert(0, new Uint8Array(100));
+      expectStreamError(() => stream.insert(100, new Uint8Array(1)), TransportErrorCode.FLOW_CONTROL_ERROR);
+      stream.read(50);
+      stream.insert(100, new Uint8Array(50)); // the read moved the bound
+
+      const crypto = new Reassembler({
+        maxAhead: 4096,
+        hasFinalSize: false,
+        limitError: { code: TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, section: 'RFC 9000 §7.5' },
+      });
+      expectStreamError(() => crypto.insert(4000, new Uint8Array(97)), TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
+    });
+
+    it('too many separate pieces are refused (RFC 9000 §21.9)', () => {
+      const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
+      for (let i = 1; i <= 8; i++) r.insert(i * 10, new Uint8Array(1));
+      expectStreamError(() => r.insert(100, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
+    });
+
+    it('offset + length beyond 2^62-1 is FRAME_ENCODING_ERROR (RFC 9000 §19.8)', () => {
+      const r = new Reassembler({ maxAhead: Number.MAX_SAFE_INTEGER });
+      expectStreamError(() => r.insert(2 ** 62, new Uint8Array(1)), TransportErrorCode.FRAME_ENCODING_ERROR);
+      expectStreamError(() => r.insert(-1, new Uint8Array(1)), TransportErrorCode.FRAME_ENCODING_ERROR);
+    });
+
+    it('hostile pieces give a StreamError or nothing, and buffered bytes stay within the bound', () => {
+      const piece = fc.record({
+        offset: fc.oneof(fc.nat(3000), fc.constant(2 ** 62), fc.nat()),
+        length: fc.nat(600),
+        fin: fc.boolean(),
+        read: fc.boolean(),
+      });
+      fc.assert(
+        fc.property(fc.array(piece, { maxLength: 40 }), (pieces) => {
+          const r = new Reassembler({ maxAhead: 2048, maxPieces: 16 });
+          for (const p of pieces) {
+            try {
+              r.insert(p.offset, new Uint8Array(p.length), p.fin);
+            } catch (err) {
+              expect(err).toBeInstanceOf(StreamError);
+              return;
+            }
+            if (p.read) r.read(100);
+            expect(r.bufferedBytes).toBeLessThanOrEqual(2048);
+          }
+        }),
+        { numRuns: 300 },
+      );
+    });
+  });
+
+  it('skipTo drops buffered data and moves the read offset', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    r.insert(0, new Uint8Array(10));
+    r.insert(20, new Uint8Array(10));
+    expect(r.skipTo(30)).toBe(30);
+    expect(r.bufferedBytes).toBe(0);
+    expect(r.read()).toBeNull();
+    r.insert(30, Buffer.from('abc'));
+    expect(Buffer.from(r.read()!).toString()).toBe('abc');
+  });
+});
