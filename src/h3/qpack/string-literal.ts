@@ -52,11 +52,11 @@ export function readStringLiteral(
 }
 
 /**
- * Writes `value` as an N-bit prefix string literal, Huffman-coded when that is shorter.
- * `flags` holds the bits above the H bit in the first byte.
+ * Writes `value` as an N-bit prefix string literal, Huffman-coded when that is shorter (unless
+ * `huffman` is false). `flags` holds the bits above the H bit in the first byte.
  */
-export function writeStringLiteral(w: ByteWriter, flags: number, prefixBits: number, value: string): void {
-  const huffmanLength = huffmanEncodedLength(value);
+export function writeStringLiteral(w: ByteWriter, flags: number, prefixBits: number, value: string, huffman = true): void {
+  const huffmanLength = huffman ? huffmanEncodedLength(value) : Infinity;
   const hBit = 1 << (prefixBits - 1);
   if (huffmanLength < value.length) {
     writePrefixedInt(w, flags | hBit, prefixBits - 1, huffmanLength);
