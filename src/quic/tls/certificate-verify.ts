@@ -1,0 +1,86 @@
+/**
+ * Validation of the server's certificate chain by the client (RFC 8446 §4.4.2.4, RFC 5280 §6
+ * in the subset node:crypto's X509Certificate can express): each certificate issued and signed
+ * by the next, the last one issued by a trusted CA (or being one), every certificate valid at
+ * `now`, intermediates marked as CAs, and the leaf matching the server name (RFC 6125 via
+ * checkHost, or checkIP for an address literal). `insecure` skips the chain and name checks only.
+ */
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { isIP } from 'node:net';
+import { rootCertificates } from 'node:tls';
+import { AlertDescription, TlsAlert } from './alerts.js';
+
+export interface ChainCheck {
+  readonly serverName: string;
+  /** Trust anchors; none → Node's bundled Mozilla roots. */
+  readonly ca?: readonly X509Certificate[];
+  readonly now: number;
+  readonly insecure?: boolean;
+}
+
+let defaultRoots: X509Certificate[] | null = null;
+
+/** Node's bundled roots, parsed once. */
+function bundledRoots(): X509Certificate[] {
+  defaultRoots ??= rootCertificates.map((pem) => new X509Certificate(pem));
+  return defaultRoots;
+}
+
+export function parseCaList(pems: readonly string[]): X509Certificate[] {
+  return pems.flatMap((pem) => splitPem(pem).map((one) => new X509Certificate(one)));
+}
+
+/** A PEM string may hold several certificates. */
+export function splitPem(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+function bad(alert: number, message: string): TlsAlert {
+  return new TlsAlert(alert, message, 'RFC 8446 §4.4.2.4');
+}
+
+function checkDates(cert: X509Certificate, now: number, what: string): void {
+  const from = Date.parse(cert.validFrom);
+  const to = Date.parse(cert.validTo);
+  if (!(now >= from && now <= to)) throw bad(AlertDescription.certificate_expired, `${what} not valid at ${new Date(now).toISOString()} (valid ${cert.validFrom} – ${cert.validTo})`);
+}
+
+function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  try {
+    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Checks a DER chain (leaf first) and returns the leaf's public key for CertificateVerify. */
+export function verifyServerChain(chainDer: readonly Buffer[], check: ChainCheck): KeyObject {
+  if (chainDer.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'empty Certificate from the server', 'RFC 8446 §4.4.2.4');
+  let chain: X509Certificate[];
+  try {
+    chain = chainDer.map((der) => new X509Certificate(der));
+  } catch {
+    throw bad(AlertDescription.bad_certificate, 'certificate does not parse as X.509');
+  }
+  const leaf = chain[0]!;
+  checkDates(leaf, check.now, 'server certificate');
+  if (check.insecure) return leaf.publicKey;
+
+  for (let i = 0; i + 1 < chain.length; i++) {
+    const issuer = chain[i + 1]!;
+    if (!signedBy(chain[i]!, issuer)) throw bad(AlertDescription.bad_certificate, `certificate ${i} is not signed by certificate ${i + 1}`);
+    if (!issuer.ca) throw bad(AlertDescription.bad_certificate, `certificate ${i + 1} signs others but is not a CA`);
+    checkDates(issuer, check.now, `certificate ${i + 1}`);
+  }
+
+  const anchors = check.ca ?? bundledRoots();
+  const last = chain[chain.length - 1]!;
+  const anchor = anchors.find((ca) => ca.fingerprint256 === last.fingerprint256 || signedBy(last, ca));
+  if (!anchor) throw bad(AlertDescription.unknown_ca, 'chain does not lead to a trusted CA');
+  checkDates(anchor, check.now, 'CA certificate');
+
+  const name = check.serverName;
+  const matches = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;
+  if (!matches) throw bad(AlertDescription.bad_certificate, `certificate is not valid for ${name}`);
+  return leaf.publicKey;
+}

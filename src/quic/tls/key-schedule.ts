@@ -1,0 +1,143 @@
+/**
+ * The TLS 1.3 key schedule (RFC 8446 §7.1):
+ *
+ *              0
+ *              |
+ *    PSK ->  HKDF-Extract = Early Secret ──> binder_key, client_early_traffic_secret
+ *              |
+ *        Derive-Secret(., "derived", "")
+ *              |
+ * (EC)DHE -> HKDF-Extract = Handshake Secret ──> [sender]_handshake_traffic_secret
+ *              |
+ *        Derive-Secret(., "derived", "")
+ *              |
+ *    0 ->  HKDF-Extract = Master Secret ──> [sender]_application_traffic_secret_0,
+ *                                           exporter_master_secret, resumption_master_secret
+ *
+ * plus the Finished keys (§4.4.4), PSK binders (§4.2.11.2) and ticket PSKs (§4.6.1).
+ */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { deriveSecret, digest, hashLength, hkdfExpandLabel, hkdfExtract, type HashName } from './hkdf.js';
+
+const EMPTY = Buffer.alloc(0);
+
+/** Hash("") for Derive-Secret(., "derived", "") and the binder_key. */
+export function emptyHash(hash: HashName): Buffer {
+  return digest(hash, EMPTY);
+}
+
+/** Early Secret = HKDF-Extract(0, PSK), PSK = Hash.length zeros without resumption. */
+export function earlySecret(hash: HashName, psk?: Uint8Array): Buffer {
+  return hkdfExtract(hash, Buffer.alloc(hashLength(hash)), psk ?? Buffer.alloc(hashLength(hash)));
+}
+
+/** Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE). */
+export function handshakeSecret(hash: HashName, early: Uint8Array, sharedSecret: Uint8Array): Buffer {
+  return hkdfExtract(hash, deriveSecret(hash, early, 'derived', emptyHash(hash)), sharedSecret);
+}
+
+/** Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), 0). */
+export function masterSecret(hash: HashName, handshake: Uint8Array): Buffer {
+  return hkdfExtract(hash, deriveSecret(hash, handshake, 'derived', emptyHash(hash)), Buffer.alloc(hashLength(hash)));
+}
+
+/** The Derive-Secret labels of §7.1, by what they make. */
+export const SecretLabel = {
+  externalBinder: 'ext binder',
+  resumptionBinder: 'res binder',
+  clientEarlyTraffic: 'c e traffic',
+  earlyExporter: 'e exp master',
+  clientHandshakeTraffic: 'c hs traffic',
+  serverHandshakeTraffic: 's hs traffic',
+  clientApplicationTraffic: 'c ap traffic',
+  serverApplicationTraffic: 's ap traffic',
+  exporter: 'exp master',
+  resumption: 'res master',
+} as const;
+
+/** finished_key = HKDF-Expand-Label(BaseKey, "finished", "", Hash.length) (§4.4.4). */
+export function finishedKey(hash: HashName, baseKey: Uint8Array): Buffer {
+  return hkdfExpandLabel(hash, baseKey, 'finished', EMPTY, hashLength(hash));
+}
+
+/** verify_data = HMAC(finished_key, Transcript-Hash(...)) (§4.4.4); binders use the same (§4.2.11.2). */
+export function finishedVerifyData(hash: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Buffer {
+  return createHmac(hash, finishedKey(hash, baseKey)).update(transcriptHash).digest();
+}
+
+/** Constant-time check of a received Finished or binder (§4.4.4: mismatch → decrypt_error). */
+export function verifyFinished(hash: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array, received: Uint8Array): boolean {
+  const expected = finishedVerifyData(hash, baseKey, transcriptHash);
+  return received.length === expected.length && timingSafeEqual(expected, received);
+}
+
+/** binder_key for a resumption PSK: Derive-Secret(Early Secret, "res binder", "") (§7.1). */
+export function resumptionBinderKey(hash: HashName, early: Uint8Array): Buffer {
+  return deriveSecret(hash, early, SecretLabel.resumptionBinder, emptyHash(hash));
+}
+
+/** PSK of a ticket: HKDF-Expand-Label(resumption_master_secret, "resumption", ticket_nonce, Hash.length) (§4.6.1). */
+export function ticketPsk(hash: HashName, resumptionMasterSecret: Uint8Array, nonce: Uint8Array): Buffer {
+  return hkdfExpandLabel(hash, resumptionMasterSecret, 'resumption', nonce, hashLength(hash));
+}
+
+/**
+ * The secrets one handshake derives, computed step by step as the transcript grows. Holds no
+ * transcript itself: callers pass Transcript-Hash values at the points §7.1 names.
+ */
+export class KeySchedule {
+  private early: Buffer;
+  private handshake: Buffer | null = null;
+  private master: Buffer | null = null;
+
+  constructor(readonly hash: HashName, psk?: Uint8Array) {
+    this.early = earlySecret(hash, psk);
+  }
+
+  get earlySecret(): Buffer {
+    return this.early;
+  }
+
+  /** Over Transcript-Hash(ClientHello). */
+  clientEarlyTrafficSecret(chHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.early, SecretLabel.clientEarlyTraffic, chHash);
+  }
+
+  binderKey(): Buffer {
+    return resumptionBinderKey(this.hash, this.early);
+  }
+
+  /** Mixes in the (EC)DHE secret; returns the two handshake traffic secrets over Hash(CH..SH). */
+  handshakeTrafficSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): { client: Buffer; server: Buffer } {
+    this.handshake = handshakeSecret(this.hash, this.early, sharedSecret);
+    return {
+      client: deriveSecret(this.hash, this.handshake, SecretLabel.clientHandshakeTraffic, helloHash),
+      server: deriveSecret(this.hash, this.handshake, SecretLabel.serverHandshakeTraffic, helloHash),
+    };
+  }
+
+  get handshakeSecret(): Buffer {
+    if (!this.handshake) throw new Error('handshake secret not derived yet');
+    return this.handshake;
+  }
+
+  /** Application traffic secrets and exporter secret over Hash(CH..server Finished). */
+  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; exporter: Buffer } {
+    this.master = masterSecret(this.hash, this.handshakeSecret);
+    return {
+      client: deriveSecret(this.hash, this.master, SecretLabel.clientApplicationTraffic, serverFinishedHash),
+      server: deriveSecret(this.hash, this.master, SecretLabel.serverApplicationTraffic, serverFinishedHash),
+      exporter: deriveSecret(this.hash, this.master, SecretLabel.exporter, serverFinishedHash),
+    };
+  }
+
+  get masterSecret(): Buffer {
+    if (!this.master) throw new Error('master secret not derived yet');
+    return this.master;
+  }
+
+  /** Over Hash(CH..client Finished). */
+  resumptionMasterSecret(clientFinishedHash: Uint8Array): Buffer {
+    return deriveSecret(this.hash, this.masterSecret, SecretLabel.resumption, clientFinishedHash);
+  }
+}

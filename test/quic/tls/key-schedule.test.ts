@@ -1,0 +1,126 @@
+/**
+ * RFC 8448 §3 (simple 1-RTT handshake): our key schedule, transcript, key exchange, Finished
+ * and CertificateVerify checks reproduce the RFC's values byte for byte.
+ */
+import { X509Certificate } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { generateKeyShare, NamedGroup } from '../../../src/quic/tls/key-exchange.js';
+import {
+  earlySecret,
+  finishedKey,
+  finishedVerifyData,
+  handshakeSecret,
+  KeySchedule,
+  masterSecret,
+  ticketPsk,
+} from '../../../src/quic/tls/key-schedule.js';
+import { decodeCertificate, decodeCertificateVerify, decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from '../../../src/quic/tls/messages.js';
+import { certificateVerifyInput, verifyWithScheme } from '../../../src/quic/tls/signature.js';
+import { Transcript } from '../../../src/quic/tls/transcript.js';
+import { loadTrace, traceValue } from './rfc8448-fixture.js';
+
+const trace = loadTrace('section3-simple-1rtt.txt');
+const v = (step: string, field: string) => traceValue(trace, step, field);
+
+const clientHello = v('{client}  construct a ClientHello', 'ClientHello');
+const serverHello = v('{server}  construct a ServerHello', 'ServerHello');
+const encryptedExtensions = v('{server}  construct a EncryptedExtensions', 'EncryptedExtensions');
+const certificate = v('{server}  construct a Certificate', 'Certificate');
+const certificateVerify = v('{server}  construct a CertificateVerify', 'CertificateVerify');
+const serverFinished = v('{server}  construct a Finished', 'Finished');
+const clientFinished = v('{client}  construct a Finished', 'Finished');
+
+function transcriptOf(...messages: Buffer[]): Buffer {
+  const t = new Transcript();
+  t.start('sha256');
+  for (const m of messages) t.add(m);
+  return t.digest();
+}
+
+describe('RFC 8448 §3 key schedule', () => {
+  it('early secret from a zero PSK', () => {
+    expect(earlySecret('sha256').toString('hex')).toBe(v('{server}  extract secret "early"', 'secret').toString('hex'));
+  });
+
+  it('x25519 shared secret from the RFC private keys', () => {
+    const client = generateKeyShare(NamedGroup.x25519, () => v('{client}  create an ephemeral x25519', 'private key'));
+    const server = generateKeyShare(NamedGroup.x25519, () => v('{server}  create an ephemeral x25519', 'private key'));
+    expect(client.publicKey.toString('hex')).toBe(v('{client}  create an ephemeral x25519', 'public key').toString('hex'));
+    expect(server.publicKey.toString('hex')).toBe(v('{server}  create an ephemeral x25519', 'public key').toString('hex'));
+    const ikm = v('{server}  extract secret "handshake"', 'IKM');
+    expect(client.computeSecret(server.publicKey).toString('hex')).toBe(ikm.toString('hex'));
+    expect(server.computeSecret(client.publicKey).toString('hex')).toBe(ikm.toString('hex'));
+  });
+
+  it('handshake secret, traffic secrets and transcript hash of ClientHello..ServerHello', () => {
+    const early = earlySecret('sha256');
+    const hs = handshakeSecret('sha256', early, v('{server}  extract secret "handshake"', 'IKM'));
+    expect(hs.toString('hex')).toBe(v('{server}  extract secret "handshake"', 'secret').toString('hex'));
+
+    const helloHash = transcriptOf(clientHello, serverHello);
+    expect(helloHash.toString('hex')).toBe(v('{server}  derive secret "tls13 c hs traffic"', 'hash').toString('hex'));
+
+    const ks = new KeySchedule('sha256');
+    const secrets = ks.handshakeTrafficSecrets(v('{server}  extract secret "handshake"', 'IKM'), helloHash);
+    expect(secrets.client.toString('hex')).toBe(v('{server}  derive secret "tls13 c hs traffic"', 'expanded').toString('hex'));
+    expect(secrets.server.toString('hex')).toBe(v('{server}  derive secret "tls13 s hs traffic"', 'expanded').toString('hex'));
+  });
+
+  it('master secret, application traffic secrets, exporter and resumption secrets', () => {
+    const hs = v('{server}  extract secret "handshake"', 'secret');
+    expect(masterSecret('sha256', hs).toString('hex')).toBe(v('{server}  extract secret "master"', 'secret').toString('hex'));
+
+    const ks = new KeySchedule('sha256');
+    ks.handshakeTrafficSecrets(v('{server}  extract secret "handshake"', 'IKM'), transcriptOf(clientHello, serverHello));
+    const finishedHash = transcriptOf(clientHello, serverHello, encryptedExtensions, certificate, certificateVerify, serverFinished);
+    expect(finishedHash.toString('hex')).toBe(v('{server}  derive secret "tls13 c ap traffic"', 'hash').toString('hex'));
+    const app = ks.applicationTrafficSecrets(finishedHash);
+    expect(app.client.toString('hex')).toBe(v('{server}  derive secret "tls13 c ap traffic"', 'expanded').toString('hex'));
+    expect(app.server.toString('hex')).toBe(v('{server}  derive secret "tls13 s ap traffic"', 'expanded').toString('hex'));
+    expect(app.exporter.toString('hex')).toBe(v('{server}  derive secret "tls13 exp master"', 'expanded').toString('hex'));
+
+    const clientFinishedHash = transcriptOf(clientHello, serverHello, encryptedExtensions, certificate, certificateVerify, serverFinished, clientFinished);
+    const res = ks.resumptionMasterSecret(clientFinishedHash);
+    expect(res.toString('hex')).toBe(v('{client}  derive secret "tls13 res master"', 'expanded').toString('hex'));
+
+    // §4.6.1 ticket PSK with the NewSessionTicket's nonce (00 00).
+    expect(ticketPsk('sha256', res, Buffer.alloc(2)).toString('hex')).toBe(
+      v('{server}  generate resumption secret "tls13 resumption"', 'expanded').toString('hex'),
+    );
+  });
+
+  it('finished keys and verify_data of both Finished messages', () => {
+    const serverHs = v('{server}  derive secret "tls13 s hs traffic"', 'expanded');
+    const clientHs = v('{server}  derive secret "tls13 c hs traffic"', 'expanded');
+    expect(finishedKey('sha256', serverHs).toString('hex')).toBe(v('{server}  calculate finished', 'expanded').toString('hex'));
+    expect(finishedKey('sha256', clientHs).toString('hex')).toBe(v('{client}  calculate finished "tls13 finished":', 'expanded').toString('hex'));
+
+    const throughCv = transcriptOf(clientHello, serverHello, encryptedExtensions, certificate, certificateVerify);
+    const serverVerify = finishedVerifyData('sha256', serverHs, throughCv);
+    expect(serverVerify.toString('hex')).toBe(serverFinished.subarray(4).toString('hex'));
+
+    const throughServerFinished = transcriptOf(clientHello, serverHello, encryptedExtensions, certificate, certificateVerify, serverFinished);
+    expect(finishedVerifyData('sha256', clientHs, throughServerFinished).toString('hex')).toBe(clientFinished.subarray(4).toString('hex'));
+  });
+
+  it('the server CertificateVerify (rsa_pss_rsae_sha256) verifies over the transcript', () => {
+    const cert = decodeCertificate(certificate.subarray(4));
+    const key = new X509Certificate(cert.entries[0]!.data).publicKey;
+    const cv = decodeCertificateVerify(certificateVerify.subarray(4));
+    expect(cv.scheme).toBe(0x0804);
+    const input = certificateVerifyInput(transcriptOf(clientHello, serverHello, encryptedExtensions, certificate), true);
+    expect(verifyWithScheme(cv.scheme, key, input, cv.signature)).toBe(true);
+    const tampered = Buffer.from(input);
+    tampered[tampered.length - 1]! ^= 1;
+    expect(verifyWithScheme(cv.scheme, key, tampered, cv.signature)).toBe(false);
+  });
+
+  it('ClientHello and ServerHello decode and re-encode to the RFC bytes', () => {
+    const ch = decodeClientHello(clientHello.subarray(4));
+    expect(ch.cipherSuites).toEqual([0x1301, 0x1303, 0x1302]);
+    expect(encodeClientHello(ch).toString('hex')).toBe(clientHello.subarray(4).toString('hex'));
+    const sh = decodeServerHello(serverHello.subarray(4));
+    expect(sh.cipherSuite).toBe(0x1301);
+    expect(encodeServerHello(sh).toString('hex')).toBe(serverHello.subarray(4).toString('hex'));
+  });
+});
