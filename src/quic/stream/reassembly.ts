@@ -105,7 +105,7 @@ export class Reassembler {
   checkFinalSize(offset: number, length: number, fin: boolean): void {
     const end = offset + length;
     // RFC 9000 §19.8 / §19.6: offset + length cannot exceed 2^62-1.
-    if (!Number.isSafeInteger(offset) || offset < 0 || end > MAX_VARINT) {
+    if (!Number.isInteger(offset) || offset < 0 || end > MAX_VARINT) {
       throw new StreamError(
         TransportErrorCode.FRAME_ENCODING_ERROR,
         `data ends at ${end}, beyond 2^62-1`,
