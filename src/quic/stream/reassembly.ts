@@ -14,7 +14,7 @@
  * Callers must not modify a Uint8Array after handing it to `insert`: it may be kept until read.
  */
 import { StreamError, TransportErrorCode } from './errors.js';
-import { MAX_VARINT } from './stream-id.js';
+import { VARINT_BOUND } from './stream-id.js';
 
 export interface ReassemblerOptions {
   /** Data may end at most this many bytes past the read offset. */
@@ -105,7 +105,7 @@ export class Reassembler {
   checkFinalSize(offset: number, length: number, fin: boolean): void {
     const end = offset + length;
     // RFC 9000 §19.8 / §19.6: offset + length cannot exceed 2^62-1.
-    if (!Number.isInteger(offset) || offset < 0 || end > MAX_VARINT) {
+    if (!Number.isInteger(offset) || offset < 0 || end >= VARINT_BOUND) {
       throw new StreamError(
         TransportErrorCode.FRAME_ENCODING_ERROR,
         `data ends at ${end}, beyond 2^62-1`,

@@ -12,8 +12,11 @@
 export type Role = 'client' | 'server';
 export type Direction = 'bidi' | 'uni';
 
-/** Largest value of a variable-length integer, so the largest stream ID (RFC 9000 §16). */
-export const MAX_VARINT = 2 ** 62 - 1;
+/**
+ * Variable-length integers are below 2^62 (RFC 9000 §16), and so are stream IDs and offsets.
+ * Compare with `< VARINT_BOUND`: 2^62 - 1 itself is not representable as a JS number.
+ */
+export const VARINT_BOUND = 2 ** 62;
 /** Most streams of one type a peer can allow (RFC 9000 §4.6). */
 export const MAX_STREAM_COUNT = 2 ** 60;
 
@@ -71,5 +74,5 @@ export function canReceive(id: number, role: Role): boolean {
 
 /** A stream ID is a non-negative integer that fits a varint (RFC 9000 §2.1, §16). */
 export function isValidStreamId(id: number): boolean {
-  return Number.isSafeInteger(id) && id >= 0 && id <= MAX_VARINT;
+  return Number.isSafeInteger(id) && id >= 0 && id < VARINT_BOUND;
 }
