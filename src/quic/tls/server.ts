@@ -1,0 +1,443 @@
+/**
+ * TLS 1.3 server handshake for QUIC (RFC 8446 §2, §4; RFC 9001 §4, §8), sans-I/O.
+ *
+ *   wait-client-hello ──ClientHello──> (no usable key share) send HelloRetryRequest ──> wait-second-client-hello
+ *          │                                                                                  │
+ *          └──ClientHello──> send ServerHello [initial], EncryptedExtensions, Certificate*,   <┘
+ *                            CertificateVerify*, Finished [handshake]        ──> wait-finished
+ *   wait-finished ──Finished──> connected          (* omitted when resuming with a PSK)
+ *
+ * Keys are announced in the order QUIC installs them (RFC 9001 §4.1.4): after ServerHello is
+ * queued, 0-RTT read (if early data is accepted), handshake write + read, application write after our Finished, application
+ * read after the client's Finished.
+ */
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import { QUIC_PROTOCOL_VIOLATION } from './alerts.js';
+import { cipherSuite, DEFAULT_CIPHER_SUITES, type CipherSuite } from './cipher-suites.js';
+import { splitPem } from './certificate-verify.js';
+import {
+  decodeAlpn,
+  decodeKeyShareClient,
+  decodeOfferedPsks,
+  decodePskModes,
+  decodeServerName,
+  decodeSupportedVersionsClient,
+  decodeU16List,
+  encodeAlpn,
+  encodeKeyShareHrr,
+  encodeKeyShareServer,
+  encodeMaxEarlyData,
+  encodeSelectedIdentity,
+  encodeSupportedVersionsServer,
+  ExtensionType,
+  findExtension,
+  PskKeyExchangeMode,
+  TLS13,
+  type Extension,
+  type KeyShareEntry,
+} from './extensions.js';
+import { encodeHandshake, type HandshakeMessage } from './framing.js';
+import { alert, HandshakeEndpoint, type CryptoLevel, type RandomSource } from './handshake.js';
+import { DEFAULT_GROUPS, generateKeyShare, isSupportedGroup } from './key-exchange.js';
+import { finishedVerifyData, KeySchedule, ticketPsk, verifyFinished } from './key-schedule.js';
+import type { Keylog } from './keylog.js';
+import {
+  decodeClientHello,
+  decodeFinished,
+  encodeCertificate,
+  encodeCertificateVerify,
+  encodeEncryptedExtensions,
+  encodeNewSessionTicket,
+  encodeServerHello,
+  HandshakeType,
+  HELLO_RETRY_REQUEST_RANDOM,
+  LEGACY_VERSION,
+  type ClientHello,
+} from './messages.js';
+import { certificateVerifyInput, schemesForKey, signWithScheme } from './signature.js';
+import {
+  MAX_TICKET_LIFETIME_S,
+  openTicket,
+  sealTicket,
+  SingleUseTicketStore,
+  truncateClientHello,
+  verifyBinder,
+  type TicketState,
+  type TicketStore,
+} from './tickets.js';
+
+export interface ServerOptions {
+  /** PEM certificates, leaf first (one string may hold several). */
+  certificateChain: string[];
+  privateKey: KeyObject | string;
+  /** Application protocols in the server's order of preference (RFC 7301 §3.2). */
+  alpn: string[];
+  /** Our quic_transport_parameters, or a function of the client's (RFC 9001 §8.2). */
+  transportParameters: Buffer | ((clientTransportParameters: Buffer) => Buffer);
+  /** 32-byte key that seals session tickets; share it between servers that resume each other's sessions. */
+  ticketKey?: Buffer;
+  /** Single-use store for 0-RTT anti-replay (RFC 8446 §8.1); share it like the ticket key. */
+  ticketStore?: TicketStore;
+  /** Non-zero: tickets allow 0-RTT (sent as 0xffffffff, RFC 9001 §4.6.1) and 0-RTT is accepted. */
+  maxEarlyData?: number;
+  /** Ticket lifetime in seconds (≤ 7 days, RFC 8446 §4.6.1). */
+  ticketLifetime?: number;
+  /** Allowed difference between the client's and our view of a ticket's age for 0-RTT (RFC 8446 §8.3). */
+  ticketAgeToleranceMs?: number;
+  suites?: number[];
+  groups?: number[];
+  now: () => number;
+  random: RandomSource;
+  keylog?: Keylog;
+}
+
+type ServerState = 'wait-client-hello' | 'wait-second-client-hello' | 'wait-finished' | 'connected';
+
+interface ChosenPsk {
+  readonly index: number;
+  readonly state: TicketState;
+}
+
+export class TlsServer extends HandshakeEndpoint {
+  /** server_name the client asked for, if any (RFC 6066 §3). */
+  serverName: string | null = null;
+
+  private state: ServerState = 'wait-client-hello';
+  private readonly chainDer: Buffer[];
+  private readonly privateKey: KeyObject;
+  private readonly suites: readonly number[];
+  private readonly groups: readonly number[];
+  private readonly ticketKey: Buffer;
+  private readonly ticketStore: TicketStore;
+  private schedule: KeySchedule | null = null;
+  private hrrGroup: number | null = null;
+  private clientHandshakeSecret: Buffer | null = null;
+  private clientApplicationSecret: Buffer | null = null;
+  private resumptionMasterSecret: Buffer | null = null;
+  private ticketsSent = 0;
+
+  constructor(private readonly options: ServerOptions) {
+    super(options.keylog);
+    this.chainDer = options.certificateChain.flatMap(splitPem).map((pem) => Buffer.from(new X509Certificate(pem).raw));
+    if (this.chainDer.length === 0) throw new TypeError('certificateChain holds no PEM certificate');
+    this.privateKey = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
+    if (schemesForKey(this.privateKey).length === 0) throw new TypeError('private key type has no TLS 1.3 signature scheme here');
+    this.suites = (options.suites ?? DEFAULT_CIPHER_SUITES).filter((s) => cipherSuite(s));
+    this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);
+    this.ticketKey = options.ticketKey ?? options.random(32);
+    this.ticketStore = options.ticketStore ?? new SingleUseTicketStore();
+  }
+
+  protected handleMessage(level: CryptoLevel, msg: HandshakeMessage): void {
+    switch (this.state) {
+      case 'wait-client-hello':
+      case 'wait-second-client-hello':
+        if (msg.type !== HandshakeType.client_hello) throw unexpected(msg.type, this.state);
+        return this.onClientHello(msg);
+      case 'wait-finished':
+        // RFC 9001 §8.3: EndOfEarlyData is not used in QUIC; receiving one is a PROTOCOL_VIOLATION.
+        if (msg.type === HandshakeType.end_of_early_data) {
+          throw alert('unexpected_message', 'EndOfEarlyData is not used with QUIC', 'RFC 9001 §8.3', QUIC_PROTOCOL_VIOLATION);
+        }
+        if (msg.type !== HandshakeType.finished) throw unexpected(msg.type, this.state);
+        return this.onFinished(msg);
+      case 'connected':
+        // RFC 9001 §6: a TLS KeyUpdate is an error (0x010a); no other message is expected from a client.
+        throw unexpected(msg.type, this.state, msg.type === HandshakeType.key_update ? 'RFC 9001 §6' : undefined);
+    }
+    void level;
+  }
+
+  // ---- ClientHello (RFC 8446 §4.1.2) ----
+
+  private onClientHello(msg: HandshakeMessage): void {
+    const second = this.state === 'wait-second-client-hello';
+    const ch = decodeClientHello(msg.body);
+    const ext = (type: number) => findExtension(ch.extensions, type);
+
+    // §4.2.1: only TLS 1.3, negotiated through supported_versions.
+    const versions = ext(ExtensionType.supported_versions);
+    if (!versions || !decodeSupportedVersionsClient(versions).includes(TLS13)) {
+      throw alert('protocol_version', 'client does not offer TLS 1.3', 'RFC 8446 §4.2.1');
+    }
+    // §4.1.2: legacy_compression_methods must be exactly [null].
+    if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
+      throw alert('illegal_parameter', 'legacy_compression_methods must be the single value 0', 'RFC 8446 §4.1.2');
+    }
+    // RFC 9001 §8.4: no middlebox compatibility mode in QUIC.
+    if (ch.legacySessionId.length > 0) {
+      throw alert('illegal_parameter', 'non-empty legacy_session_id', 'RFC 9001 §8.4', QUIC_PROTOCOL_VIOLATION);
+    }
+    // §4.2.11: pre_shared_key must be the last extension.
+    const pskIndex = ch.extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
+    if (pskIndex !== -1 && pskIndex !== ch.extensions.length - 1) {
+      throw alert('illegal_parameter', 'pre_shared_key is not the last extension', 'RFC 8446 §4.2.11');
+    }
+    if (second && ext(ExtensionType.early_data)) {
+      throw alert('illegal_parameter', 'early_data in the ClientHello after HelloRetryRequest', 'RFC 8446 §4.2.10');
+    }
+
+    const suite = this.chooseSuite(ch, second);
+    const alpn = this.chooseAlpn(ext(ExtensionType.application_layer_protocol_negotiation));
+    const clientTp = ext(ExtensionType.quic_transport_parameters);
+    if (!clientTp) throw alert('missing_extension', 'no quic_transport_parameters', 'RFC 9001 §8.2');
+
+    // §9.2: supported_groups and key_share come together; we only do (EC)DHE (psk_dhe_ke).
+    const groupsData = ext(ExtensionType.supported_groups);
+    const sharesData = ext(ExtensionType.key_share);
+    if (!groupsData || !sharesData) throw alert('missing_extension', 'supported_groups and key_share are required', 'RFC 8446 §9.2');
+    const clientGroups = decodeU16List(groupsData, 'supported_groups');
+    const shares = decodeKeyShareClient(sharesData);
+    checkKeyShares(shares, clientGroups);
+
+    if (!second) {
+      this.clientRandom = Buffer.from(ch.random);
+      const sni = ext(ExtensionType.server_name);
+      this.serverName = sni ? decodeServerName(sni) : null;
+      this.transcript.start(suite.hash);
+    }
+
+    const share = this.groups.map((g) => shares.find((s) => s.group === g)).find((s) => s !== undefined);
+    if (!share) {
+      if (second) throw alert('illegal_parameter', 'second ClientHello has no share for the requested group', 'RFC 8446 §4.2.8');
+      const group = this.groups.find((g) => clientGroups.includes(g));
+      if (group === undefined) throw alert('handshake_failure', 'no common key exchange group', 'RFC 8446 §4.1.1');
+      return this.sendHelloRetryRequest(msg, ch, suite, group);
+    }
+    if (second && (shares.length !== 1 || share.group !== this.hrrGroup)) {
+      throw alert('illegal_parameter', 'second ClientHello must hold one share, for the requested group', 'RFC 8446 §4.2.8');
+    }
+
+    const psk = this.choosePsk(ch, msg.raw, suite);
+    // The transcript now takes the whole ClientHello (binders were checked over its truncation).
+    this.transcript.add(msg.raw);
+    if (!psk && !ext(ExtensionType.signature_algorithms)) {
+      throw alert('missing_extension', 'signature_algorithms is required for certificate authentication', 'RFC 8446 §9.2');
+    }
+    const early = !second && ext(ExtensionType.early_data) !== undefined && psk !== null && this.acceptEarlyData(ch, psk, suite, alpn);
+
+    this.suite = suite.id;
+    this.alpn = alpn;
+    this.peerTransportParameters = Buffer.from(clientTp);
+    this.schedule = new KeySchedule(suite.hash, psk?.state.psk);
+
+    // §7.1: client_early_traffic_secret over Transcript-Hash(ClientHello).
+    const earlySecret = early ? this.schedule.clientEarlyTrafficSecret(this.transcript.digest()) : null;
+
+    // §4.1.3 ServerHello.
+    const keyShare = generateKeyShare(share.group, this.options.random);
+    const sharedSecret = keyShare.computeSecret(share.keyExchange);
+    const shExtensions: Extension[] = [
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
+      { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: share.group, keyExchange: keyShare.publicKey }) },
+    ];
+    if (psk) shExtensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
+    const serverHello = encodeServerHello({
+      legacyVersion: LEGACY_VERSION,
+      random: this.options.random(32),
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: suite.id,
+      legacyCompressionMethod: 0,
+      extensions: shExtensions,
+    });
+    this.sendMessage('initial', HandshakeType.server_hello, serverHello);
+    if (earlySecret) {
+      this.earlyDataAccepted = true;
+      this.log('CLIENT_EARLY_TRAFFIC_SECRET', earlySecret);
+      this.emitKeys('early', 'read', earlySecret);
+    }
+
+    const hs = this.schedule.handshakeTrafficSecrets(sharedSecret, this.transcript.digest());
+    this.clientHandshakeSecret = hs.client;
+    this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', hs.server);
+    this.log('CLIENT_HANDSHAKE_TRAFFIC_SECRET', hs.client);
+    this.emitKeys('handshake', 'write', hs.server);
+    this.emitKeys('handshake', 'read', hs.client);
+    this.readLevel = 'handshake';
+
+    // §4.3.1 EncryptedExtensions.
+    const tp = typeof this.options.transportParameters === 'function' ? this.options.transportParameters(Buffer.from(clientTp)) : this.options.transportParameters;
+    const eeExtensions: Extension[] = [
+      { type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) },
+      { type: ExtensionType.quic_transport_parameters, data: tp },
+    ];
+    if (this.serverName !== null) eeExtensions.push({ type: ExtensionType.server_name, data: Buffer.alloc(0) }); // RFC 6066 §3
+    if (early) eeExtensions.push({ type: ExtensionType.early_data, data: Buffer.alloc(0) });
+    this.sendMessage('handshake', HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExtensions }));
+
+    if (!psk) this.sendCertificate(ext(ExtensionType.signature_algorithms)!);
+
+    // §4.4.4 Finished.
+    this.sendMessage('handshake', HandshakeType.finished, finishedVerifyData(suite.hash, hs.server, this.transcript.digest()));
+    const app = this.schedule.applicationTrafficSecrets(this.transcript.digest());
+    this.clientApplicationSecret = app.client;
+    this.log('SERVER_TRAFFIC_SECRET_0', app.server);
+    this.log('CLIENT_TRAFFIC_SECRET_0', app.client);
+    this.log('EXPORTER_SECRET', app.exporter);
+    this.emitKeys('application', 'write', app.server);
+    this.state = 'wait-finished';
+  }
+
+  /** §4.1.1: our preference among the client's suites; after HRR the same suite again (§4.1.4). */
+  private chooseSuite(ch: ClientHello, second: boolean): CipherSuite {
+    if (second) {
+      if (!ch.cipherSuites.includes(this.suite!)) throw alert('illegal_parameter', 'second ClientHello drops the selected cipher suite', 'RFC 8446 §4.1.2');
+      return this.suiteInfo();
+    }
+    const id = this.suites.find((s) => ch.cipherSuites.includes(s));
+    if (id === undefined) throw alert('handshake_failure', 'no common cipher suite', 'RFC 8446 §4.1.1');
+    this.suite = id;
+    return cipherSuite(id)!;
+  }
+
+  /** RFC 9001 §8.1, RFC 7301 §3.2: ALPN is mandatory; no overlap → no_application_protocol. */
+  private chooseAlpn(data: Buffer | undefined): string {
+    if (!data) throw alert('no_application_protocol', 'client sent no ALPN', 'RFC 9001 §8.1');
+    const offered = decodeAlpn(data);
+    const chosen = this.options.alpn.find((p) => offered.includes(p));
+    if (chosen === undefined) throw alert('no_application_protocol', `no common application protocol in [${offered.join(', ')}]`, 'RFC 7301 §3.2');
+    return chosen;
+  }
+
+  /** §4.1.4: ask for a share of `group`; ClientHello1 becomes message_hash in the transcript (§4.4.1). */
+  private sendHelloRetryRequest(msg: HandshakeMessage, ch: ClientHello, suite: CipherSuite, group: number): void {
+    this.transcript.add(msg.raw);
+    this.transcript.replaceWithMessageHash();
+    this.hrrGroup = group;
+    const hrr = encodeServerHello({
+      legacyVersion: LEGACY_VERSION,
+      random: HELLO_RETRY_REQUEST_RANDOM,
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: suite.id,
+      legacyCompressionMethod: 0,
+      extensions: [
+        { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
+        { type: ExtensionType.key_share, data: encodeKeyShareHrr(group) },
+      ],
+    });
+    this.sendMessage('initial', HandshakeType.server_hello, hrr);
+    this.state = 'wait-second-client-hello';
+  }
+
+  /**
+   * §4.2.11: the first offered ticket we issued, for a suite with the same hash, not expired,
+   * with a valid binder (a wrong binder is fatal: decrypt_error). Null → full handshake.
+   */
+  private choosePsk(ch: ClientHello, rawClientHello: Buffer, suite: CipherSuite): ChosenPsk | null {
+    const data = findExtension(ch.extensions, ExtensionType.pre_shared_key);
+    if (!data) return null;
+    const modesData = findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes);
+    if (!modesData) throw alert('missing_extension', 'pre_shared_key without psk_key_exchange_modes', 'RFC 8446 §4.2.9');
+    const offered = decodeOfferedPsks(data);
+    if (!decodePskModes(modesData).includes(PskKeyExchangeMode.psk_dhe_ke)) return null;
+    const now = this.options.now();
+    for (let index = 0; index < offered.identities.length; index++) {
+      const state = openTicket(this.ticketKey, offered.identities[index]!.identity);
+      if (!state) continue;
+      const ticketSuite = cipherSuite(state.suite);
+      if (!ticketSuite || ticketSuite.hash !== suite.hash || state.psk.length !== offered.binders[index]!.length) continue;
+      if (now < state.issuedAt || now - state.issuedAt > state.lifetime * 1000) continue;
+      const truncated = truncateClientHello(rawClientHello, offered.binders.map((b) => b.length));
+      if (!verifyBinder(suite.hash, state.psk, this.transcript.digestWith(truncated), offered.binders[index]!)) {
+        throw alert('decrypt_error', 'PSK binder does not verify', 'RFC 8446 §4.2.11');
+      }
+      return { index, state };
+    }
+    return null;
+  }
+
+  /** §4.2.10, §8: 0-RTT only for the first PSK, same suite and ALPN, a fresh age, and once per ticket. */
+  private acceptEarlyData(ch: ClientHello, psk: ChosenPsk, suite: CipherSuite, alpn: string): boolean {
+    if ((this.options.maxEarlyData ?? 0) === 0 || psk.index !== 0 || psk.state.maxEarlyData === 0) return false;
+    if (psk.state.suite !== suite.id || psk.state.alpn !== alpn) return false;
+    const now = this.options.now();
+    const identity = decodeOfferedPsks(findExtension(ch.extensions, ExtensionType.pre_shared_key)!).identities[0]!;
+    const clientAge = (identity.obfuscatedTicketAge - psk.state.ageAdd) >>> 0;
+    const serverAge = now - psk.state.issuedAt;
+    // §8.3: a ClientHello whose ticket age is far from ours is likely a replay; refuse its 0-RTT.
+    if (Math.abs(serverAge - clientAge) > (this.options.ticketAgeToleranceMs ?? 10_000)) return false;
+    // §8.1: single-use tickets; a replay keeps the handshake but loses 0-RTT.
+    return this.ticketStore.useOnce(psk.state.id, psk.state.issuedAt + psk.state.lifetime * 1000, now);
+  }
+
+  /** §4.4.2 Certificate and §4.4.3 CertificateVerify with a scheme the client offered. */
+  private sendCertificate(signatureAlgorithms: Buffer): void {
+    const offered = decodeU16List(signatureAlgorithms, 'signature_algorithms');
+    const scheme = schemesForKey(this.privateKey).find((s) => offered.includes(s));
+    if (scheme === undefined) throw alert('handshake_failure', 'client accepts no signature scheme our key can make', 'RFC 8446 §4.4.3');
+    this.sendMessage('handshake', HandshakeType.certificate, encodeCertificate({
+      requestContext: Buffer.alloc(0),
+      entries: this.chainDer.map((data) => ({ data, extensions: [] })),
+    }));
+    const signature = signWithScheme(scheme, this.privateKey, certificateVerifyInput(this.transcript.digest(), true));
+    this.sendMessage('handshake', HandshakeType.certificate_verify, encodeCertificateVerify({ scheme, signature }));
+  }
+
+  // ---- client Finished (§4.4.4) ----
+
+  private onFinished(msg: HandshakeMessage): void {
+    const suite = this.suiteInfo();
+    const verifyData = decodeFinished(msg.body, suite.hash === 'sha256' ? 32 : 48);
+    if (!verifyFinished(suite.hash, this.clientHandshakeSecret!, this.transcript.digest(), verifyData)) {
+      throw alert('decrypt_error', 'client Finished does not verify', 'RFC 8446 §4.4.4');
+    }
+    this.transcript.add(msg.raw);
+    this.resumptionMasterSecret = this.schedule!.resumptionMasterSecret(this.transcript.digest());
+    this.emitKeys('application', 'read', this.clientApplicationSecret!);
+    this.readLevel = 'application';
+    this.state = 'connected';
+    this.handshakeComplete = true;
+    this.emit({ type: 'complete' });
+  }
+
+  // ---- NewSessionTicket (§4.6.1), sent at the application level (RFC 9001 §4.1.3) ----
+
+  sendSessionTicket(now: number): void {
+    if (!this.handshakeComplete || this.failed) return;
+    this.guard(() => {
+      const suite = this.suiteInfo();
+      const nonce = Buffer.alloc(8);
+      nonce.writeUInt32BE(this.ticketsSent++, 4);
+      const lifetime = Math.min(this.options.ticketLifetime ?? 86_400, MAX_TICKET_LIFETIME_S);
+      const allowEarly = (this.options.maxEarlyData ?? 0) > 0;
+      const state: TicketState = {
+        suite: suite.id,
+        psk: ticketPsk(suite.hash, this.resumptionMasterSecret!, nonce),
+        issuedAt: now,
+        lifetime,
+        ageAdd: this.options.random(4).readUInt32BE(0),
+        maxEarlyData: allowEarly ? 0xffffffff : 0,
+        alpn: this.alpn,
+        id: this.options.random(16),
+      };
+      const extensions: Extension[] = allowEarly ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyData(0xffffffff) }] : [];
+      const body = encodeNewSessionTicket({
+        lifetime,
+        ageAdd: state.ageAdd,
+        nonce,
+        ticket: sealTicket(this.ticketKey, state, this.options.random),
+        extensions,
+      });
+      // Post-handshake messages do not enter the transcript.
+      this.queueData('application', encodeHandshake(HandshakeType.new_session_ticket, body));
+    });
+  }
+}
+
+/** §4.2.8: each share's group must be in supported_groups, at most one share per group. */
+function checkKeyShares(shares: readonly KeyShareEntry[], clientGroups: readonly number[]): void {
+  const seen = new Set<number>();
+  for (const s of shares) {
+    if (seen.has(s.group)) throw alert('illegal_parameter', 'two key shares for one group', 'RFC 8446 §4.2.8');
+    if (!clientGroups.includes(s.group)) throw alert('illegal_parameter', 'key share for a group not in supported_groups', 'RFC 8446 §4.2.8');
+    seen.add(s.group);
+  }
+}
+
+function unexpected(type: number, state: string, section = 'RFC 8446 §4'): Error {
+  return alert('unexpected_message', `handshake message type ${type} in state ${state}`, section);
+}
+
+export function createServer(options: ServerOptions): TlsServer {
+  return new TlsServer(options);
+}

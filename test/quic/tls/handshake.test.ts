@@ -1,0 +1,263 @@
+/**
+ * Full TLS 1.3 handshakes for QUIC between our client and server in memory (RFC 8446 §2,
+ * RFC 9001 §4): every suite × group × certificate key type, HelloRetryRequest (§4.1.4),
+ * resumption (§2.2), 0-RTT (§2.3) with single-use tickets (§8.1), and keys announced in the
+ * order RFC 9001 §4.1.4 needs.
+ */
+import { describe, expect, it } from 'vitest';
+import type { SessionTicket } from '../../../src/quic/tls/handshake.js';
+import { NamedGroup } from '../../../src/quic/tls/key-exchange.js';
+import { HELLO_RETRY_REQUEST_RANDOM, HandshakeType } from '../../../src/quic/tls/messages.js';
+import { SingleUseTicketStore } from '../../../src/quic/tls/tickets.js';
+import { CERTS, CLIENT_TP, drive, keyEvents, makeClient, makeServer, NOW, SERVER_TP, seededRandom, type CertKind, type Side } from './harness.js';
+
+const SUITES = [0x1301, 0x1302, 0x1303];
+const GROUPS = [NamedGroup.x25519, NamedGroup.secp256r1];
+const KINDS = Object.keys(CERTS) as CertKind[];
+
+/** Each side's write secret at a level equals the other side's read secret there. */
+function expectMatchingKeys(client: Side, server: Side, levels: string[]): void {
+  const find = (side: Side, level: string, direction: string) => keyEvents(side).find((k) => k.level === level && k.direction === direction);
+  for (const level of levels) {
+    const cw = find(client, level, 'write');
+    const sr = find(server, level, 'read');
+    expect(cw, `client ${level} write`).toBeDefined();
+    expect(sr?.secret.equals(cw!.secret), `${level} client→server`).toBe(true);
+    if (level === 'early') continue;
+    const sw = find(server, level, 'write');
+    expect(find(client, level, 'read')?.secret.equals(sw!.secret), `${level} server→client`).toBe(true);
+  }
+}
+
+const order = (side: Side) => side.events.map((e) => (e.type === 'keys' ? `${e.level}:${e.direction}` : e.type));
+
+function connect(kind: CertKind, suite: number, group: number) {
+  const client = makeClient({ suites: [suite], groups: [group] });
+  const server = makeServer(kind);
+  client.start();
+  return { client, server, sides: drive(client, server) };
+}
+
+describe('full handshake', () => {
+  for (const suite of SUITES) {
+    for (const group of GROUPS) {
+      for (const kind of KINDS) {
+        it(`suite 0x${suite.toString(16)}, group 0x${group.toString(16)}, ${kind} certificate`, () => {
+          const { client, server, sides: r } = connect(kind, suite, group);
+          expect(r.client.events.find((e) => e.type === 'alert')).toBeUndefined();
+          expect(r.server.events.find((e) => e.type === 'alert')).toBeUndefined();
+          expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+          expect([client.suite, server.suite]).toEqual([suite, suite]);
+          expect([client.alpn, server.alpn]).toEqual(['h3', 'h3']);
+          expect(client.peerTransportParameters).toEqual(SERVER_TP);
+          expect(server.peerTransportParameters).toEqual(CLIENT_TP);
+          expectMatchingKeys(r.client, r.server, ['handshake', 'application']);
+          for (const k of [...keyEvents(r.client), ...keyEvents(r.server)]) {
+            expect(k.suite).toBe(suite);
+            expect(k.secret.length).toBe(suite === 0x1302 ? 48 : 32);
+          }
+          // RFC 9001 §4.1.4 order.
+          expect(order(r.server)).toEqual(['handshake:write', 'handshake:read', 'application:write', 'application:read', 'complete']);
+          expect(order(r.client)).toEqual(['handshake:read', 'handshake:write', 'application:write', 'application:read', 'complete']);
+          // ServerHello alone at initial, the rest of the flight at handshake (RFC 9001 §4.1.3).
+          expect(r.server.sent.map((s) => s.level)).toEqual(['initial', 'handshake']);
+          expect(r.client.sent.map((s) => s.level)).toEqual(['initial', 'handshake']);
+          expect(client.peerPublicKey?.asymmetricKeyType).toBe(kind === 'rsa' ? 'rsa' : kind === 'ecdsa' ? 'ec' : 'ed25519');
+        });
+      }
+    }
+  }
+
+  it('prefers the server ALPN order among the client offers', () => {
+    const client = makeClient({ alpn: ['h3-29', 'h3'] });
+    const server = makeServer('ecdsa', { alpn: ['h3', 'h3-29'] });
+    client.start();
+    drive(client, server);
+    expect([client.alpn, server.alpn]).toEqual(['h3', 'h3']);
+  });
+
+  it('passes the client transport parameters to a server callback', () => {
+    let seen: Buffer | null = null;
+    const client = makeClient();
+    const server = makeServer('ecdsa', { transportParameters: (tp) => ((seen = tp), SERVER_TP) });
+    client.start();
+    drive(client, server);
+    expect(seen).toEqual(CLIENT_TP);
+    expect(client.peerTransportParameters).toEqual(SERVER_TP);
+  });
+
+  it('writes the same NSS keylog lines on both sides', () => {
+    const clientLines: string[] = [];
+    const serverLines: string[] = [];
+    const client = makeClient({ keylog: (l) => clientLines.push(l) });
+    const server = makeServer('ecdsa', { keylog: (l) => serverLines.push(l) });
+    client.start();
+    drive(client, server);
+    expect(new Set(clientLines)).toEqual(new Set(serverLines));
+    const labels = clientLines.map((l) => l.split(' ')[0]).sort();
+    expect(labels).toEqual(['CLIENT_HANDSHAKE_TRAFFIC_SECRET', 'CLIENT_TRAFFIC_SECRET_0', 'EXPORTER_SECRET', 'SERVER_HANDSHAKE_TRAFFIC_SECRET', 'SERVER_TRAFFIC_SECRET_0']);
+    for (const line of clientLines) expect(line).toMatch(/^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64}$/);
+  });
+});
+
+describe('HelloRetryRequest (RFC 8446 §4.1.4)', () => {
+  for (const [clientGroups, serverGroups] of [
+    [[NamedGroup.x25519, NamedGroup.secp256r1], [NamedGroup.secp256r1]],
+    [[NamedGroup.secp256r1, NamedGroup.x25519], [NamedGroup.x25519]],
+  ] as const) {
+    it(`client shares 0x${clientGroups[0].toString(16)}, server only takes 0x${serverGroups[0].toString(16)}`, () => {
+      const client = makeClient({ groups: [...clientGroups] });
+      const server = makeServer('rsa', { groups: [...serverGroups] });
+      client.start();
+      const r = drive(client, server);
+      expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+      // Server: HRR, then ServerHello, both at initial; client: two ClientHellos.
+      const hrr = r.server.sent[0]!;
+      expect(hrr.level).toBe('initial');
+      expect(hrr.data[0]).toBe(HandshakeType.server_hello);
+      expect(hrr.data.subarray(6, 38).equals(HELLO_RETRY_REQUEST_RANDOM)).toBe(true);
+      expect(r.client.sent.map((s) => s.level)).toEqual(['initial', 'initial', 'handshake']);
+      expectMatchingKeys(r.client, r.server, ['handshake', 'application']);
+    });
+  }
+
+  it('fails with handshake_failure when no group is shared', () => {
+    const client = makeClient({ groups: [NamedGroup.x25519] });
+    const server = makeServer('ecdsa', { groups: [NamedGroup.secp256r1] });
+    client.start();
+    const r = drive(client, server);
+    expect(r.server.events).toEqual([expect.objectContaining({ type: 'alert', alert: 40 })]);
+  });
+});
+
+/** A first connection that ends with a session ticket. */
+function firstSession(serverOptions: Parameters<typeof makeServer>[1] = {}): SessionTicket {
+  const client = makeClient();
+  const server = makeServer('ecdsa', serverOptions);
+  client.start();
+  drive(client, server);
+  server.sendSessionTicket(NOW);
+  const r = drive(client, server);
+  const t = r.client.events.find((e) => e.type === 'session-ticket');
+  expect(t).toBeDefined();
+  return (t as { ticket: SessionTicket }).ticket;
+}
+
+describe('resumption and 0-RTT', () => {
+  const ticketKey = seededRandom('ticket-key')(32);
+
+  it('issues a ticket at the application level that remembers suite, ALPN and transport parameters', () => {
+    const client = makeClient();
+    const server = makeServer('ecdsa', { ticketKey, maxEarlyData: 0xffffffff });
+    client.start();
+    drive(client, server);
+    server.sendSessionTicket(NOW);
+    const r = drive(client, server);
+    expect(r.server.sent.map((s) => s.level)).toEqual(['application']);
+    const ticket = (r.client.events[0] as { ticket: SessionTicket }).ticket;
+    expect(ticket).toMatchObject({ suite: 0x1301, alpn: 'h3', serverName: 'localhost', maxEarlyData: 0xffffffff, receivedAt: NOW });
+    expect(ticket.transportParameters).toEqual(SERVER_TP);
+  });
+
+  it('resumes with a PSK: no Certificate, same keys on both sides', () => {
+    const ticket = firstSession({ ticketKey });
+    const client = makeClient({ session: ticket, random: seededRandom('client-2') });
+    const server = makeServer('ecdsa', { ticketKey, random: seededRandom('server-2') });
+    client.start();
+    const r = drive(client, server);
+    expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+    expect(client.peerPublicKey).toBeNull(); // no certificate in a PSK handshake
+    expect(client.earlyDataAccepted).toBe(false);
+    expectMatchingKeys(r.client, r.server, ['handshake', 'application']);
+  });
+
+  it('resumes after a HelloRetryRequest (binder over message_hash + HRR + ClientHello2)', () => {
+    const ticket = firstSession({ ticketKey });
+    const client = makeClient({ session: ticket, groups: [NamedGroup.x25519, NamedGroup.secp256r1], random: seededRandom('c3') });
+    const server = makeServer('ecdsa', { ticketKey, groups: [NamedGroup.secp256r1], random: seededRandom('s3') });
+    client.start();
+    const r = drive(client, server);
+    expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+    expect(client.peerPublicKey).toBeNull();
+    expect(r.client.sent.length).toBe(3);
+  });
+
+  it('falls back to a full handshake for a ticket sealed under another key', () => {
+    const ticket = firstSession({ ticketKey });
+    const client = makeClient({ session: ticket });
+    const server = makeServer('ecdsa', { ticketKey: seededRandom('other')(32) });
+    client.start();
+    drive(client, server);
+    expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+    expect(client.peerPublicKey).not.toBeNull();
+  });
+
+  it('accepts 0-RTT once: early keys match, then a second use of the ticket is refused but completes', () => {
+    const store = new SingleUseTicketStore();
+    const options = { ticketKey, ticketStore: store, maxEarlyData: 0xffffffff };
+    const ticket = firstSession(options);
+
+    const client = makeClient({ session: ticket, earlyData: true, random: seededRandom('c4'), now: () => NOW + 1000 });
+    const server = makeServer('ecdsa', { ...options, random: seededRandom('s4'), now: () => NOW + 1000 });
+    client.start();
+    const r = drive(client, server);
+    expect(order(r.client)[0]).toBe('early:write');
+    expect(order(r.server)).toEqual(['early:read', 'handshake:write', 'handshake:read', 'application:write', 'application:read', 'complete']);
+    expect(client.earlyDataAccepted && server.earlyDataAccepted).toBe(true);
+    expectMatchingKeys(r.client, r.server, ['early', 'handshake', 'application']);
+
+    // The same ticket again (a replay of its 0-RTT): early data refused, handshake completes.
+    const again = makeClient({ session: ticket, earlyData: true, random: seededRandom('c5'), now: () => NOW + 2000 });
+    const server2 = makeServer('ecdsa', { ...options, random: seededRandom('s5'), now: () => NOW + 2000 });
+    again.start();
+    const r2 = drive(again, server2);
+    expect(order(r2.client)[0]).toBe('early:write'); // the client did try
+    expect(r2.server.events.some((e) => e.type === 'keys' && e.level === 'early')).toBe(false);
+    expect(again.earlyDataAccepted || server2.earlyDataAccepted).toBe(false);
+    expect(again.handshakeComplete && server2.handshakeComplete).toBe(true);
+  });
+
+  it('refuses the 0-RTT of a replayed ClientHello', () => {
+    const store = new SingleUseTicketStore();
+    const options = { ticketKey, ticketStore: store, maxEarlyData: 0xffffffff };
+    const ticket = firstSession(options);
+    const client = makeClient({ session: ticket, earlyData: true, random: seededRandom('c6') });
+    client.start();
+    const hello = client.poll();
+    expect(hello?.type).toBe('handshake-data');
+    const bytes = (hello as { data: Buffer }).data;
+
+    const first = makeServer('ecdsa', { ...options, random: seededRandom('s6') });
+    first.receive('initial', bytes);
+    expect(first.earlyDataAccepted).toBe(true);
+    const replayTarget = makeServer('ecdsa', { ...options, random: seededRandom('s7') });
+    replayTarget.receive('initial', bytes);
+    expect(replayTarget.earlyDataAccepted).toBe(false);
+    const events = [];
+    for (let e = replayTarget.poll(); e; e = replayTarget.poll()) events.push(e);
+    expect(events.some((e) => e.type === 'keys' && e.level === 'early')).toBe(false);
+    expect(events.some((e) => e.type === 'alert')).toBe(false); // the handshake goes on without 0-RTT
+  });
+
+  it('refuses 0-RTT when the ticket age is far from the server view (RFC 8446 §8.3)', () => {
+    const options = { ticketKey, ticketStore: new SingleUseTicketStore(), maxEarlyData: 0xffffffff };
+    const ticket = firstSession(options);
+    // The client believes a minute passed; the server saw an hour.
+    const client = makeClient({ session: ticket, earlyData: true, random: seededRandom('c8'), now: () => NOW + 60_000 });
+    const server = makeServer('ecdsa', { ...options, random: seededRandom('s8'), now: () => NOW + 3_600_000 });
+    client.start();
+    drive(client, server);
+    expect(server.handshakeComplete).toBe(true);
+    expect(server.earlyDataAccepted).toBe(false);
+  });
+
+  it('does not offer an expired ticket', () => {
+    const ticket = firstSession({ ticketKey });
+    const client = makeClient({ session: ticket, now: () => NOW + (ticket.lifetime + 1) * 1000 });
+    const server = makeServer('ecdsa', { ticketKey, now: () => NOW + (ticket.lifetime + 1) * 1000 });
+    client.start();
+    drive(client, server);
+    expect(client.handshakeComplete).toBe(true);
+    expect(client.peerPublicKey).not.toBeNull(); // full handshake
+  });
+});
