@@ -117,10 +117,10 @@ export class PacketProtector {
     cipher.setAAD(header);
     const ciphertext = cipher.update(payload);
     cipher.final(); // GCM and Poly1305 are stream modes: final() yields no bytes.
-    const written = ciphertext.copy(out, offset);
-    cipher.getAuthTag().copy(out, offset + written);
+    out.set(ciphertext, offset);
+    out.set(cipher.getAuthTag(), offset + ciphertext.length);
     this.sealedPackets++;
-    return written + TAG_LENGTH;
+    return ciphertext.length + TAG_LENGTH;
   }
 
   /**
