@@ -3,12 +3,14 @@
  * event the window follows W_cubic(t) = C × (t − K)³ + W_max (§4.2), concave up to W_max (§4.4)
  * and convex beyond it (§4.5), never slower than the Reno-friendly estimate W_est (§4.3); the
  * window is cut to β = 0.7 of its value (§4.6) with fast convergence (§4.7), and a persistent
- * congestion (QUIC's retransmission timeout) restarts with K = 0 (§4.8).
+ * congestion (QUIC's retransmission timeout) restarts with K = 0 (§4.8). Initial slow start may
+ * end early through HyStart++ (RFC 9406, §4.10 of RFC 9438).
  *
  * Windows are kept in bytes; the RFC's formulas are in segments (max_datagram_size) and seconds,
  * so they are converted at the edges.
  */
 import type { CongestionPacket, RttView } from './controller.js';
+import { HyStartPlusPlus } from './hystart.js';
 import { LossBasedController } from './loss-based.js';
 import { minimumWindow } from './window.js';
 
@@ -32,6 +34,10 @@ export function wCubic(tSeconds: number, kSeconds: number, wMaxSegments: number)
 export interface CubicOptions {
   /** RFC 9438 §4.7: fast convergence (default on). */
   fastConvergence?: boolean;
+  /** RFC 9438 §4.10: HyStart++ (RFC 9406) in the initial slow start (default on). */
+  hystart?: boolean;
+  /** Whether the sender paces (RFC 9406 §4.3 L). Default false. */
+  paced?: boolean;
 }
 
 export class Cubic extends LossBasedController {
@@ -48,10 +54,17 @@ export class Cubic extends LossBasedController {
   private wEst = 0;
   /** RFC 9438 §4.8: the next epoch follows a timeout (persistent congestion). */
   private afterTimeout = false;
+  private readonly hystart: HyStartPlusPlus | undefined;
 
   constructor(maxDatagramSize: number, options: CubicOptions = {}) {
     super(maxDatagramSize);
     this.fastConvergence = options.fastConvergence ?? true;
+    this.hystart = (options.hystart ?? true) ? new HyStartPlusPlus(options.paced ?? false) : undefined;
+  }
+
+  /** HyStart++ phase, or 'off' (for tests and qlog). */
+  get hystartPhase(): string {
+    return this.hystart?.phase ?? 'off';
   }
 
   /** Current W_max in bytes (for tests and qlog). */
@@ -65,6 +78,7 @@ export class Cubic extends LossBasedController {
   }
 
   protected reduceWindow(): void {
+    this.hystart?.stop();
     this.cwndPrior = this.cwnd;
     // RFC 9438 §4.7: fast convergence — if the window did not recover to the last W_max, another
     // flow is probably taking bandwidth, so release some by lowering W_max further.
@@ -84,6 +98,19 @@ export class Cubic extends LossBasedController {
     // W_max = the window at its start. (ssthresh was already set by the loss event.)
     this.epochStart = undefined;
     this.afterTimeout = true;
+  }
+
+  protected override growInSlowStart(packet: CongestionPacket): void {
+    this.cwnd += this.hystart === undefined ? packet.sentBytes : this.hystart.increase(packet.sentBytes, this.mds);
+  }
+
+  protected override afterAcks(packets: readonly CongestionPacket[], now: number, rtt: RttView): void {
+    if (this.hystart === undefined || this.hystart.phase === 'off' || !this.inSlowStart || this.appLimited) return;
+    let newestSent = -Infinity;
+    for (const packet of packets) if (packet.inFlight) newestSent = Math.max(newestSent, packet.timeSent);
+    if (newestSent === -Infinity) return;
+    // RFC 9406 §4.3: after CSS_ROUNDS rounds of CSS, enter congestion avoidance at this window.
+    if (this.hystart.onAck(newestSent, now, rtt.latestRtt)) this.threshold = this.cwnd;
   }
 
   protected growInCongestionAvoidance(packet: CongestionPacket, now: number, rtt: RttView): void {

@@ -69,7 +69,7 @@ export abstract class LossBasedController implements CongestionController {
       if (this.inSlowStart) this.growInSlowStart(packet, now, rtt);
       else this.growInCongestionAvoidance(packet, now, rtt);
     }
-    this.afterAcks(now, rtt);
+    this.afterAcks(packets, now, rtt);
   }
 
   onPacketsLost(packets: readonly CongestionPacket[], now: number): void {
@@ -136,7 +136,7 @@ export abstract class LossBasedController implements CongestionController {
   protected abstract reduceWindow(now: number): void;
   protected abstract growInCongestionAvoidance(packet: CongestionPacket, now: number, rtt: RttView): void;
   /** Hook after a whole ACK's packets were processed (e.g. HyStart++ round tracking). */
-  protected afterAcks(_now: number, _rtt: RttView): void {}
+  protected afterAcks(_packets: readonly CongestionPacket[], _now: number, _rtt: RttView): void {}
   protected afterPersistentCongestion(_now: number): void {}
 
   private removeFromFlight(bytes: number): void {
