@@ -235,6 +235,10 @@ export class ChunkedDecoder {
     if (digits > HEX_DIGITS_MAX) throw this.bad('chunk-size has more than 16 hex digits', 'RFC 9112 §7.1');
     const size = parseInt(line.toString('latin1', start, start + digits), 16);
     if (!Number.isSafeInteger(size)) throw this.bad('chunk-size too large', 'RFC 9112 §7.1');
+    const after = line[start + digits];
+    if (start + digits < end && after !== 0x3b && after !== 0x20 && after !== 0x09) {
+      throw this.bad('chunk-size is not hexadecimal', 'RFC 9112 §7.1');
+    }
     if (!validChunkExtensions(line, start + digits, end)) throw this.bad('malformed chunk extension', 'RFC 9112 §7.1.1');
     if (this.total + size > this.limits.maxBodyBytes) {
       throw new H1Error(413, `chunked body larger than ${this.limits.maxBodyBytes} bytes`, 'RFC 9110 §15.5.14');

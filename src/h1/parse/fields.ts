@@ -80,7 +80,7 @@ export class FieldSectionReader {
     const start = skipOws(line, colon + 1, lineEnd);
     const end = trimOwsEnd(line, start, lineEnd);
     // RFC 9110 §5.5: NUL, CR, LF and other CTLs (except HTAB) are invalid in a field value.
-    if (!isFieldValue(line, start, end)) throw this.bad('invalid character in field value', 'RFC 9110 §5.5');
+    if (!isFieldValue(line, start, end)) throw this.invalidValue(line, start, end);
     return [line.toString('latin1', lineStart, colon).toLowerCase(), line.toString('latin1', start, end)];
   }
 
@@ -97,10 +97,17 @@ export class FieldSectionReader {
     }
     const start = skipOws(line, lineStart, lineEnd);
     const end = trimOwsEnd(line, start, lineEnd);
-    if (!isFieldValue(line, start, end)) throw this.bad('invalid character in field value', 'RFC 9110 §5.5');
+    if (!isFieldValue(line, start, end)) throw this.invalidValue(line, start, end);
     // RFC 9112 §5.2: a user agent replaces each obs-fold with one or more SP.
     const more = line.toString('latin1', start, end);
     if (more.length > 0) previous[1] = previous[1].length > 0 ? `${previous[1]} ${more}` : more;
+  }
+
+  private invalidValue(line: Buffer, start: number, end: number): H1Error {
+    const cr = line.indexOf(0x0d, start);
+    // RFC 9112 §2.2: "A recipient of such a bare CR MUST consider that element to be invalid".
+    if (cr !== -1 && cr < end) return this.bad('bare CR in field line', 'RFC 9112 §2.2');
+    return this.bad('invalid character in field value', 'RFC 9110 §5.5');
   }
 
   private bad(message: string, section: string): H1Error {

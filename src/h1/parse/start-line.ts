@@ -26,6 +26,7 @@ export interface StatusLine {
 }
 
 const SP = 0x20;
+const CR = 0x0d;
 
 /** VCHAR = %x21-7E: the bytes a request-target may contain (RFC 3986 has no SP, CTL or non-ASCII). */
 const VCHAR = new Uint8Array(256).fill(1, 0x21, 0x7f);
@@ -51,7 +52,11 @@ export function parseRequestLine(line: Buffer, start = 0, end = line.length): Re
   // and last SP delimit it; a doubled SP leaves a SP inside the target and fails its check.
   const sp1 = line.indexOf(SP, start);
   const sp2 = end > start ? line.lastIndexOf(SP, end - 1) : -1;
+  // RFC 9112 §2.2: a bare CR is invalid; say so rather than blame whichever part holds it.
+  const cr = line.indexOf(CR, start);
+  if (cr !== -1 && cr < end) throw new H1Error(400, 'bare CR in request-line', 'RFC 9112 §2.2');
   if (sp1 <= start || sp1 >= end || sp2 === sp1) throw new H1Error(400, 'malformed request-line', 'RFC 9112 §3');
+  if (line.indexOf(SP, sp1 + 1) !== sp2) throw new H1Error(400, 'more than two SP in request-line', 'RFC 9112 §3');
   if (!isToken(line, start, sp1)) throw new H1Error(400, 'method is not a token', 'RFC 9112 §3.1');
   if (sp2 === sp1 + 1 || !allIn(VCHAR, line, sp1 + 1, sp2)) {
     throw new H1Error(400, 'invalid request-target', 'RFC 9112 §3.2');

@@ -97,7 +97,10 @@ export function parseTarget(method: string, target: string): ParsedTarget {
     return { form: 'origin', path: target, authority: null };
   }
   const absolute = ABSOLUTE_HTTP.exec(target);
-  if (absolute === null) throw invalidTarget('request-target is not in any of the four forms');
+  if (absolute === null) {
+    if (isValidAuthority(target, true)) throw invalidTarget('authority-form target is only for CONNECT', 'RFC 9112 §3.2.3');
+    throw invalidTarget('request-target is not in any of the four forms');
+  }
   const scheme = absolute[1]!.toLowerCase();
   const authority = absolute[2]!;
   const rest = absolute[3] ?? '';
