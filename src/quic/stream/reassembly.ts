@@ -8,11 +8,12 @@
  *   the configured error (CRYPTO_BUFFER_EXCEEDED for CRYPTO). Stream flow control (flow.ts) keeps
  *   a well-behaved peer below this bound.
  * - The number of stored pieces is bounded too, and a tiny piece of a large datagram is copied, so
- *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.9).
+ *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.7).
  * - Final size (RFC 9000 §4.5): once known it cannot change, and no data may reach beyond it.
  *
  * Callers must not modify a Uint8Array after handing it to `insert`: it may be kept until read.
  */
+import { DEFAULT_LIMITS } from '../../core/limits.js';
 import { StreamError, TransportErrorCode } from './errors.js';
 import { VARINT_BOUND } from './stream-id.js';
 
@@ -214,7 +215,7 @@ export class Reassembler {
           ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
           : TransportErrorCode.PROTOCOL_VIOLATION,
         `more than ${this.maxPieces} separate pieces of out-of-order data`,
-        'RFC 9000 §21.9',
+        'RFC 9000 §21.7',
       );
     }
     if (touchesContiguous) this.advanceContiguous(lo);
@@ -277,4 +278,17 @@ export class Reassembler {
     this._contiguousEnd = Math.max(this._contiguousEnd, this._readOffset);
     return skipped;
   }
+}
+
+/**
+ * The receive buffer of one CRYPTO stream (one per encryption level, RFC 9000 §7.5, §19.6): no fin,
+ * no flow control, and out-of-order data bounded by `maxBytes` (at least 4096, §7.5); beyond it the
+ * connection closes with CRYPTO_BUFFER_EXCEEDED.
+ */
+export function createCryptoReassembler(maxBytes: number = DEFAULT_LIMITS.maxCryptoBufferBytes): Reassembler {
+  return new Reassembler({
+    maxAhead: Math.max(maxBytes, 4096),
+    hasFinalSize: false,
+    limitError: { code: TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, section: 'RFC 9000 §7.5' },
+  });
 }

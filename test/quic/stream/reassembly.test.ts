@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Reassembler } from '../../../src/quic/stream/reassembly.js';
+import { Reassembler, createCryptoReassembler } from '../../../src/quic/stream/reassembly.js';
 import { StreamError, TransportErrorCode } from '../../../src/quic/stream/errors.js';
 
 function expectStreamError(fn: () => unknown, code: number): void {
@@ -169,7 +169,17 @@ describe('Reassembler', () => {
       expectStreamError(() => crypto.insert(4000, new Uint8Array(97)), TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
     });
 
-    it('too many separate pieces are refused (RFC 9000 §21.9)', () => {
+    it('a CRYPTO buffer holds at least 4096 bytes out of order, then CRYPTO_BUFFER_EXCEEDED (RFC 9000 §7.5)', () => {
+      const crypto = createCryptoReassembler(1000);
+      crypto.insert(100, new Uint8Array(3996)); // up to 4096: must be accepted
+      expectStreamError(() => crypto.insert(4096, new Uint8Array(1)), TransportErrorCode.CRYPTO_BUFFER_EXCEEDED);
+      crypto.insert(0, new Uint8Array(100));
+      expect(crypto.readAll()?.byteLength).toBe(4096);
+      crypto.insert(4096, new Uint8Array(4096), true); // the fin bit means nothing for CRYPTO
+      expect(crypto.finalSize).toBeUndefined();
+    });
+
+    it('too many separate pieces are refused (RFC 9000 §21.7)', () => {
       const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
       for (let i = 1; i <= 8; i++) r.insert(i * 10, new Uint8Array(1));
       expectStreamError(() => r.insert(100, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
