@@ -330,3 +330,74 @@ describe('client and server in memory', () => {
     );
   });
 });
+
+describe('hostile peer', () => {
+  it('random frames end in a StreamError or nothing, and state stays bounded', () => {
+    const id = fc.oneof(fc.nat(40), fc.constant(2 ** 62 - 4), fc.nat());
+    const offset = fc.oneof(fc.nat(4000), fc.constant(2 ** 62), fc.nat());
+    const frame = fc.oneof(
+      fc.record({ kind: fc.constant('STREAM' as const), streamId: id, offset, length: fc.nat(1500), fin: fc.boolean() }),
+      fc.record({ kind: fc.constant('RESET_STREAM' as const), streamId: id, finalSize: offset }),
+      fc.record({ kind: fc.constant('STOP_SENDING' as const), streamId: id }),
+      fc.record({ kind: fc.constant('MAX_STREAM_DATA' as const), streamId: id, maximum: offset }),
+      fc.record({ kind: fc.constant('STREAM_DATA_BLOCKED' as const), streamId: id, maximum: offset }),
+      fc.record({ kind: fc.constant('MAX_DATA' as const), maximum: offset }),
+      fc.record({ kind: fc.constant('MAX_STREAMS' as const), uni: fc.boolean(), maximum: fc.oneof(fc.nat(50), fc.constant(2 ** 61)) }),
+      fc.record({ kind: fc.constant('STREAMS_BLOCKED' as const), uni: fc.boolean(), maximum: fc.oneof(fc.nat(50), fc.constant(2 ** 61)) }),
+      fc.record({ kind: fc.constant('APP' as const), open: fc.boolean(), write: fc.nat(3000) }),
+    );
+    fc.assert(
+      fc.property(fc.array(frame, { maxLength: 60 }), (frames) => {
+        const server = new StreamManager({ role: 'server', local: PARAMS, peer: PARAMS, maxLocalStreams: 4 });
+        for (const f of frames) {
+          try {
+            switch (f.kind) {
+              case 'STREAM':
+                server.onStreamFrame({ streamId: f.streamId, offset: f.offset, data: data(f.length), fin: f.fin });
+                break;
+              case 'RESET_STREAM':
+                server.onResetStream({ streamId: f.streamId, errorCode: 1, finalSize: f.finalSize });
+                break;
+              case 'STOP_SENDING':
+                server.onStopSending({ streamId: f.streamId, errorCode: 2 });
+                break;
+              case 'MAX_STREAM_DATA':
+                server.onMaxStreamData({ streamId: f.streamId, maximum: f.maximum });
+                break;
+              case 'STREAM_DATA_BLOCKED':
+                server.onStreamDataBlocked({ streamId: f.streamId, maximum: f.maximum });
+                break;
+              case 'MAX_DATA':
+                server.onMaxData(f.maximum);
+                break;
+              case 'MAX_STREAMS':
+                server.onMaxStreams(f.uni ? 'uni' : 'bidi', f.maximum);
+                break;
+              case 'STREAMS_BLOCKED':
+                server.onStreamsBlocked(f.uni ? 'uni' : 'bidi', f.maximum);
+                break;
+              case 'APP': {
+                if (f.open) server.openStream('uni')?.send?.write(data(f.write));
+                for (let s = server.acceptStream(); s !== undefined; s = server.acceptStream()) {
+                  s.send?.write(data(f.write));
+                  s.send?.end();
+                }
+                for (let c = server.nextChunk(1000); c !== null; c = server.nextChunk(1000)) {
+                  server.onChunkAcked({ streamId: c.streamId, offset: c.offset, length: c.data.byteLength, fin: c.fin });
+                }
+                for (const control of server.takeControlFrames()) server.onControlFrameAcked(control);
+              }
+            }
+          } catch (err) {
+            expect(err).toBeInstanceOf(StreamError);
+            return;
+          }
+          // peer streams: at most 3 bidi + 2 uni open; ours: at most 4 per direction
+          expect(server.size).toBeLessThanOrEqual(3 + 2 + 4 + 4);
+          expect(server.connectionWindow.received).toBeLessThanOrEqual(server.connectionWindow.limit);
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
