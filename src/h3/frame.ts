@@ -289,7 +289,7 @@ export class FrameReader {
           offset += take;
           if (state.filled === state.payload.length) {
             this.state = { kind: 'header' };
-            frames.push(decodePayload(state.type, state.payload));
+            frames.push(this.decode(state.type, state.payload));
           }
           break;
         }
@@ -323,6 +323,16 @@ export class FrameReader {
     const length = readVarint(this.header.subarray(0, this.headerFilled), type.length)!;
     this.headerFilled = 0;
     return this.startFrame(type.value, length.value, chunk, offset, frames);
+  }
+
+  /** Decodes a complete payload, with the rules that depend on who reads it. */
+  private decode(type: number, payload: Uint8Array): Frame {
+    const frame = decodePayload(type, payload);
+    // RFC 9114 §7.2.6: a server's GOAWAY carries a client-initiated bidirectional stream ID.
+    if (frame.type === 'goaway' && this.receiver === 'client' && frame.id % 4 !== 0) {
+      throw new H3Error(H3ErrorCode.H3_ID_ERROR, `GOAWAY with stream ID ${frame.id}, not a request stream`, 'RFC 9114 §7.2.6');
+    }
+    return frame;
   }
 
   /** Bytes of header known to be needed from what `header` holds so far. */
@@ -369,7 +379,7 @@ export class FrameReader {
     }
     if (chunk.length - offset >= length) {
       // Whole payload in this chunk: decode it in place.
-      frames.push(decodePayload(type, chunk.subarray(offset, offset + length)));
+      frames.push(this.decode(type, chunk.subarray(offset, offset + length)));
       return offset + length;
     }
     this.state = { kind: 'buffer', type, payload: Buffer.allocUnsafe(length), filled: 0 };

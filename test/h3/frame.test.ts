@@ -183,6 +183,31 @@ describe('FrameReader', () => {
     expectH3Error(() => client.push(encodeFrame({ type: 'max_push_id', pushId: 1 })), H3ErrorCode.H3_FRAME_UNEXPECTED);
   });
 
+  it('requires a request stream ID in a GOAWAY received by a client (RFC 9114 §7.2.6)', () => {
+    const client = new FrameReader({ stream: 'control', receiver: 'client' });
+    client.push(encodeSettingsFrame({}));
+    expect(client.push(encodeFrame({ type: 'goaway', id: 8 }))).toEqual([{ type: 'goaway', id: 8 }]);
+    expectH3Error(() => client.push(encodeFrame({ type: 'goaway', id: 2 })), H3ErrorCode.H3_ID_ERROR);
+    // A server receives a push ID, which may be any number.
+    const server = new FrameReader({ stream: 'control', receiver: 'server' });
+    server.push(encodeSettingsFrame({}));
+    expect(server.push(encodeFrame({ type: 'goaway', id: 3 }))).toEqual([{ type: 'goaway', id: 3 }]);
+  });
+
+  it('reads 8-byte type and length varints split byte by byte', () => {
+    const type = 0x21 + 0x1f * 2 ** 40; // reserved, 8-byte varint
+    const bytes = Buffer.concat([
+      encodeFrameHeader(type, 3),
+      hex('010203'),
+      hex('01c0000000000000020000'), // HEADERS with an 8-byte length of 2
+    ]);
+    const reader = new FrameReader({ stream: 'request' });
+    const out: Frame[] = [];
+    for (let i = 0; i < bytes.length; i++) out.push(...reader.push(bytes.subarray(i, i + 1)));
+    reader.end();
+    expect(out.map(normalize)).toEqual([{ type: 'headers', fieldSection: hex('0000') }]);
+  });
+
   it('rejects malformed payloads with H3_FRAME_ERROR (RFC 9114 §7.1)', () => {
     const control = () => {
       const r = new FrameReader({ stream: 'control' });
