@@ -141,6 +141,7 @@ function paramError(message: string, section = SECTION): TransportError {
 /**
  * Decodes the parameters `sender` sent. Throws TransportError TRANSPORT_PARAMETER_ERROR on any
  * malformed, duplicated, out-of-range or misplaced parameter, and when a required one is absent.
+ * Connection IDs and tokens in the result are views into `data`.
  */
 export function decodeTransportParameters(data: Uint8Array, sender: 'client' | 'server'): TransportParameters {
   const params: TransportParameters = { ...DEFAULT_TRANSPORT_PARAMETERS };

@@ -184,6 +184,13 @@ describe('round trips (RFC 9000 §19, RFC 9221 §4)', () => {
     expect(parseFrames(hex('0c0400abcd'))).toEqual([{ type: 'stream', streamId: 4, offset: 0, data, fin: false, hasLength: false }]);
   });
 
+  it('reports each run of PADDING as one frame, wherever it lies and however long (§19.1)', () => {
+    const payload = Buffer.concat([Buffer.alloc(3), hex('01'), Buffer.alloc(70000), hex('01'), Buffer.alloc(1)]);
+    expect(parseFrames(payload)).toEqual([
+      { type: 'padding', length: 3 }, { type: 'ping' }, { type: 'padding', length: 70000 }, { type: 'ping' }, { type: 'padding', length: 1 },
+    ]);
+  });
+
   it('writes known byte layouts', () => {
     expect(encodeFrames([{ type: 'ack', ranges: [[8, 10], [2, 5]], ackDelay: 3, ecn: { ect0: 1, ect1: 2, ce: 3 } }]).toString('hex'))
       .toBe('030a0301020103010203'); // largest 10, delay 3, 1 range, first 2, gap 8-5-2=1, len 3, ECN

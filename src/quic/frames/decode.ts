@@ -78,7 +78,8 @@ function readFrameType(r: Reader): number {
   const encodedLength = r.peekVarintLength();
   try {
     type = r.varint();
-  } catch {
+  } catch (err) {
+    if (!(err instanceof DecodeError)) throw err;
     throw new TransportError(FRAME_ENCODING_ERROR, 'truncated frame type', 'RFC 9000 §12.4');
   }
   // RFC 9000 §12.4: a frame type MUST use the shortest encoding; a longer one MAY be treated as a
@@ -184,21 +185,36 @@ function readFrameBody(r: Reader, type: number, start: number, options: FrameDec
 
 /** Skips the PADDING bytes after the first; returns how many. */
 function skipPadding(r: Reader): number {
-  const buf = r.buf;
   const from = r.offset;
-  // Padding usually fills the rest of the packet: compare it in one call before scanning.
-  const rest = r.end - from;
-  if (rest <= ZEROS.length && buf.compare(ZEROS, 0, rest, from, r.end) === 0) {
-    r.offset = r.end;
-    return rest;
-  }
   let at = from;
-  while (at < r.end && buf[at] === 0) at++;
+  while (at < r.end) {
+    const run = zeroPrefixLength(r.buf, at, Math.min(r.end, at + ZEROS.length));
+    at += run;
+    if (run < ZEROS.length) break;
+  }
   r.offset = at;
   return at - from;
 }
 
-/** Zero bytes to compare trailing padding against (larger than any QUIC packet we accept). */
+/**
+ * Length of the run of zero bytes at buf[from, end), end − from ≤ ZEROS.length. Padding usually
+ * fills the rest of the packet, so that is tried first in one native compare; otherwise a binary
+ * search over "the first n bytes are zero" keeps the scan in native code.
+ */
+function zeroPrefixLength(buf: Buffer, from: number, end: number): number {
+  const isZero = (n: number) => buf.compare(ZEROS, 0, n, from, from + n) === 0;
+  let known = 0; // the first `known` bytes are zero
+  let limit = end - from; // the first `limit` bytes are not all zero (unless known === limit)
+  if (isZero(limit)) return limit;
+  while (limit - known > 1) {
+    const mid = (known + limit) >>> 1;
+    if (isZero(mid)) known = mid;
+    else limit = mid;
+  }
+  return known;
+}
+
+/** Zero bytes to compare padding against (as large as any UDP payload). */
 const ZEROS = Buffer.alloc(65536);
 
 function readAck(r: Reader, type: number): Frame {
