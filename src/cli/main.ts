@@ -111,7 +111,7 @@ async function getCommand(argv: string[]): Promise<number> {
     for (const [n, v] of response.headers) process.stderr.write(`${stamp()}   ${n}: ${v}\n`);
   }
   const outFile = stringFlag(args, '-o');
-  const out = outFile ? createWriteStream(outFile) : process.stdout;
+  const out: NodeJS.WritableStream = outFile ? createWriteStream(outFile) : process.stdout;
   for await (const chunk of response.body) {
     if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
   }

@@ -82,10 +82,13 @@ async function bytes(req: ServerRequest, res: ServerResponse, url: URL): Promise
 }
 
 async function echo(req: ServerRequest, res: ServerResponse): Promise<void> {
+  // Start reading before the head goes out: on h1 that is what sends `100 Continue` to a client
+  // that asked for it (RFC 9110 §10.1.1), which must come before the final status.
+  const body = req.body[Symbol.asyncIterator]();
   res.writeHead(200, { 'content-type': req.headers.get('content-type') ?? 'application/octet-stream' });
   res.flush();
-  for await (const chunk of req.body) {
-    if (!res.write(chunk)) await res.drain();
+  for (let r = await body.next(); !r.done; r = await body.next()) {
+    if (!res.write(r.value)) await res.drain();
   }
   await res.end();
 }

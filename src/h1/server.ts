@@ -1,0 +1,149 @@
+/**
+ * The HTTP/1.1 driver: pumps a `node:net` or `node:tls` socket and one timer into an
+ * H1ServerConnection. This file and its siblings are the only h1 code that touches sockets or time.
+ */
+import net from 'node:net';
+import tls from 'node:tls';
+import type { Handler } from '../core/types.js';
+import type { HeaderList } from '../core/headers.js';
+import type { Limits } from '../core/limits.js';
+import type { ErrorReporter } from '../core/dispatch.js';
+import { H1ServerConnection } from './connection.js';
+import type { RequestHead } from './parse.js';
+
+export interface H1ServeOptions {
+  handler: Handler;
+  limits?: Partial<Limits>;
+  defaultHeaders?: HeaderList;
+  onHandlerError?: ErrorReporter;
+  /** Takes over the socket for `Upgrade: h2c` (set by serve() when h2 is enabled). */
+  onUpgradeH2c?: (socket: net.Socket, head: RequestHead, rest: Uint8Array) => boolean;
+}
+
+/** A live connection as serve() tracks it for graceful shutdown. */
+export interface TrackedConnection {
+  shutdown(): void;
+  destroy(): void;
+  readonly closed: Promise<void>;
+}
+
+/** Runs HTTP/1.1 on a connected socket (plain or TLS). */
+export function attachH1(socket: net.Socket, options: H1ServeOptions, initialData?: Uint8Array): TrackedConnection {
+  const scheme = socket instanceof tls.TLSSocket ? 'https' : 'http';
+  const conn = new H1ServerConnection({
+    handler: options.handler,
+    scheme,
+    remoteAddress: socket.remoteAddress ?? '',
+    remotePort: socket.remotePort ?? 0,
+    limits: options.limits,
+    defaultHeaders: options.defaultHeaders,
+    onHandlerError: options.onHandlerError,
+    onUpgrade: options.onUpgradeH2c
+      ? (head, rest) => {
+          detach();
+          return options.onUpgradeH2c!(socket, head, rest);
+        }
+      : undefined,
+  });
+  socket.setNoDelay(true);
+  let timer: NodeJS.Timeout | null = null;
+  let timerAt = 0;
+  let paused = false;
+  let detached = false;
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => { resolveClosed = r; });
+
+  const pump = (): void => {
+    if (detached) return;
+    const out = conn.transmit();
+    if (out.length > 0 && !socket.destroyed) {
+      if (out.length === 1) socket.write(out[0]!);
+      else {
+        socket.cork();
+        for (const piece of out) socket.write(piece);
+        socket.uncork();
+      }
+    }
+    conn.transportBuffered = socket.writableLength;
+    if (conn.shouldClose) {
+      if (!socket.destroyed) socket.end();
+      conn.state = 'closed';
+      clearTimer();
+      return;
+    }
+    if (conn.state === 'closed') {
+      clearTimer();
+      if (!socket.destroyed) socket.destroy();
+      return;
+    }
+    const want = conn.wantsInput;
+    if (want && paused) { paused = false; socket.resume(); }
+    else if (!want && !paused) { paused = true; socket.pause(); }
+    armTimer();
+  };
+
+  const armTimer = (): void => {
+    const at = conn.nextTimeout();
+    if (at === undefined) { clearTimer(); return; }
+    if (timer && timerAt === at) return;
+    clearTimer();
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = null;
+      conn.handleTimeout(Date.now());
+      pump();
+    }, Math.max(0, at - Date.now()));
+    timer.unref();
+  };
+  const clearTimer = (): void => {
+    if (timer) { clearTimeout(timer); timer = null; }
+  };
+
+  const onData = (data: Buffer): void => {
+    conn.receive(data, Date.now());
+    pump();
+  };
+  const onDrain = (): void => {
+    conn.transportBuffered = socket.writableLength;
+    conn.onTransportDrain();
+    pump();
+  };
+  const onEnd = (): void => {
+    // RFC 9112 §9.6: a half-close from the client ends its requests; a response in progress can
+    // still be written, but node sockets with allowHalfOpen=false close both ways, so abort.
+    conn.peerClosed();
+    pump();
+  };
+  const onClose = (): void => {
+    conn.peerClosed('connection closed');
+    clearTimer();
+    resolveClosed();
+  };
+  const onError = (): void => { /* 'close' follows */ };
+
+  function detach(): void {
+    detached = true;
+    clearTimer();
+    socket.off('data', onData);
+    socket.off('drain', onDrain);
+    socket.off('end', onEnd);
+    socket.off('close', onClose);
+    socket.off('error', onError);
+    resolveClosed();
+  }
+
+  conn.onWake = pump;
+  socket.on('data', onData);
+  socket.on('drain', onDrain);
+  socket.on('end', onEnd);
+  socket.on('close', onClose);
+  socket.on('error', onError);
+  if (initialData && initialData.length > 0) conn.receive(initialData, Date.now());
+  pump();
+
+  return {
+    closed,
+    shutdown() { conn.shutdown(); pump(); },
+    destroy() { conn.destroy(); socket.destroy(); },
+  };
+}
