@@ -88,6 +88,12 @@ describe('RequestHeadParser: request-line (RFC 9112 §3)', () => {
     expect(head.rawLength).toBe(4 + 'GET / HTTP/1.1\r\nHost: a\r\n\r\n'.length);
   });
 
+  it('bounds the empty lines it ignores by the request-line budget', () => {
+    const parser = new RequestHeadParser({ maxRequestLineBytes: 64 });
+    expect(parser.push(bytes('\r\n'.repeat(32)))).toBeNull();
+    expect(() => parser.push(bytes('\r\n'))).toThrow(expect.objectContaining({ status: 400 }));
+  });
+
   it('answers 414 for a long target and 400 for a long garbage line (RFC 9112 §3)', () => {
     const limits = { maxRequestLineBytes: 64 };
     expect(statusOf(`GET /${'a'.repeat(100)} HTTP/1.1\r\n\r\n`, limits)).toBe(414);

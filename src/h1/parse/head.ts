@@ -116,7 +116,11 @@ abstract class HeadParser<Start, Head> {
       const { buffer, start, end } = lines;
       this.consumed += end - start + 2;
       if (fields === null) {
-        if (end === start && this.skipsEmptyLine()) continue;
+        if (end === start && this.skipsEmptyLine()) {
+          // Empty lines share the start-line budget, so an endless run of CRLFs ends in an error.
+          if (this.consumed > this.limits.maxRequestLineBytes) throw this.tooLong(Buffer.alloc(0));
+          continue;
+        }
         this.start = this.parseStart(buffer, start, end);
         this.fields = new FieldSectionReader({
           maxBytes: this.limits.maxHeaderBytes,
