@@ -197,12 +197,20 @@ function decodePayload(type: number, payload: Uint8Array): Frame {
     case FrameType.MAX_PUSH_ID:
       return { type: 'max_push_id', pushId: decodeSingleVarint(payload, 'MAX_PUSH_ID') };
     default:
-      throw new Error(`not a buffered frame type: ${type}`);
+      // Unreachable: the reader buffers only the types above.
+      throw new H3Error(H3ErrorCode.H3_INTERNAL_ERROR, `frame type 0x${type.toString(16)} is not buffered`, 'RFC 9114 §7.2');
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // The incremental reader
+
+/** RFC 9114 §10.5: a frame larger than we are willing to buffer is excessive load. */
+function checkBufferLimit(what: string, length: number, limit: number): void {
+  if (length > limit) {
+    throw new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `${what} of ${length} bytes over the ${limit}-byte limit`, 'RFC 9114 §10.5');
+  }
+}
 
 export interface FrameReaderOptions {
   stream: FrameStreamKind;
@@ -346,7 +354,6 @@ export class FrameReader {
   private startFrame(type: number, length: number, chunk: Uint8Array, offset: number, frames: Frame[]): number {
     checkFrameAllowed(type, this.stream, this.framesSeen === 0, this.receiver);
     this.framesSeen++;
-    let limit: number;
     switch (type) {
       case FrameType.DATA:
         if (length === 0) frames.push({ type: 'data', data: chunk.subarray(offset, offset) });
@@ -354,17 +361,10 @@ export class FrameReader {
         return offset;
       case FrameType.HEADERS:
       case FrameType.PUSH_PROMISE:
-        limit = this.maxFieldSectionBytes;
-        if (length > limit) {
-          // RFC 9114 §10.5: a field section larger than we buffer is excessive load.
-          throw new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `field section frame of ${length} bytes over the ${limit}-byte limit`, 'RFC 9114 §10.5');
-        }
+        checkBufferLimit('field section frame', length, this.maxFieldSectionBytes);
         break;
       case FrameType.SETTINGS:
-        limit = this.maxSettingsBytes;
-        if (length > limit) {
-          throw new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `SETTINGS frame of ${length} bytes over the ${limit}-byte limit`, 'RFC 9114 §10.5');
-        }
+        checkBufferLimit('SETTINGS frame', length, this.maxSettingsBytes);
         break;
       case FrameType.CANCEL_PUSH:
       case FrameType.GOAWAY:
