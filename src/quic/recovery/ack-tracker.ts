@@ -53,6 +53,8 @@ export class AckTracker {
    * caller MUST then drop the packet (RFC 9000 §12.3); duplicates change no state.
    */
   onPacketReceived(pn: number, now: number, ackEliciting: boolean, ecn: EcnCodepoint = 'not-ect'): boolean {
+    // RFC 9000 §17.1: decoded packet numbers are in 0..2^62−1; anything else is a caller bug.
+    if (!Number.isSafeInteger(pn) || pn < 0) throw new RangeError(`invalid packet number ${pn}`);
     const largestBefore = this.received.largest;
     if (!this.received.add(pn)) return false;
     this.hasNewRanges = true;

@@ -152,6 +152,15 @@ export class LossDetection<T = unknown> {
     return sent;
   }
 
+  /**
+   * RFC 9000 §21.4: the connection skipped packet number `pn` (never sends it) to catch a peer
+   * that acknowledges packets it did not receive; an ACK covering it is a PROTOCOL_VIOLATION.
+   * Note that a gap weakens packet-threshold loss detection by one (RFC 9002 Appendix A.10).
+   */
+  skipPacketNumber(space: PacketNumberSpace, pn: number): void {
+    this.spaces[space]!.sent.skip(pn);
+  }
+
   // ---- Receiving an ACK -----------------------------------------------------------------------
 
   /** RFC 9002 Appendix A.7 OnAckReceived. Throws ProtocolError (see the file comment). */
@@ -167,6 +176,15 @@ export class LossDetection<T = unknown> {
         PROTOCOL_VIOLATION,
         `ACK of unsent packet ${ack.largest} in ${spaceName(space)} (largest sent ${state.sent.largestSent})`,
         'RFC 9000 §13.1',
+      );
+    }
+    // RFC 9000 §21.4 / §13.1: so is acknowledging a packet number that was skipped on purpose.
+    const skipped = state.sent.skippedIn(ack.ranges);
+    if (skipped !== undefined) {
+      throw new ProtocolError(
+        PROTOCOL_VIOLATION,
+        `ACK of skipped packet number ${skipped} in ${spaceName(space)}`,
+        'RFC 9000 §21.4',
       );
     }
     if (space === PacketNumberSpace.Handshake) this.receivedHandshakeAck = true;
@@ -305,16 +323,18 @@ export class LossDetection<T = unknown> {
     if (largestAcked === undefined) return lost;
     // RFC 9002 §6.1.2: max(kTimeThreshold × max(smoothed_rtt, latest_rtt), kGranularity).
     const lossDelay = Math.max(TIME_THRESHOLD * Math.max(this.rtt.latestRtt, this.rtt.smoothedRtt), GRANULARITY);
-    const lostSendTime = now - lossDelay;
     for (const packet of state.sent.values()) {
       // Packets are in packet-number order: nothing above the largest acknowledged can be lost.
       if (packet.packetNumber > largestAcked) break;
+      // RFC 9002 §6.1.2: lost once sent before now − loss_delay. Written as timeSent + lossDelay
+      // <= now, the same sum that sets loss_time, so a timer firing at loss_time always finds the
+      // packet lost (now − lossDelay could round below timeSent and re-arm the same time forever).
+      const lossAt = packet.timeSent + lossDelay;
       // RFC 9002 §6.1.1 packet threshold, §6.1.2 time threshold.
-      if (packet.timeSent <= lostSendTime || largestAcked >= packet.packetNumber + PACKET_THRESHOLD) {
+      if (lossAt <= now || largestAcked >= packet.packetNumber + PACKET_THRESHOLD) {
         lost.push(packet);
       } else {
-        const when = packet.timeSent + lossDelay;
-        state.lossTime = state.lossTime === undefined ? when : Math.min(state.lossTime, when);
+        state.lossTime = state.lossTime === undefined ? lossAt : Math.min(state.lossTime, lossAt);
       }
     }
     for (const packet of lost) state.sent.remove(packet);

@@ -22,8 +22,13 @@ export interface SentPacket<T = unknown> {
   readonly payload: T;
 }
 
+/** Skipped packet numbers remembered per space (oldest forgotten first). */
+export const MAX_SKIPPED_PACKET_NUMBERS = 16;
+
 export class SentPacketTable<T> {
   private readonly packets = new Map<number, SentPacket<T>>();
+  /** Packet numbers deliberately never sent (RFC 9000 §21.4), ascending. */
+  private readonly skipped: number[] = [];
   /** Largest packet number ever sent in this space, -1 before the first. */
   largestSent = -1;
   /** Ack-eliciting packets that are still in flight (RFC 9002 §6.2.1 "in flight" test). */
@@ -52,6 +57,23 @@ export class SentPacketTable<T> {
       this.ackElicitingInFlight++;
       this.lastAckElicitingTime = packet.timeSent;
     }
+  }
+
+  /**
+   * RFC 9000 §21.4: a sender may skip packet numbers to detect a peer that acknowledges packets
+   * it never received (optimistic ACK attack). `pn` must be above every number used so far.
+   */
+  skip(pn: number): void {
+    if (pn <= this.largestSent) throw new RangeError(`packet number ${pn} not above ${this.largestSent}`);
+    this.largestSent = pn;
+    this.skipped.push(pn);
+    if (this.skipped.length > MAX_SKIPPED_PACKET_NUMBERS) this.skipped.shift();
+  }
+
+  /** The first skipped packet number that `ranges` acknowledge, if any. */
+  skippedIn(ranges: readonly PacketRange[]): number | undefined {
+    for (const pn of this.skipped) if (inRanges(ranges, pn)) return pn;
+    return undefined;
   }
 
   /**

@@ -77,6 +77,17 @@ describe('LossDetection: ACK processing (RFC 9002 §5.1, §6.1)', () => {
     expect(ld.nextTimeout()).toBe(4 + 166);
   });
 
+  it('a time-threshold timer firing at loss_time always declares the packet lost (float rounding)', () => {
+    const { ld, send } = setup();
+    send(App, 0, 0.1);
+    send(App, 1, 1);
+    ld.onAckReceived(App, ack([[1, 1]]), 113.5); // RTT 112.5 → loss delay 126.5625
+    const at = ld.nextTimeout()!;
+    expect(at).toBe(0.1 + 126.5625); // and (0.1 + 126.5625) − 126.5625 < 0.1 in binary floating point
+    const action = ld.onLossDetectionTimeout(at);
+    expect(action.kind === 'lost' && action.packets.map((p) => p.packetNumber)).toEqual([0]);
+  });
+
   it('time threshold never goes below kGranularity (§6.1.2)', () => {
     const { ld, send } = setup();
     send(App, 0, 0);
@@ -103,6 +114,17 @@ describe('LossDetection: ACK processing (RFC 9002 §5.1, §6.1)', () => {
     expect(ld.largestAcked(App)).toBeUndefined();
     // And in a space where nothing was sent at all.
     expect(() => ld.onAckReceived(Handshake, ack([[0, 0]]), 10)).toThrow(ProtocolError);
+  });
+
+  it('an ACK covering a deliberately skipped packet number is a PROTOCOL_VIOLATION (RFC 9000 §21.4)', () => {
+    const { ld, send } = setup();
+    send(App, 0, 0);
+    ld.skipPacketNumber(App, 1);
+    send(App, 2, 1);
+    expect(() => send(App, 1, 2)).toThrow(RangeError);
+    expect(() => ld.onAckReceived(App, ack([[0, 2]]), 10)).toThrow(expect.objectContaining({ code: 0x0a }));
+    const r = ld.onAckReceived(App, ack([[2, 2], [0, 0]]), 10);
+    expect(r.acked.map((p) => p.packetNumber)).toEqual([0, 2]);
   });
 
   it('a malformed range list is a FRAME_ENCODING_ERROR', () => {
