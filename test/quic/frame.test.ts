@@ -5,6 +5,7 @@ import { TransportError, TransportErrorCode } from '../../src/quic/errors.js';
 import {
   checkFramePermitted,
   countsInFlight,
+  cryptoDataCapacity,
   encodeFrame,
   encodeFrames,
   frameLength,
@@ -15,6 +16,7 @@ import {
   iterateFrames,
   parseFrames,
   readFrame,
+  streamDataCapacity,
   type AckRange,
   type Frame,
 } from '../../src/quic/frame.js';
@@ -189,6 +191,25 @@ describe('round trips (RFC 9000 §19, RFC 9221 §4)', () => {
     expect(parseFrames(payload)).toEqual([
       { type: 'padding', length: 3 }, { type: 'ping' }, { type: 'padding', length: 70000 }, { type: 'ping' }, { type: 'padding', length: 1 },
     ]);
+  });
+
+  it('says how much STREAM or CRYPTO data fits in the space left (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20000 }), varint, fc.oneof(fc.constant(0), varint), fc.boolean(), (space, streamId, offset, hasLength) => {
+        const stream = (n: number): Frame => ({ type: 'stream', streamId, offset, data: Buffer.alloc(n), fin: false, hasLength });
+        const crypto = (n: number): Frame => ({ type: 'crypto', offset, data: Buffer.alloc(n) });
+        for (const [capacity, make] of [[streamDataCapacity(space, streamId, offset, hasLength), stream], [cryptoDataCapacity(space, offset), crypto]] as const) {
+          if (capacity >= 0) expect(frameLength(make(capacity))).toBeLessThanOrEqual(space);
+          expect(frameLength(make(capacity + 1))).toBeGreaterThan(space);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(streamDataCapacity(66, 0, 0)).toBe(63); // 1 type + 1 id + 1 length + 63
+    expect(streamDataCapacity(67, 0, 0)).toBe(63); // 64 would need a 2-byte length
+    expect(streamDataCapacity(68, 0, 0)).toBe(64);
+    expect(streamDataCapacity(66, 0, 0, false)).toBe(64);
+    expect(streamDataCapacity(1, 0, 0)).toBe(-1);
   });
 
   it('writes known byte layouts', () => {

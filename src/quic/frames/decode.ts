@@ -39,8 +39,9 @@ export function readFrame(r: Reader, options: FrameDecodeOptions = {}): Frame {
     return readFrameBody(r, type, start, options);
   } catch (err) {
     if (err instanceof DecodeError) {
-      // RFC 9000 §12.4: a frame that runs past the payload is malformed.
-      throw new TransportError(FRAME_ENCODING_ERROR, `truncated frame: ${err.message}`, 'RFC 9000 §12.4', type);
+      // RFC 9000 §20.1: FRAME_ENCODING_ERROR covers frames that are badly formatted, e.g. ones
+      // claiming more bytes than the rest of the packet holds.
+      throw new TransportError(FRAME_ENCODING_ERROR, `truncated frame: ${err.message}`, 'RFC 9000 §20.1', type);
     }
     throw err;
   }
@@ -80,7 +81,7 @@ function readFrameType(r: Reader): number {
     type = r.varint();
   } catch (err) {
     if (!(err instanceof DecodeError)) throw err;
-    throw new TransportError(FRAME_ENCODING_ERROR, 'truncated frame type', 'RFC 9000 §12.4');
+    throw new TransportError(FRAME_ENCODING_ERROR, 'truncated frame type', 'RFC 9000 §20.1');
   }
   // RFC 9000 §12.4: a frame type MUST use the shortest encoding; a longer one MAY be treated as a
   // PROTOCOL_VIOLATION (it is here).

@@ -65,6 +65,32 @@ export function frameLength(frame: Frame): number {
   }
 }
 
+/**
+ * Most data bytes a STREAM frame for `streamId` at `offset` can carry in `space` bytes, or -1 if
+ * not even its header fits. Without a Length field (the frame ends the packet) every byte after the
+ * header is data; with one, the Length varint grows with the data it counts.
+ */
+export function streamDataCapacity(space: number, streamId: number, offset: number, hasLength = true): number {
+  const header = 1 + varintLength(streamId) + (offset !== 0 ? varintLength(offset) : 0);
+  return dataCapacity(space - header, hasLength);
+}
+
+/** Most data bytes a CRYPTO frame at `offset` can carry in `space` bytes, or -1 if none fit. */
+export function cryptoDataCapacity(space: number, offset: number): number {
+  return dataCapacity(space - 1 - varintLength(offset), true);
+}
+
+/** Largest n with n + (length field for n) ≤ available. */
+function dataCapacity(available: number, hasLength: boolean): number {
+  if (!hasLength) return available >= 0 ? available : -1;
+  for (const fieldLength of [1, 2, 4, 8] as const) {
+    const n = available - fieldLength;
+    if (n < 0) return -1;
+    if (varintLength(n) <= fieldLength) return n;
+  }
+  return -1;
+}
+
 /** Writes `frame` at the writer's cursor. */
 export function encodeFrame(frame: Frame, w: Writer): void {
   if (frame.type === 'padding') {
