@@ -40,15 +40,16 @@ export class StreamOpenCredit {
   }
 
   /**
-   * A MAX_STREAMS frame (RFC 9000 §19.11): a value above 2^60 is a FRAME_ENCODING_ERROR; a value that
-   * does not raise the limit is ignored (RFC 9000 §4.6). Returns whether the limit grew.
+   * A MAX_STREAMS frame (RFC 9000 §19.11). RFC 9000 §4.6: a value above 2^60 received in a frame is
+   * a FRAME_ENCODING_ERROR, and a value that does not raise the limit is ignored. Returns whether
+   * the limit grew.
    */
   update(maximum: number): boolean {
     if (!Number.isInteger(maximum) || maximum < 0 || maximum > MAX_STREAM_COUNT) {
       throw new StreamError(
         TransportErrorCode.FRAME_ENCODING_ERROR,
         `MAX_STREAMS ${maximum} exceeds 2^60`,
-        'RFC 9000 §19.11',
+        'RFC 9000 §4.6',
       );
     }
     if (maximum <= this._limit) return false;

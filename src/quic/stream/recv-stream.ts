@@ -35,8 +35,9 @@
  *    +-------+                   +-------+
  *
  * Of the two optional transitions this implementation takes neither: once all data is in, a late
- * RESET_STREAM is ignored and the application reads the complete data; once reset, late data is
- * discarded. (RFC 9000 §3.2 leaves the choice to the implementation.)
+ * RESET_STREAM is suppressed and the application reads the complete data (RFC 9000 §3.2: "If the
+ * RESET_STREAM is suppressed, the receiving part of the stream remains in 'Data Recvd'"); once
+ * reset, late data is discarded (§4.4), though still checked against the final size (§4.5).
  */
 import { ReceiveWindow } from '../flow/receive-window.js';
 import { Reassembler } from './reassembly.js';
@@ -268,7 +269,10 @@ export class RecvStream {
     return this.stopSendingCode;
   }
 
-  /** RFC 9000 §13.3: STOP_SENDING is sent again until the stream is in "Data Recvd" or "Reset Recvd". */
+  /**
+   * RFC 9000 §3.5: a lost STOP_SENDING is sent again, but only while the stream is in "Recv" or
+   * "Size Known"; once all data or a reset has arrived it is unnecessary.
+   */
   onStopSendingLost(): void {
     if (this._state === RecvState.Recv || this._state === RecvState.SizeKnown) {
       this.stopSendingPending = this.stopSendingCode !== undefined;
@@ -276,13 +280,13 @@ export class RecvStream {
     }
   }
 
-  /** A new limit for MAX_STREAM_DATA (RFC 9000 §19.10), only while it matters: in "Recv" (§13.3). */
+  /** A new limit for MAX_STREAM_DATA (RFC 9000 §19.10). RFC 9000 §3.3: only sent in the "Recv" state. */
   takeMaxStreamData(): number | undefined {
     if (this._state !== RecvState.Recv || this.stopSendingCode !== undefined) return undefined;
     return this.flow.takeUpdate();
   }
 
-  /** RFC 9000 §13.3: a lost MAX_STREAM_DATA is replaced by the current limit, while in "Recv". */
+  /** RFC 9000 §13.3: a lost MAX_STREAM_DATA is replaced by the current limit, while in "Recv" (§3.3). */
   onMaxStreamDataLost(maximum: number): void {
     if (this._state !== RecvState.Recv || this.stopSendingCode !== undefined) return;
     this.flow.onUpdateLost(maximum);

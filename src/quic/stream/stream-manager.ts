@@ -158,9 +158,9 @@ export class StreamManager {
       ['initial_max_streams_bidi', peer.initialMaxStreamsBidi],
       ['initial_max_streams_uni', peer.initialMaxStreamsUni],
     ] as const) {
-      // RFC 9000 §18.2: a value above 2^60 is a TRANSPORT_PARAMETER_ERROR.
+      // RFC 9000 §4.6: a max_streams transport parameter above 2^60 is a TRANSPORT_PARAMETER_ERROR.
       if (value > MAX_STREAM_COUNT) {
-        throw new StreamError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, `${name} ${value} exceeds 2^60`, 'RFC 9000 §18.2');
+        throw new StreamError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, `${name} ${value} exceeds 2^60`, 'RFC 9000 §4.6');
       }
     }
     this.peer = peer;
