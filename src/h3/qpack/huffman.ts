@@ -1,6 +1,6 @@
 /**
  * The HPACK Huffman code (RFC 7541 Appendix B), which QPACK uses unchanged for string literals
- * (RFC 9204 §4.1.2). The encoder packs codes into a float-safe bit accumulator; the decoder is a
+ * (RFC 9204 §4.1.2). The encoder packs codes into 32-bit words; the decoder is a
  * table-driven state machine that consumes 4 bits at a time (states are the 256 internal nodes
  * of the code tree), so no loop ever walks single bits.
  *
@@ -77,20 +77,32 @@ export function huffmanEncodedLength(str: string): number {
  * `out` must have room for huffmanEncodedLength(str) bytes.
  */
 export function huffmanEncodeInto(str: string, out: Uint8Array, offset: number): number {
-  // acc holds fewer than 8 pending bits plus one code of at most 30 bits: < 2^38, exact in a double.
+  // `acc` holds `bits` (< 32) pending bits; whole 32-bit words are written as they fill up.
   let acc = 0;
   let bits = 0;
   for (let i = 0; i < str.length; i++) {
     const symbol = str.charCodeAt(i) & 0xff;
     const length = LENGTHS[symbol]!;
-    acc = acc * (1 << length) + CODES[symbol]!;
-    bits += length;
-    while (bits >= 8) {
-      bits -= 8;
-      const byte = Math.floor(acc / 2 ** bits);
-      out[offset++] = byte;
-      acc -= byte * 2 ** bits;
+    const code = CODES[symbol]!;
+    if (bits + length < 32) {
+      acc = (acc << length) | code;
+      bits += length;
+      continue;
     }
+    // The code straddles a word: its high (32 - bits) bits complete the word.
+    const rest = bits + length - 32;
+    const word = ((acc << (32 - bits)) | (code >>> rest)) >>> 0;
+    out[offset] = word >>> 24;
+    out[offset + 1] = word >>> 16;
+    out[offset + 2] = word >>> 8;
+    out[offset + 3] = word;
+    offset += 4;
+    acc = code & ((1 << rest) - 1);
+    bits = rest;
+  }
+  while (bits >= 8) {
+    bits -= 8;
+    out[offset++] = acc >>> bits;
   }
   // Pad with the high bits of EOS, i.e. ones (RFC 7541 §5.2).
   if (bits > 0) out[offset++] = (acc << (8 - bits)) | (0xff >>> bits);
@@ -108,10 +120,13 @@ export function huffmanEncode(bytes: Uint8Array): Buffer {
 // ---------------------------------------------------------------------------------------------
 // Decoding: a 4-bit state machine built once from the code table
 
-/** NEXT[state * 16 + nibble]: the state after reading the nibble. */
-const NEXT = new Uint8Array(256 * 16);
-/** EMIT[state * 16 + nibble]: the symbol completed by the nibble, -1 for none, 256 for EOS. */
-const EMIT = new Int16Array(256 * 16);
+/**
+ * STEP[state * 16 + nibble]: the state after reading the nibble (low 8 bits) and the symbol it
+ * completes (bits 8 and up: 0 for none, symbol + 1 otherwise, so EOS is 257).
+ */
+const STEP = new Uint32Array(256 * 16);
+const NO_SYMBOL = 0;
+const EOS_STEP = (EOS + 1) << 8;
 /** ACCEPT[state]: the string may end here (only ones read since the last symbol, fewer than 8). */
 const ACCEPT = new Uint8Array(256);
 
@@ -156,8 +171,7 @@ function buildDecoder(): void {
           node = child;
         }
       }
-      NEXT[state * 16 + nibble] = node;
-      EMIT[state * 16 + nibble] = emit;
+      STEP[state * 16 + nibble] = node | ((emit + 1) << 8);
     }
   }
 }
@@ -171,23 +185,24 @@ export function huffmanDecode(src: Uint8Array): Buffer {
   let state = 0;
   for (let i = 0; i < src.length; i++) {
     const byte = src[i]!;
-    let t = state * 16 + (byte >> 4);
-    let emit = EMIT[t]!;
-    if (emit >= 0) {
-      if (emit === EOS) throw new DecodeError('Huffman string contains EOS (RFC 7541 §5.2)');
-      out[length++] = emit;
+    let step = STEP[(state << 4) | (byte >> 4)]!;
+    if (step >>> 8 !== NO_SYMBOL) {
+      if (step >= EOS_STEP) throw eosError();
+      out[length++] = (step >>> 8) - 1;
     }
-    state = NEXT[t]!;
-    t = state * 16 + (byte & 0x0f);
-    emit = EMIT[t]!;
-    if (emit >= 0) {
-      if (emit === EOS) throw new DecodeError('Huffman string contains EOS (RFC 7541 §5.2)');
-      out[length++] = emit;
+    step = STEP[((step & 0xff) << 4) | (byte & 0x0f)]!;
+    if (step >>> 8 !== NO_SYMBOL) {
+      if (step >= EOS_STEP) throw eosError();
+      out[length++] = (step >>> 8) - 1;
     }
-    state = NEXT[t]!;
+    state = step & 0xff;
   }
   if (!ACCEPT[state]) {
     throw new DecodeError('Huffman padding is longer than 7 bits or not all ones (RFC 7541 §5.2)');
   }
   return out.subarray(0, length);
+}
+
+function eosError(): DecodeError {
+  return new DecodeError('Huffman string contains EOS (RFC 7541 §5.2)');
 }
