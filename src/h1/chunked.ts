@@ -181,9 +181,7 @@ export class ChunkedDecoder {
     while (pos < input.length) {
       switch (this.state) {
         case 'size': {
-          const next = this.lines.next(input, pos, this.limits.maxChunkLineBytes, () =>
-            this.bad(`chunk-size line longer than ${this.limits.maxChunkLineBytes} bytes`, 'RFC 9112 §7.1.1'),
-          );
+          const next = this.lines.next(input, pos, this.limits.maxChunkLineBytes, this.sizeLineTooLong);
           if (next === -1) return input.length;
           pos = next;
           this.sizeLine(this.lines.buffer, this.lines.start, this.lines.end);
@@ -209,7 +207,7 @@ export class ChunkedDecoder {
         }
         case 'trailers': {
           const reader = this.trailerReader!;
-          const next = this.lines.next(input, pos, reader.maxNextLine, () => reader.tooLarge());
+          const next = this.lines.next(input, pos, reader.maxNextLine, reader.tooLarge);
           if (next === -1) return input.length;
           pos = next;
           if (reader.line(this.lines.buffer, this.lines.start, this.lines.end)) {
@@ -258,6 +256,10 @@ export class ChunkedDecoder {
       });
     }
   }
+
+  /** RFC 9112 §7.1.1: a server ought to limit chunk extensions and answer with a 4xx. */
+  private readonly sizeLineTooLong = (): H1Error =>
+    this.bad(`chunk-size line longer than ${this.limits.maxChunkLineBytes} bytes`, 'RFC 9112 §7.1.1');
 
   private checkTrailers(fields: FieldList): void {
     for (const [name] of fields) {

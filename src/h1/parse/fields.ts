@@ -43,10 +43,9 @@ export class FieldSectionReader {
     return Math.max(0, this.options.maxBytes - this.bytes - 2);
   }
 
-  /** The error for a section that outgrew `maxBytes` (RFC 6585 §5). */
-  tooLarge(): H1Error {
-    return new H1Error(431, `${this.options.kind} section larger than ${this.options.maxBytes} bytes`, 'RFC 6585 §5');
-  }
+  /** The error for a section that outgrew `maxBytes` (RFC 6585 §5); bound, to pass as a callback. */
+  readonly tooLarge = (): H1Error =>
+    new H1Error(431, `${this.options.kind} section larger than ${this.options.maxBytes} bytes`, 'RFC 6585 §5');
 
   /**
    * Takes one line, `line[start..end)` without its CRLF. Returns true when it was the empty line

@@ -107,10 +107,8 @@ abstract class HeadParser<Start, Head> {
       const fields = this.fields;
       const next =
         fields === null
-          ? lines.next(input, pos, Math.max(0, this.limits.maxRequestLineBytes - this.consumed), () =>
-              this.startLineTooLong(input, pos),
-            )
-          : lines.next(input, pos, fields.maxNextLine, () => fields.tooLarge());
+          ? lines.next(input, pos, Math.max(0, this.limits.maxRequestLineBytes - this.consumed), this.startLineTooLong)
+          : lines.next(input, pos, fields.maxNextLine, fields.tooLarge);
       if (next === -1) return null;
       pos = next;
       const { buffer, start, end } = lines;
@@ -139,9 +137,7 @@ abstract class HeadParser<Start, Head> {
     }
   }
 
-  private startLineTooLong(input: Buffer, pos: number): H1Error {
-    return this.tooLong(Buffer.concat([this.lines.peek(), input.subarray(pos, pos + 64)]));
-  }
+  private readonly startLineTooLong = (prefix: Buffer): H1Error => this.tooLong(prefix);
 
   protected abstract readonly obsFold: 'reject' | 'replace';
   protected abstract readonly badStatus: number;

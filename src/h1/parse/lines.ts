@@ -39,14 +39,15 @@ export class LineReader {
    *
    * Returns the offset just past the LF and sets `buffer`/`start`/`end` to the line, or -1 when
    * `input` holds no LF from `pos` on (the rest is kept for the next call). `maxLine` bounds the
-   * line content (CRLF excluded); `tooLong()` builds the error thrown when it is exceeded.
+   * line content (CRLF excluded); `tooLong(prefix)` builds the error thrown when it is exceeded,
+   * given the start of the line.
    */
-  next(input: Buffer, pos: number, maxLine: number, tooLong: () => H1Error): number {
+  next(input: Buffer, pos: number, maxLine: number, tooLong: (prefix: Buffer) => H1Error): number {
     const lf = input.indexOf(LF, pos);
     if (lf === -1) {
       const rest = input.length - pos;
       // +1: a CR that ends this piece may belong to the CRLF, not to the content.
-      if (this.pendingBytes + rest > maxLine + 1) throw tooLong();
+      if (this.pendingBytes + rest > maxLine + 1) throw tooLong(this.prefix(input, pos));
       if (rest > 0) {
         // Copy: the caller's buffer may be reused once push() returns.
         this.pieces.push(Buffer.from(input.subarray(pos)));
@@ -59,7 +60,7 @@ export class LineReader {
       this.start = pos;
       this.end = lf;
     } else {
-      if (this.pendingBytes + (lf - pos) > maxLine + 1) throw tooLong();
+      if (this.pendingBytes + (lf - pos) > maxLine + 1) throw tooLong(this.prefix(input, pos));
       this.buffer = Buffer.concat([...this.pieces, input.subarray(pos, lf + 1)]);
       this.start = 0;
       this.end = this.buffer.length - 1;
@@ -71,13 +72,13 @@ export class LineReader {
       throw new H1Error(400, 'bare LF line terminator', 'RFC 9112 §2.2');
     }
     this.end--;
-    if (this.end - this.start > maxLine) throw tooLong();
+    if (this.end - this.start > maxLine) throw tooLong(this.buffer.subarray(this.start, this.end));
     return lf + 1;
   }
 
-  /** The partial line held so far (a copy; for error messages). */
-  peek(): Buffer {
-    return Buffer.concat(this.pieces);
+  /** The start of the line being read: what is held, plus a little of `input` (error path only). */
+  private prefix(input: Buffer, pos: number): Buffer {
+    return Buffer.concat([...this.pieces, input.subarray(pos, pos + 64)]);
   }
 
   /** Drops any partial line (after an error, or when the stream is handed to someone else). */
