@@ -220,6 +220,24 @@ describe('RecvStream flow control (RFC 9000 §4.1)', () => {
   });
 });
 
+describe('connection window with auto-tuned streams', () => {
+  it('keeps the connection window at least 1.5 times a grown stream window', () => {
+    const connection = new ReceiveWindow({ initialWindow: 1000, maxWindow: 100_000 });
+    const s = new RecvStream({ streamId: 0, initialWindow: 1000, maxWindow: 8000, connectionWindow: connection });
+    let offset = 0;
+    for (let i = 0; i < 10; i++) {
+      const size = s.window.limit - offset;
+      s.onStreamFrame(offset, new Uint8Array(size), false);
+      offset += size;
+      s.read(i, 100); // everything at once, 1 ms apart: a fast reader
+      s.takeMaxStreamData();
+      connection.takeUpdate();
+    }
+    expect(s.window.window).toBe(8000);
+    expect(connection.window).toBeGreaterThanOrEqual(12_000);
+  });
+});
+
 describe('STOP_SENDING (RFC 9000 §3.5)', () => {
   it('asks once, discards data and returns its connection credit', () => {
     const connection = new ReceiveWindow({ initialWindow: 1000, maxWindow: 1000 });
