@@ -23,8 +23,7 @@
 import { H1Error } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { FieldSectionReader, type FieldList } from './parse/fields.js';
-import { toBuffer } from './parse/head.js';
-import { LineReader } from './parse/lines.js';
+import { LineReader, toBuffer } from './parse/lines.js';
 import { isFieldValueString, isTokenString, quotedStringLength, skipOws, tokenLength, trimOwsString } from './syntax.js';
 
 /** CRLF, shared by every encoded chunk: do not write into it. */

@@ -24,7 +24,8 @@ import { H1Error } from '../core/errors.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { ChunkedDecoder, type DecodedBody } from './chunked.js';
 import type { FieldList } from './parse/fields.js';
-import { toBuffer, type HttpVersion, type RequestHead, type ResponseHead } from './parse/head.js';
+import type { HttpVersion, RequestHead, ResponseHead } from './parse/head.js';
+import { toBuffer } from './parse/lines.js';
 import { isValidAuthority } from './parse/target.js';
 import { splitList, TCHAR, trimOwsString } from './syntax.js';
 

@@ -1,3 +1,7 @@
+/**
+ * Chunked transfer coding (RFC 9112 §7.1): encoder output, decoder errors and limits, extensions
+ * (§7.1.1), trailers (§7.1.2), and round-trip / split / random-input properties.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { H1Error } from '../../src/core/errors.js';

@@ -1,3 +1,7 @@
+/**
+ * Message body length and connection handling (RFC 9112 §3.2, §6.1–§6.3, §9.3; RFC 9110 §8.6,
+ * §10.1.1): request and response framing decisions and the body readers.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { H1Error } from '../../src/core/errors.js';

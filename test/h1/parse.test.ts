@@ -1,3 +1,7 @@
+/**
+ * Request and response head parsers (RFC 9112 §2–§5): request-line and target forms, field-line
+ * syntax, limits (414/431), split invariance of pipelined streams, and random input.
+ */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { H1Error } from '../../src/core/errors.js';

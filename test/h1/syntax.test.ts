@@ -1,3 +1,4 @@
+/** Field syntax tables and validators (RFC 9110 §5.1, §5.5, §5.6). */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {

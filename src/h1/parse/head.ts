@@ -14,7 +14,7 @@
 import { H1Error } from '../../core/errors.js';
 import { resolveLimits, type Limits } from '../../core/limits.js';
 import { FieldSectionReader, type FieldList } from './fields.js';
-import { LineReader } from './lines.js';
+import { LineReader, toBuffer } from './lines.js';
 import {
   parseRequestLine,
   parseStatusLine,
@@ -43,10 +43,6 @@ export interface HeadResult<Head> {
 }
 
 export type HeadLimits = Pick<Limits, 'maxRequestLineBytes' | 'maxHeaderBytes' | 'maxHeaderCount'>;
-
-export function toBuffer(bytes: Uint8Array): Buffer {
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
 
 /** The line-by-line loop common to both directions; subclasses read the start-line. */
 abstract class HeadParser<Start, Head> {

@@ -15,6 +15,11 @@
  */
 import { H1Error } from '../../core/errors.js';
 
+/** A Buffer view of `bytes` (no copy), so that indexOf and toString('latin1') are at hand. */
+export function toBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
 const LF = 0x0a;
 const CR = 0x0d;
 
