@@ -242,20 +242,23 @@ describe('properties', () => {
     );
   });
 
-  it('extensions and trailing bytes do not change the body, for any split', () => {
+  it('extensions, trailers and trailing bytes: same body and trailers for any split', () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(fc.uint8Array({ minLength: 1, maxLength: 30 }), fc.array(extension, { maxLength: 2 })), { maxLength: 6 }),
         fc.array(extension, { maxLength: 2 }),
+        fc.array(fc.tuple(trailerName, trailerValue), { maxLength: 3 }),
         fc.uint8Array({ maxLength: 10 }),
         fc.array(fc.nat(), { maxLength: 10 }),
-        (chunks, lastExt, after, cuts) => {
+        (chunks, lastExt, trailers, after, cuts) => {
           const parts: Buffer[] = [];
           for (const [data, exts] of chunks) parts.push(bytes(`${data.length.toString(16)}${exts.join('')}\r\n`), Buffer.from(data), CRLF);
-          parts.push(bytes(`0${lastExt.join('')}\r\n\r\n`), Buffer.from(after));
+          // The last chunk written by hand, extensions and all; the trailer section by the encoder.
+          parts.push(bytes(`0${lastExt.join('')}\r\n`), encodeLastChunk(trailers).subarray(3), Buffer.from(after));
           const encoded = Buffer.concat(parts);
           const got = decode(splitAt(encoded, cuts.map((c) => c % (encoded.length + 1))));
           expect(got.body).toEqual(Buffer.concat(chunks.map(([d]) => d)));
+          expect(got.trailers.map(([n]) => n)).toEqual(trailers.map(([n]) => n.toLowerCase()));
           expect(got.rest).toEqual(Buffer.from(after));
         },
       ),
