@@ -5,6 +5,7 @@
  */
 export { type AckFrameInfo, type EcnCounts, type PacketRange, validateAckFrame } from './recovery/ack-frame.js';
 export { AckTracker, type AckTrackerOptions, DEFAULT_MAX_ACK_DELAY, type EcnCodepoint } from './recovery/ack-tracker.js';
+export { EcnValidator, type EcnState, type SentEcn } from './recovery/ecn-validation.js';
 export {
   type AckResult,
   LossDetection,

@@ -12,6 +12,7 @@
 import { ProtocolError } from '../../core/errors.js';
 import type { CongestionController } from '../congestion/controller.js';
 import { type AckFrameInfo, validateAckFrame } from './ack-frame.js';
+import { EcnValidator, type SentEcn } from './ecn-validation.js';
 import { AckedSendTimes, inPersistentCongestion, persistentCongestionDuration } from './persistent-congestion.js';
 import { GRANULARITY, RttEstimator } from './rtt.js';
 import { type SentPacket, SentPacketTable } from './sent-packets.js';
@@ -39,6 +40,8 @@ export interface PacketToTrack<T> {
   ackEliciting: boolean;
   inFlight: boolean;
   sentBytes: number;
+  /** ECN codepoint the datagram carried; ask `ecn.codepointToSend()` (RFC 9000 §13.4.2). */
+  ecn?: SentEcn;
   payload: T;
 }
 
@@ -73,8 +76,6 @@ interface SpaceState<T> {
   largestAcked: number | undefined;
   /** loss_time: when the earliest not-yet-lost packet crosses the time threshold. */
   lossTime: number | undefined;
-  /** Highest ECN-CE count reported by the peer (RFC 9002 Appendix B.2 ecn_ce_counters). */
-  ecnCe: number;
   discarded: boolean;
 }
 
@@ -82,6 +83,8 @@ export class LossDetection<T = unknown> {
   readonly rtt: RttEstimator;
   readonly congestion: CongestionController;
   readonly isServer: boolean;
+  /** ECN validation for the path (RFC 9000 §13.4.2). */
+  readonly ecn = new EcnValidator();
   peerMaxAckDelay: number;
   /** RFC 9002 §6.2.1: consecutive PTOs without an acknowledgment. */
   ptoCount = 0;
@@ -102,7 +105,6 @@ export class LossDetection<T = unknown> {
       sent: new SentPacketTable<T>(),
       largestAcked: undefined,
       lossTime: undefined,
-      ecnCe: 0,
       discarded: false,
     }));
   }
@@ -145,6 +147,7 @@ export class LossDetection<T = unknown> {
     if (state.discarded) throw new RangeError(`${spaceName(space)} space was discarded`);
     const sent: SentPacket<T> = { ...packet, space, timeSent: now };
     state.sent.add(sent);
+    if (packet.ecn !== undefined) this.ecn.onPacketSent(packet.ecn);
     if (sent.inFlight) {
       this.congestion.onPacketSent(sent.sentBytes, now);
       this.setLossDetectionTimer(now);
@@ -205,11 +208,8 @@ export class LossDetection<T = unknown> {
       result.rttSampled = true;
     }
 
-    // RFC 9002 §7.1 / Appendix B.7: a rise in the ECN-CE count is a congestion event.
-    if (ack.ecn !== undefined && ack.ecn.ce > state.ecnCe) {
-      state.ecnCe = ack.ecn.ce;
-      this.congestion.onEcnCe?.(largest.timeSent, now);
-    }
+    // RFC 9002 §7.1 / Appendix B.7: a rise in the validated ECN-CE count is a congestion event.
+    if (this.ecn.onAck(space, ack, acked)) this.congestion.onEcnCe?.(largest.timeSent, now);
 
     const lost = this.detectAndRemoveLostPackets(space, now);
     result.lost = lost;
@@ -255,6 +255,7 @@ export class LossDetection<T = unknown> {
       if (pto === undefined) return { kind: 'none' };
       action = { kind: 'probe', space: pto.space, maxPackets: 2 };
     }
+    this.ecn.onProbeTimeout();
     // RFC 9002 §6.2.1: exponential backoff.
     this.ptoCount++;
     this.setLossDetectionTimer(now);

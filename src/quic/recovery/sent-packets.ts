@@ -18,6 +18,8 @@ export interface SentPacket<T = unknown> {
   readonly inFlight: boolean;
   /** QUIC packet size including header and AEAD tag, excluding UDP/IP (RFC 9002 Appendix A.1.1). */
   readonly sentBytes: number;
+  /** ECN codepoint set on the datagram (RFC 9000 §13.4.2), if any. */
+  readonly ecn?: 'not-ect' | 'ect0' | 'ect1';
   /** Opaque to recovery: typically the frames to retransmit if the packet is lost. */
   readonly payload: T;
 }

@@ -143,10 +143,11 @@ describe('LossDetection: ACK processing (RFC 9002 §5.1, §6.1)', () => {
     }
   });
 
-  it('an ECN-CE count increase is a congestion event (RFC 9002 §7.1)', () => {
-    const { ld, cc, send } = setup();
-    send(App, 0, 0);
-    send(App, 1, 0);
+  it('a validated ECN-CE count increase is a congestion event (RFC 9002 §7.1)', () => {
+    const { ld, cc } = setup();
+    for (const pn of [0, 1]) {
+      ld.onPacketSent(App, { packetNumber: pn, ackEliciting: true, inFlight: true, sentBytes: 1200, ecn: 'ect0', payload: '' }, 0);
+    }
     ld.onAckReceived(App, ack([[0, 0]], 0, { ect0: 1, ect1: 0, ce: 0 }), 10);
     expect(cc.congestionWindow).toBe(12000 + 1200);
     ld.onAckReceived(App, ack([[0, 1]], 0, { ect0: 1, ect1: 0, ce: 1 }), 20);
