@@ -67,6 +67,15 @@ export class SendCredit {
     return this._limit;
   }
 
+  /**
+   * RFC 9000 §4.1: "a sender that is flow control limited SHOULD periodically send a
+   * STREAM_DATA_BLOCKED or DATA_BLOCKED frame when it has no ack-eliciting packets in flight", so
+   * that the peer's idle timeout does not close the connection. Repeats the signal if still blocked.
+   */
+  repeatBlocked(): void {
+    if (this.available === 0 && this.blockedReportedAt === this._limit) this.blockedPending = true;
+  }
+
   /** A *_BLOCKED frame was lost: repeat it if we are still blocked at that limit (RFC 9000 §13.3). */
   onBlockedLost(maximum: number): void {
     if (maximum === this._limit && this.available === 0) this.blockedPending = true;

@@ -430,6 +430,13 @@ export class SendStream {
     return limit;
   }
 
+  /** Repeats STREAM_DATA_BLOCKED if still blocked (RFC 9000 §4.1: periodically, when idle). */
+  repeatBlocked(): void {
+    if (!this.isSending) return;
+    this.flow.repeatBlocked();
+    this.onControl();
+  }
+
   /** A STREAM_DATA_BLOCKED frame was lost: repeat it if still blocked at that limit. */
   onStreamDataBlockedLost(maximum: number): void {
     if (!this.isSending) return;

@@ -352,6 +352,16 @@ export class StreamManager {
     return this.nextStreamToSend()?.nextChunk(maxBytes) ?? null;
   }
 
+  /**
+   * RFC 9000 §4.1: a sender limited by flow control SHOULD periodically repeat DATA_BLOCKED /
+   * STREAM_DATA_BLOCKED when it has no ack-eliciting packets in flight. The connection calls this
+   * then (e.g. when its PTO fires with nothing to retransmit); blocked signals go out again.
+   */
+  repeatBlockedSignals(): void {
+    this.connectionCredit.repeatBlocked();
+    for (const id of this.sendQueue) this.streams.get(id)?.send?.repeatBlocked();
+  }
+
   /** Loss recovery: a STREAM frame was acknowledged. */
   onChunkAcked(chunk: SentChunk): void {
     this.streams.get(chunk.streamId)?.send?.onAck(chunk.offset, chunk.length, chunk.fin);

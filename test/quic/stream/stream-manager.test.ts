@@ -221,6 +221,19 @@ describe('sending', () => {
     for (let c = client.nextChunk(10); c !== null; c = client.nextChunk(10)) sent += c.data.byteLength;
     expect(sent).toBe(45);
   });
+
+  it('repeats blocked signals on request while still blocked (RFC 9000 §4.1)', () => {
+    const { client } = pair({}, { initialMaxData: 100, initialMaxStreamDataBidiRemote: 10 });
+    client.openStream('bidi')!.send!.write(data(50));
+    while (client.nextChunk(100) !== null);
+    expect(client.takeControlFrames()).toEqual([{ type: 'STREAM_DATA_BLOCKED', streamId: 0, maximum: 10 }]);
+    expect(client.takeControlFrames()).toEqual([]);
+    client.repeatBlockedSignals();
+    expect(client.takeControlFrames()).toEqual([{ type: 'STREAM_DATA_BLOCKED', streamId: 0, maximum: 10 }]);
+    client.onMaxStreamData({ streamId: 0, maximum: 100 });
+    client.repeatBlockedSignals();
+    expect(client.takeControlFrames()).toEqual([]);
+  });
 });
 
 describe('receiving', () => {
