@@ -120,6 +120,8 @@ describe('FrameReader', () => {
     const first = reader.push(bytes.subarray(0, 10));
     expect(first.map((f) => f.type)).toEqual(['headers', 'data']);
     expect(Buffer.from((first[1] as { data: Uint8Array }).data).toString()).toBe('hel');
+    // Pieces are views of the pushed chunk, not copies.
+    expect((first[1] as { data: Uint8Array }).data.buffer).toBe(bytes.buffer);
     const rest = reader.push(bytes.subarray(10));
     expect(rest.map((f) => f.type)).toEqual(['data', 'headers']);
     expect(Buffer.from((rest[0] as { data: Uint8Array }).data).toString()).toBe('lo world');

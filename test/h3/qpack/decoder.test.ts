@@ -93,6 +93,23 @@ describe('QpackDecoder field sections (RFC 9204 §4.5)', () => {
   });
 });
 
+describe('QpackDecoder against decompression bombs', () => {
+  it('stops keeping fields past the size limit however small the encoding', () => {
+    // One 187-byte value in the table (entry size 220), referenced 10,000 times in 10,002 bytes.
+    const decoder = new QpackDecoder({ maxTableCapacity: 220, maxBlockedStreams: 0, maxFieldSectionSize: 16 * 1024 });
+    decoder.onEncoderStreamData(Buffer.concat([hex('3fbd01' + '4161' + '7f3c'), Buffer.alloc(187, 0x62)]));
+    const section = Buffer.concat([hex('0200'), Buffer.alloc(10_000, 0x80)]);
+    expectH3Error(() => decoder.decodeFieldSection(0, section), H3ErrorCode.H3_EXCESSIVE_LOAD, 'stream');
+    // The section was fully checked and is acknowledged all the same.
+    expect(decoder.takeDecoderStreamData().toString('hex')).toBe('80');
+  });
+
+  it('accepts a plain Uint8Array as well as a Buffer', () => {
+    const decoder = new QpackDecoder({ maxTableCapacity: 0, maxBlockedStreams: 0 });
+    expect(decoder.decodeFieldSection(0, new Uint8Array([0, 0, 0xd1]))).toEqual({ headers: [[':method', 'GET']] });
+  });
+});
+
 describe('QpackDecoder blocking (RFC 9204 §2.2.1)', () => {
   it('blocks, queues later sections of the same stream, and resumes in order', () => {
     const decoder = new QpackDecoder({ maxTableCapacity: 220, maxBlockedStreams: 1 });
