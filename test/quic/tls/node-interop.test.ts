@@ -77,7 +77,7 @@ function runClient(port: number, client: TlsClient, message: string): Promise<Ou
   let read: RecordProtection | null = null;
   let write: RecordProtection | null = null;
   let pending: RecordProtection | null = null; // application write key, used once our Finished is out
-  let buffered = Buffer.alloc(0);
+  let buffered: Buffer = Buffer.alloc(0);
 
   return new Promise((resolve, reject) => {
     const socket: Socket = connect(port, '127.0.0.1');
