@@ -160,7 +160,11 @@ export class StreamManager {
     ] as const) {
       // RFC 9000 §4.6: a max_streams transport parameter above 2^60 is a TRANSPORT_PARAMETER_ERROR.
       if (value > MAX_STREAM_COUNT) {
-        throw new StreamError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, `${name} ${value} exceeds 2^60`, 'RFC 9000 §4.6');
+        throw new StreamError(
+          TransportErrorCode.TRANSPORT_PARAMETER_ERROR,
+          `${name} ${value} exceeds 2^60`,
+          'RFC 9000 §4.6',
+        );
       }
     }
     this.peer = peer;
@@ -175,13 +179,17 @@ export class StreamManager {
     if (this.peer === undefined) return 0;
     if (directionOf(id) === 'uni') return this.peer.initialMaxStreamDataUni;
     // The peer's "local" is a stream the peer opened.
-    return isLocallyInitiated(id, this.role) ? this.peer.initialMaxStreamDataBidiRemote : this.peer.initialMaxStreamDataBidiLocal;
+    return isLocallyInitiated(id, this.role)
+      ? this.peer.initialMaxStreamDataBidiRemote
+      : this.peer.initialMaxStreamDataBidiLocal;
   }
 
   /** Initial receive window for a stream, from our parameters (RFC 9000 §18.2). */
   private localInitialWindow(id: number): number {
     if (directionOf(id) === 'uni') return this.local.initialMaxStreamDataUni;
-    return isLocallyInitiated(id, this.role) ? this.local.initialMaxStreamDataBidiLocal : this.local.initialMaxStreamDataBidiRemote;
+    return isLocallyInitiated(id, this.role)
+      ? this.local.initialMaxStreamDataBidiLocal
+      : this.local.initialMaxStreamDataBidiRemote;
   }
 
   private createStream(id: number): QuicStream {
@@ -319,7 +327,11 @@ export class StreamManager {
   /** STREAMS_BLOCKED (RFC 9000 §19.14): repeat MAX_STREAMS if the peer missed it. */
   onStreamsBlocked(direction: Direction, maximum: number): void {
     if (maximum > MAX_STREAM_COUNT) {
-      throw new StreamError(TransportErrorCode.FRAME_ENCODING_ERROR, `STREAMS_BLOCKED ${maximum} exceeds 2^60`, 'RFC 9000 §19.14');
+      throw new StreamError(
+        TransportErrorCode.FRAME_ENCODING_ERROR,
+        `STREAMS_BLOCKED ${maximum} exceeds 2^60`,
+        'RFC 9000 §19.14',
+      );
     }
     this.acceptLimit[direction].resendIfAbove(maximum);
   }
