@@ -87,7 +87,8 @@ export class Cubic extends LossBasedController {
     } else {
       this.wMax = this.cwnd;
     }
-    // RFC 9438 §4.6: ssthresh = cwnd × β, and cwnd = max(ssthresh, 2 segments); RFC 9002 §7.2 floor.
+    // RFC 9438 §4.6: ssthresh = cwnd × β and cwnd = max(ssthresh, kMinimumWindow). §4.6 allows cwnd
+    // in place of flight_size because the window never grows while under-utilized (RFC 9002 §7.8).
     this.threshold = Math.max(this.cwnd * CUBIC_BETA, minimumWindow(this.mds));
     this.cwnd = this.threshold;
     this.epochStart = undefined;
