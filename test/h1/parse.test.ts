@@ -336,6 +336,35 @@ describe('properties', () => {
     );
   });
 
+  it('mutated valid requests: the same verdict for any split, and only H1Error', () => {
+    const seeds = [
+      'POST http://[::1]:80/a?b HTTP/1.1\r\nHost: a:1\r\nTransfer-Encoding: chunked\r\nExpect: 100-continue\r\n\r\n5;a="b";c=d\r\nhello\r\n0\r\nX-T: 1\r\n\r\n',
+      'PUT /x HTTP/1.0\r\nContent-Length: 5, 5\r\nConnection: keep-alive\r\n\r\nhelloGET / HTTP/1.1\r\nHost: b\r\n\r\n',
+      'CONNECT a.b:443 HTTP/1.1\r\nHost: a.b:443\r\n\r\nOPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n',
+    ];
+    const mutation = fc.tuple(fc.nat(), fc.constantFrom('insert', 'delete', 'replace'), fc.integer({ min: 0, max: 255 }));
+    const verdict = (r: ReturnType<typeof readRequests>) => ({
+      requests: r.requests.map((q) => [q.head, q.body.toString('latin1'), q.trailers]),
+      error: r.error && [r.error.status, r.error.section],
+    });
+    fc.assert(
+      fc.property(fc.constantFrom(...seeds), fc.array(mutation, { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 4 }), (seed, mutations, cuts) => {
+        const b = [...bytes(seed)];
+        for (const [at, op, byte] of mutations) {
+          const i = at % (b.length + 1);
+          if (op === 'insert') b.splice(i, 0, byte);
+          else if (op === 'delete') b.splice(i, 1);
+          else b[i] = byte;
+        }
+        const stream = Buffer.from(b);
+        const whole = readRequests([stream], { maxBodyBytes: 1000 });
+        const split = readRequests(splitAt(stream, cuts.map((c) => c % (stream.length + 1))), { maxBodyBytes: 1000 });
+        expect(verdict(split)).toEqual(verdict(whole));
+      }),
+      { numRuns: 400 },
+    );
+  });
+
   it('random field lines from a hostile alphabet never throw anything but H1Error', () => {
     const alphabet = fc.constantFrom('a', 'A', ':', ' ', '\t', '\r', '\n', '\r\n', '\x00', '\x7f', '\xff', 'chunked', '0');
     fc.assert(
