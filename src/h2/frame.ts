@@ -6,9 +6,11 @@
  * - frames/decode.ts   payload decoders with each type's rules
  * - frames/encode.ts   encoders; DATA as pieces for writev; field blocks split into CONTINUATION
  * - frames/decoder.ts  incremental FrameDecoder over a byte stream
+ * - frames/field-block.ts  HEADERS/PUSH_PROMISE + CONTINUATION joined into whole field blocks
  */
 export * from './frames/types.js';
 export * from './frames/header.js';
 export { decodeFrame } from './frames/decode.js';
 export * from './frames/encode.js';
 export * from './frames/decoder.js';
+export * from './frames/field-block.js';
