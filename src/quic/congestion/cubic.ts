@@ -101,6 +101,14 @@ export class Cubic extends LossBasedController {
     this.afterTimeout = true;
   }
 
+  override setAppLimited(limited: boolean): void {
+    // t counts from the epoch start in wall-clock time, so an idle or app-limited stretch would make
+    // W_cubic(t) leap on the next ACK. Start a new epoch from the current window when the sender
+    // fills the window again (the RFC 9002 §7.8 rule keeps the window itself from growing meanwhile).
+    if (this.appLimited && !limited) this.epochStart = undefined;
+    super.setAppLimited(limited);
+  }
+
   protected override growInSlowStart(packet: CongestionPacket): void {
     this.cwnd += this.hystart === undefined ? packet.sentBytes : this.hystart.increase(packet.sentBytes, this.mds);
   }

@@ -141,12 +141,18 @@ describe('CUBIC controller (RFC 9438 §4)', () => {
     expect(cc.lastMaxWindow).toBeCloseTo(84000, 6);
   });
 
-  it('does not grow while app-limited (RFC 9002 §7.8)', () => {
+  it('does not grow while app-limited (RFC 9002 §7.8), and restarts its epoch afterwards', () => {
     const cc = afterLossAt(100);
+    cc.onPacketsAcked([pkt(900)], 1000, rttOf(100)); // epoch starts at t = 1 s
     cc.setAppLimited(true);
     const before = cc.congestionWindow;
-    cc.onPacketsAcked([pkt(900)], 1000, rttOf(100));
     cc.onPacketsAcked([pkt(1900)], 5000, rttOf(100));
     expect(cc.congestionWindow).toBe(before);
+    cc.setAppLimited(false);
+    // Without a new epoch, t would be 60 s and the window would jump by half; instead the curve
+    // restarts at the current window: K = ∛((W_max − cwnd) / C).
+    cc.onPacketsAcked([pkt(60_000)], 61_000, rttOf(100));
+    expect(cc.kSeconds).toBeCloseTo(cubicK(100, before / MDS), 9);
+    expect(cc.congestionWindow).toBeLessThan(before + MDS);
   });
 });
