@@ -163,6 +163,26 @@ function checkFrameAllowed(
   }
 }
 
+/**
+ * The order of a message's frames on a request or push stream (RFC 9114 §4.1): HEADERS, then
+ * DATA*, then optionally a trailing HEADERS; interim responses add HEADERS before the final one.
+ * Without the decoded :status the reader cannot tell an interim HEADERS from a trailing one right
+ * after HEADERS, so it enforces what is certain (null = H3_FRAME_UNEXPECTED):
+ *
+ *   state     HEADERS    DATA
+ *   start     headers    —        DATA before any HEADERS
+ *   headers   headers    body     interim → final, or final → trailers
+ *   body      trailers   body
+ *   trailers  —          —        nothing after the trailing HEADERS
+ */
+type MessageState = 'start' | 'headers' | 'body' | 'trailers';
+const MESSAGE_TRANSITIONS: Record<MessageState, { headers: MessageState | null; data: MessageState | null }> = {
+  start: { headers: 'headers', data: null },
+  headers: { headers: 'headers', data: 'body' },
+  body: { headers: 'trailers', data: 'body' },
+  trailers: { headers: null, data: null },
+};
+
 // ---------------------------------------------------------------------------------------------
 // Decoding payloads
 
@@ -236,7 +256,8 @@ type ReaderState =
   | { kind: 'skip'; remaining: number };
 
 /**
- * Turns the bytes of one stream (after any stream header), split anywhere, into frames.
+ * Turns the bytes of one stream (after any stream header), split anywhere, into frames, checking
+ * which frames the stream may carry (§7.2) and, on request and push streams, their order (§4.1).
  * `push(chunk)` returns the frames completed by that chunk, with DATA payload as pieces
  * (`{ type: 'data' }` events, one per contiguous piece; an empty DATA frame gives one empty piece).
  * `end()` is called at the stream's FIN. Errors are thrown as H3Error (connection scope).
@@ -253,6 +274,7 @@ export class FrameReader {
   private headerFilled = 0;
   private state: ReaderState = { kind: 'header' };
   private framesSeen = 0;
+  private message: MessageState = 'start';
 
   constructor(options: FrameReaderOptions) {
     this.stream = options.stream;
@@ -354,6 +376,11 @@ export class FrameReader {
   private startFrame(type: number, length: number, chunk: Uint8Array, offset: number, frames: Frame[]): number {
     checkFrameAllowed(type, this.stream, this.framesSeen === 0, this.receiver);
     this.framesSeen++;
+    if (type === FrameType.HEADERS || type === FrameType.DATA) {
+      const next = MESSAGE_TRANSITIONS[this.message][type === FrameType.HEADERS ? 'headers' : 'data'];
+      if (!next) throw unexpected(`${type === FrameType.HEADERS ? 'HEADERS' : 'DATA'} frame in message state '${this.message}'`, 'RFC 9114 §4.1');
+      this.message = next;
+    }
     switch (type) {
       case FrameType.DATA:
         if (length === 0) frames.push({ type: 'data', data: chunk.subarray(offset, offset) });

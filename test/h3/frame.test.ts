@@ -140,9 +140,10 @@ describe('FrameReader', () => {
   });
 
   it('hands out an empty DATA frame as one empty piece', () => {
-    const frames = readAll(new FrameReader({ stream: 'request' }), [hex('0000')]);
-    expect(frames).toHaveLength(1);
-    expect(frames[0]!.type).toBe('data');
+    const frames = readAll(new FrameReader({ stream: 'request' }), [hex('01020000'), hex('0000')]);
+    expect(frames).toHaveLength(2);
+    expect(frames[1]!.type).toBe('data');
+    expect((frames[1] as { data: Uint8Array }).data.length).toBe(0);
   });
 
   it('rejects HTTP/2-only frame types on every stream (RFC 9114 §7.2.8)', () => {
@@ -180,6 +181,7 @@ describe('FrameReader', () => {
       for (const stream of ['control', 'request', 'push'] as const) {
         const reader = new FrameReader({ stream });
         if (stream === 'control') reader.push(encodeSettingsFrame({}));
+        else reader.push(encodeFrame({ type: 'headers', fieldSection: hex('0000') }));
         const run = () => reader.push(encodeFrame(frame));
         if (allowed[stream]) expect(run()).toHaveLength(1);
         else expectH3Error(run, H3ErrorCode.H3_FRAME_UNEXPECTED);
@@ -220,6 +222,19 @@ describe('FrameReader', () => {
     expect(out.map(normalize)).toEqual([{ type: 'headers', fieldSection: hex('0000') }]);
   });
 
+  it('checks the order of the frames of a message (RFC 9114 §4.1)', () => {
+    const headers = encodeFrame({ type: 'headers', fieldSection: hex('0000') });
+    const data = encodeFrame({ type: 'data', data: hex('61') });
+    const read = (...frames: Buffer[]) => () => readAll(new FrameReader({ stream: 'request' }), frames);
+    expectH3Error(read(data), H3ErrorCode.H3_FRAME_UNEXPECTED);
+    expectH3Error(read(headers, data, headers, data), H3ErrorCode.H3_FRAME_UNEXPECTED);
+    expectH3Error(read(headers, data, headers, headers), H3ErrorCode.H3_FRAME_UNEXPECTED);
+    // Interim responses: HEADERS, HEADERS, DATA, trailing HEADERS. Unknown frames do not count.
+    expect(read(headers, headers, hex('2100'), data, data, headers)().map((f) => f.type)).toEqual(['headers', 'headers', 'data', 'data', 'headers']);
+    const push = new FrameReader({ stream: 'push' });
+    expectH3Error(() => push.push(data), H3ErrorCode.H3_FRAME_UNEXPECTED);
+  });
+
   it('rejects malformed payloads with H3_FRAME_ERROR (RFC 9114 §7.1)', () => {
     const control = () => {
       const r = new FrameReader({ stream: 'control' });
@@ -239,7 +254,7 @@ describe('FrameReader', () => {
     expectH3Error(() => new FrameReader({ stream: 'request' }).push(hex('0501' + '40')), H3ErrorCode.H3_FRAME_ERROR);
     // A stream that ends inside a frame header or payload.
     const truncated = new FrameReader({ stream: 'request' });
-    truncated.push(hex('0005' + '6162'));
+    truncated.push(hex('01020000' + '0005' + '6162'));
     expectH3Error(() => truncated.end(), H3ErrorCode.H3_FRAME_ERROR);
     const inHeader = new FrameReader({ stream: 'request' });
     inHeader.push(hex('01'));
@@ -267,15 +282,19 @@ describe('FrameReader', () => {
     });
   });
 
-  const frameArb: fc.Arbitrary<Frame> = fc.oneof(
-    fc.uint8Array({ maxLength: 300 }).map((d) => ({ type: 'data' as const, data: Buffer.from(d) })),
-    fc.uint8Array({ maxLength: 300 }).map((d) => ({ type: 'headers' as const, fieldSection: Buffer.from(d) })),
-    fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 50 })).map(([pushId, d]) => ({ type: 'push_promise' as const, pushId, fieldSection: Buffer.from(d) })),
+  const headersArb = fc.uint8Array({ maxLength: 300 }).map((d): Frame => ({ type: 'headers', fieldSection: Buffer.from(d) }));
+  const bodyFrameArb: fc.Arbitrary<Frame> = fc.oneof(
+    fc.uint8Array({ maxLength: 300 }).map((d): Frame => ({ type: 'data', data: Buffer.from(d) })),
+    fc.tuple(fc.nat(), fc.uint8Array({ maxLength: 50 })).map(([pushId, d]): Frame => ({ type: 'push_promise', pushId, fieldSection: Buffer.from(d) })),
   );
+  /** A message as RFC 9114 §4.1 orders it: HEADERS, DATA (and PUSH_PROMISE) frames, maybe trailers. */
+  const messageArb = fc
+    .tuple(headersArb, fc.array(bodyFrameArb, { maxLength: 6 }), fc.option(headersArb))
+    .map(([headers, body, trailers]) => [headers, ...body, ...(trailers ? [trailers] : [])]);
 
   it('reads the same frames whatever the split (property)', () => {
     fc.assert(
-      fc.property(fc.array(frameArb, { maxLength: 8 }), fc.array(fc.nat(), { maxLength: 10 }), (frames, cuts) => {
+      fc.property(messageArb, fc.array(fc.nat(), { maxLength: 10 }), (frames, cuts) => {
         const bytes = Buffer.concat(frames.map(encodeFrame));
         const whole = mergeData(readAll(new FrameReader({ stream: 'request' }), [bytes]));
         const split = mergeData(readAll(new FrameReader({ stream: 'request' }), splitAt(bytes, cuts)));
