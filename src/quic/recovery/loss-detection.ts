@@ -281,6 +281,22 @@ export class LossDetection<T = unknown> {
     return dropped;
   }
 
+  /**
+   * RFC 9002 §6.3: a client that receives a Retry resets loss recovery for its Initial packets;
+   * they leave bytes in flight and are returned so that their CRYPTO frames can be sent again
+   * with the token. Packet numbers keep increasing (RFC 9000 §17.2.5.3).
+   */
+  onRetryReceived(now: number): SentPacket<T>[] {
+    const state = this.spaces[PacketNumberSpace.Initial]!;
+    const resent = state.sent.clear();
+    this.congestion.onPacketsDiscarded(resent);
+    state.lossTime = undefined;
+    this.ptoCount = 0;
+    this.pruneAckedSendTimes();
+    this.setLossDetectionTimer(now);
+    return resent;
+  }
+
   // ---- Introspection --------------------------------------------------------------------------
 
   /** Ack-eliciting packets in flight across all spaces. */

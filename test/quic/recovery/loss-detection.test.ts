@@ -254,6 +254,24 @@ describe('LossDetection: discarding a packet number space (RFC 9002 §6.4)', () 
   });
 });
 
+describe('LossDetection: Retry (RFC 9002 §6.3)', () => {
+  it('returns the Initial packets for resending, empties the flight and keeps packet numbers increasing', () => {
+    const { ld, cc, send } = setup(false, false);
+    send(Initial, 0, 0);
+    send(Initial, 1, 0);
+    expect(ld.onLossDetectionTimeout(999).kind).toBe('probe');
+    const resent = ld.onRetryReceived(1000);
+    expect(resent.map((p) => p.payload)).toEqual(['pn0', 'pn1']);
+    expect(cc.bytesInFlight).toBe(0);
+    expect(ld.ptoCount).toBe(0);
+    // Nothing in flight and no Handshake ACK yet: the client keeps an anti-deadlock timer.
+    expect(ld.nextTimeout()).toBe(1000 + 999);
+    expect(() => send(Initial, 1, 1001)).toThrow(RangeError);
+    send(Initial, 2, 1001);
+    expect(ld.nextTimeout()).toBe(1001 + 999);
+  });
+});
+
 describe('LossDetection: persistent congestion (RFC 9002 §7.6.2 example)', () => {
   it('packets 2–8 lost over 7 periods > 3 × 2 establish persistent congestion', () => {
     // One time unit of the RFC's table is 100 ms here. An RTT sample from the handshake exists
