@@ -11,7 +11,6 @@ import { pathToFileURL } from 'node:url';
 import {
   CIPHER_SUITES,
   PacketProtector,
-  QUIC_V1,
   TLS_AES_128_GCM_SHA256,
   TLS_AES_256_GCM_SHA384,
   TLS_CHACHA20_POLY1305_SHA256,
@@ -20,6 +19,7 @@ import {
   unprotectPacket,
   type CipherSuite,
 } from '../src/quic/crypto.js';
+import { QUIC_V1 } from '../src/quic/version.js';
 
 const PACKET_SIZE = 1200;
 const HEADER_SIZE = 20; // a short header with an 8-byte DCID is 1 + 8 + up to 4; an Initial is ~20

@@ -8,12 +8,11 @@ import { describe, expect, it } from 'vitest';
 import {
   CIPHER_SUITES,
   PacketProtector,
-  QUIC_V1,
-  QUIC_V2,
   RETRY_SECRETS,
   TLS_AES_128_GCM_SHA256,
   TLS_AES_256_GCM_SHA384,
   TLS_CHACHA20_POLY1305_SHA256,
+  initialProtectors,
   initialSecrets,
   isCipherSuite,
   nextSecret,
@@ -26,6 +25,7 @@ import {
   verifyRetryIntegrity,
   type CipherSuite,
 } from '../../src/quic/crypto.js';
+import { QUIC_V1, QUIC_V2 } from '../../src/quic/version.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -95,8 +95,8 @@ for (const [name, version, file] of [
       expect(toHex(packet.subarray(0, header.length))).toBe(c.protectedHeader);
       expect(toHex(packet.subarray(pnOffset + 4, pnOffset + 20))).toBe(c.sample);
 
-      // The server reads it with the same (client) keys.
-      const receiver = PacketProtector.fromSecret(version, TLS_AES_128_GCM_SHA256, initialSecrets(version, hex(v.dcid)).client);
+      // The server reads it with the client's Initial keys, derived from the DCID alone.
+      const receiver = initialProtectors(version, hex(v.dcid)).client;
       expect(initialPnOffset(packet)).toBe(pnOffset);
       const opened = unprotectPacket(receiver, hex(c.packet), pnOffset, (t, l) => decodePacketNumber(-1, t, l));
       expect(opened).not.toBeNull();
@@ -117,7 +117,8 @@ for (const [name, version, file] of [
       expect(toHex(packet)).toBe(s.packet);
       expect(toHex(packet.subarray(0, header.length))).toBe(s.protectedHeader);
 
-      const opened = unprotectPacket(protector, packet, pnOffset, (t, l) => decodePacketNumber(0, t, l));
+      const clientSide = initialProtectors(version, hex(v.dcid)).server;
+      const opened = unprotectPacket(clientSide, packet, pnOffset, (t, l) => decodePacketNumber(0, t, l));
       expect(opened?.packetNumber).toBe(s.packetNumber);
       expect(toHex(opened!.payload)).toBe(s.payload);
     });

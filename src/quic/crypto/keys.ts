@@ -6,19 +6,13 @@
  * QUIC v2 differs from v1 only in the salt and in the label prefix ("quicv2 " for "quic ").
  */
 import { hkdfExpandLabel, hkdfExtract } from '../tls/hkdf.js';
-import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './suites.js';
+import { QUIC_V1, QUIC_V2 } from '../version.js';
+import { CIPHER_SUITES, type CipherSuite } from './suites.js';
 
-/** QUIC version 1 (RFC 9000 §15). */
-export const QUIC_V1 = 0x00000001;
-/** QUIC version 2 (RFC 9369 §3.1). */
-export const QUIC_V2 = 0x6b3343cf;
+/** A version whose packet protection this module knows: v1 (RFC 9001) and v2 (RFC 9369). */
+export type ProtectedVersion = typeof QUIC_V1 | typeof QUIC_V2;
 
-export type QuicVersion = typeof QUIC_V1 | typeof QUIC_V2;
-
-/** Versions whose packet protection this module knows, in order of preference. */
-export const SUPPORTED_VERSIONS: readonly QuicVersion[] = [QUIC_V1, QUIC_V2];
-
-export function isSupportedVersion(version: number): version is QuicVersion {
+export function hasPacketProtection(version: number): version is ProtectedVersion {
   return version === QUIC_V1 || version === QUIC_V2;
 }
 
@@ -30,7 +24,7 @@ interface VersionConstants {
   readonly kuLabel: string;
 }
 
-const VERSION_CONSTANTS: Readonly<Record<QuicVersion, VersionConstants>> = {
+const VERSION_CONSTANTS: Readonly<Record<ProtectedVersion, VersionConstants>> = {
   [QUIC_V1]: {
     initialSalt: Buffer.from('38762cf7f55934b34d179ae6a4c80cadccbb7f0a', 'hex'), // RFC 9001 §5.2
     keyLabel: 'quic key', // RFC 9001 §5.1
@@ -49,7 +43,7 @@ const VERSION_CONSTANTS: Readonly<Record<QuicVersion, VersionConstants>> = {
 
 /** Constants of a version; a version we do not speak is the caller's bug (send Version Negotiation first). */
 export function versionConstants(version: number): VersionConstants {
-  if (!isSupportedVersion(version)) {
+  if (!hasPacketProtection(version)) {
     throw new RangeError(`QUIC version 0x${(version >>> 0).toString(16)} has no packet protection here`);
   }
   return VERSION_CONSTANTS[version];
@@ -90,15 +84,6 @@ export function packetKeys(version: number, suite: CipherSuite, secret: Uint8Arr
     key: hkdfExpandLabel(params.hash, secret, labels.keyLabel, EMPTY, params.keyLength),
     iv: hkdfExpandLabel(params.hash, secret, labels.ivLabel, EMPTY, params.ivLength),
     hp: hkdfExpandLabel(params.hash, secret, labels.hpLabel, EMPTY, params.hpKeyLength),
-  };
-}
-
-/** Keys for Initial packets: always AEAD_AES_128_GCM with SHA-256 (RFC 9001 §5). */
-export function initialPacketKeys(version: number, dcid: Uint8Array): { client: PacketKeys; server: PacketKeys } {
-  const secrets = initialSecrets(version, dcid);
-  return {
-    client: packetKeys(version, TLS_AES_128_GCM_SHA256, secrets.client),
-    server: packetKeys(version, TLS_AES_128_GCM_SHA256, secrets.server),
   };
 }
 

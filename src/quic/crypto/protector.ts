@@ -12,8 +12,8 @@ import {
   type KeyObject,
 } from 'node:crypto';
 import { createHeaderProtection, type HeaderProtection } from './header-protection.js';
-import { nextSecret, packetKeys, type PacketKeys } from './keys.js';
-import { CIPHER_SUITES, TAG_LENGTH, type AeadName, type CipherSuite, type SuiteParams } from './suites.js';
+import { initialSecrets, nextSecret, packetKeys, type PacketKeys } from './keys.js';
+import { CIPHER_SUITES, TAG_LENGTH, TLS_AES_128_GCM_SHA256, type AeadName, type CipherSuite, type SuiteParams } from './suites.js';
 
 /** QUIC packet numbers are 0..2^62-1 (RFC 9000 §12.3); a JS number holds them exactly up to 2^53-1. */
 function isPacketNumber(pn: number): boolean {
@@ -161,4 +161,17 @@ export class PacketProtector {
     this.nonce.writeUInt32BE((this.ivLow ^ packetNumber) >>> 0, 8);
     return this.nonce;
   }
+}
+
+/**
+ * Initial packet protection for both directions (RFC 9001 §5.2): AEAD_AES_128_GCM keys from the
+ * Destination Connection ID of the client's first Initial (or the one a Retry chose). A client
+ * seals with `client` and opens with `server`; a server the other way round.
+ */
+export function initialProtectors(version: number, dcid: Uint8Array): { client: PacketProtector; server: PacketProtector } {
+  const secrets = initialSecrets(version, dcid);
+  return {
+    client: PacketProtector.fromSecret(version, TLS_AES_128_GCM_SHA256, secrets.client),
+    server: PacketProtector.fromSecret(version, TLS_AES_128_GCM_SHA256, secrets.server),
+  };
 }

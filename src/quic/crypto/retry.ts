@@ -4,7 +4,8 @@
  * without its tag, with an empty plaintext. The tag is the whole output.
  */
 import { createCipheriv, timingSafeEqual } from 'node:crypto';
-import { QUIC_V1, QUIC_V2, isSupportedVersion } from './keys.js';
+import { QUIC_V1, QUIC_V2 } from '../version.js';
+import { hasPacketProtection } from './keys.js';
 import { TAG_LENGTH } from './suites.js';
 
 interface RetryKey {
@@ -37,7 +38,7 @@ export const RETRY_SECRETS: Readonly<Record<number, string>> = {
 
 /** The 16-byte Retry Integrity Tag for a Retry packet given without its tag (RFC 9001 §5.8). */
 export function retryIntegrityTag(version: number, originalDcid: Uint8Array, retryPacketWithoutTag: Uint8Array): Buffer {
-  if (!isSupportedVersion(version)) throw new RangeError(`no Retry integrity key for version 0x${(version >>> 0).toString(16)}`);
+  if (!hasPacketProtection(version)) throw new RangeError(`no Retry integrity key for version 0x${(version >>> 0).toString(16)}`);
   // RFC 9000 §17.2: a connection ID is at most 20 bytes; the pseudo-packet's length byte holds it.
   if (originalDcid.length > 20) throw new RangeError('original destination connection ID is at most 20 bytes');
   const { key, nonce } = RETRY_KEYS[version]!;
@@ -53,7 +54,7 @@ export function retryIntegrityTag(version: number, originalDcid: Uint8Array, ret
  * Retry that fails this check (RFC 9000 §17.2.5.2). Never throws on packet content.
  */
 export function verifyRetryIntegrity(version: number, originalDcid: Uint8Array, retryPacket: Uint8Array): boolean {
-  if (!isSupportedVersion(version) || originalDcid.length > 20 || retryPacket.length < TAG_LENGTH) return false;
+  if (!hasPacketProtection(version) || originalDcid.length > 20 || retryPacket.length < TAG_LENGTH) return false;
   const tagStart = retryPacket.length - TAG_LENGTH;
   const expected = retryIntegrityTag(version, originalDcid, retryPacket.subarray(0, tagStart));
   return timingSafeEqual(expected, retryPacket.subarray(tagStart));
