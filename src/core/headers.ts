@@ -101,3 +101,28 @@ export function assertValidField(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)} (RFC 9110 §5.1)`);
   if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name} (RFC 9110 §5.5)`);
 }
+
+/**
+ * Fields a sender MUST NOT put in a trailer section, because they are needed before the content
+ * (RFC 9110 §6.5.1; the list follows RFC 7230 §4.1.2's categories).
+ */
+export const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
+  // message framing (RFC 9112 §6)
+  'transfer-encoding', 'content-length', 'trailer',
+  // routing and connection management (RFC 9110 §7.2, §7.6)
+  'host', 'connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade',
+  // request modifiers (RFC 9110 §10.1, §13) and response control (RFC 9111 §5)
+  'expect', 'max-forwards', 'range', 'if-match', 'if-none-match', 'if-modified-since',
+  'if-unmodified-since', 'if-range', 'cache-control', 'age', 'expires', 'pragma', 'vary',
+  'location', 'retry-after',
+  // authentication (RFC 9110 §11) and cookies (RFC 6265)
+  'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie',
+  // content format (RFC 9110 §8)
+  'content-type', 'content-encoding', 'content-range',
+]);
+
+/** Throws for a trailer field that must not be sent in a trailer section (RFC 9110 §6.5.1). */
+export function assertValidTrailer(name: string, value: string): void {
+  assertValidField(name, value);
+  if (FORBIDDEN_TRAILERS.has(name.toLowerCase())) throw new TypeError(`"${name}" is not allowed in a trailer section (RFC 9110 §6.5.1)`);
+}

@@ -12,7 +12,7 @@
  * - After an abort (client gone, stream reset) writes are dropped and end() resolves: nothing
  *   throws into the handler.
  */
-import { HeaderList, assertValidField, type HeaderInit } from './headers.js';
+import { HeaderList, assertValidField, assertValidTrailer, type HeaderInit } from './headers.js';
 import type { ResponseSink } from './sink.js';
 import type { ServerResponse } from './types.js';
 
@@ -101,13 +101,12 @@ export class StreamingResponse implements ServerResponse {
 
   end(chunk?: Uint8Array | string, trailers?: HeaderInit): Promise<void> {
     if (this.ended || this.signal.aborted) return this.whenFinished();
+    // Validate before anything changes, so that a bad trailer leaves the response usable.
+    const t = trailers ? new HeaderList(trailers) : null;
+    if (t) for (const [n, v] of t) assertValidTrailer(n, v);
     if (chunk !== undefined) this.write(chunk);
     this.ended = true;
-    if (trailers) {
-      const t = new HeaderList(trailers);
-      for (const [n, v] of t) assertValidField(n, v);
-      if (t.size > 0) this.pendingTrailers = t;
-    }
+    if (t && t.size > 0) this.pendingTrailers = t;
     this.scheduleFlush();
     return this.whenFinished();
   }

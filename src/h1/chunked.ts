@@ -21,6 +21,7 @@
  * and the encoder refuses to generate them for the same reason.
  */
 import { H1Error } from '../core/errors.js';
+import { FORBIDDEN_TRAILERS } from '../core/headers.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
 import { FieldSectionReader, type FieldList } from './parse/fields.js';
 import { LineReader, toBuffer } from './parse/lines.js';
@@ -29,24 +30,7 @@ import { isFieldValueString, isTokenString, quotedStringLength, skipOws, tokenLe
 /** CRLF, shared by every encoded chunk: do not write into it. */
 export const CRLF: Buffer = Buffer.from('\r\n', 'latin1');
 
-/**
- * Fields a sender MUST NOT put in a trailer section, because they are needed before the content
- * (RFC 9110 §6.5.1; the list follows RFC 7230 §4.1.2's categories).
- */
-export const FORBIDDEN_TRAILERS: ReadonlySet<string> = new Set([
-  // message framing (RFC 9112 §6)
-  'transfer-encoding', 'content-length', 'trailer',
-  // routing and connection management (RFC 9110 §7.2, §7.6)
-  'host', 'connection', 'keep-alive', 'proxy-connection', 'te', 'upgrade',
-  // request modifiers (RFC 9110 §10.1, §13) and response control (RFC 9111 §5)
-  'expect', 'max-forwards', 'range', 'if-match', 'if-none-match', 'if-modified-since',
-  'if-unmodified-since', 'if-range', 'cache-control', 'age', 'expires', 'pragma', 'vary',
-  'location', 'retry-after',
-  // authentication (RFC 9110 §11) and cookies (RFC 6265)
-  'authorization', 'proxy-authorization', 'www-authenticate', 'proxy-authenticate', 'cookie', 'set-cookie',
-  // content format (RFC 9110 §8)
-  'content-type', 'content-encoding', 'content-range',
-]);
+export { FORBIDDEN_TRAILERS };
 
 // ---------------------------------------------------------------------------------------------
 // Encoder

@@ -161,3 +161,14 @@ describe('StreamingResponse', () => {
     expect(flushes[0]!.head!.headers.get('alt-svc')).toBe('h3=":8443"');
   });
 });
+
+describe('trailers', () => {
+  it('refuses trailer fields that must not be trailers (RFC 9110 §6.5.1), leaving the response usable', async () => {
+    const { res, flushes } = make('GET', 1 << 20);
+    expect(() => res.end('x', { 'content-length': '1' })).toThrow(TypeError);
+    void res.end('y', { 'x-ok': '1' });
+    await tick();
+    expect(flushes[0]!.body).toBe('y');
+    expect(flushes[0]!.trailers).toEqual([['x-ok', '1']]);
+  });
+});
