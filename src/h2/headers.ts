@@ -43,6 +43,8 @@ const FIELD_NAME = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
 /** RFC 9113 §8.2.1 forbids NUL, CR, LF; RFC 9110 §5.5 (field-vchar) the other controls but HTAB. */
 const BAD_VALUE_CHAR = /[\x00-\x08\x0a-\x1f\x7f]/;
 const EDGE_WHITESPACE = /^[ \t]|[ \t]$/;
+/** :scheme, :authority and :path are URI parts (RFC 3986): no whitespace or controls at all. */
+const BAD_URI_CHAR = /[\x00-\x20\x7f]/;
 const STATUS = /^[1-5][0-9]{2}$/;
 const CONTENT_LENGTH = /^[0-9]+$/;
 
@@ -83,7 +85,7 @@ function splitControlData(
       if (headers.length > 0) throw malformed(streamId, `${name} after a regular field`, 'RFC 9113 §8.3');
       if (!allowed.has(name)) throw malformed(streamId, `pseudo-header field ${name} not defined here`, 'RFC 9113 §8.3');
       if (pseudo.has(name)) throw malformed(streamId, `repeated ${name}`, 'RFC 9113 §8.3');
-      if (BAD_VALUE_CHAR.test(value) || EDGE_WHITESPACE.test(value)) {
+      if (BAD_VALUE_CHAR.test(value) || EDGE_WHITESPACE.test(value) || (name !== ':method' && name !== ':protocol' && BAD_URI_CHAR.test(value))) {
         throw malformed(streamId, `invalid value of ${name}`, 'RFC 9113 §8.2.1');
       }
       pseudo.set(name, value);

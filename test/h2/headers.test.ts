@@ -72,6 +72,8 @@ describe('request header sections (RFC 9113 §8.2, §8.3.1, §8.5)', () => {
     ['no :method', GET.slice(1), 'RFC 9113 §8.3.1'],
     ['no :scheme', GET.filter(([n]) => n !== ':scheme'), 'RFC 9113 §8.3.1'],
     ['no :path', GET.filter(([n]) => n !== ':path'), 'RFC 9113 §8.3.1'],
+    ['a space inside :path', [[':method', 'GET'], [':scheme', 'https'], [':path', '/a b']], 'RFC 9113 §8.2.1'],
+    ['a control character in :authority', [[':method', 'GET'], [':scheme', 'https'], [':authority', 'a\x01b'], [':path', '/']], 'RFC 9113 §8.2.1'],
     ['an empty :path', [[':method', 'GET'], [':scheme', 'https'], [':path', '']], 'RFC 9113 §8.3.1'],
     ['a relative :path for https', [[':method', 'GET'], [':scheme', 'https'], [':path', 'index.html']], 'RFC 9113 §8.3.1'],
     ['* on a non-OPTIONS request', [[':method', 'GET'], [':scheme', 'https'], [':path', '*']], 'RFC 9113 §8.3.1'],
