@@ -328,8 +328,14 @@ export class FrameReader {
     return frames;
   }
 
-  /** The stream ended cleanly (FIN): a truncated last frame is H3_FRAME_ERROR (RFC 9114 §7.1). */
+  /**
+   * The stream ended cleanly (FIN). A control stream must never end (RFC 9114 §6.2.1); on other
+   * streams a truncated last frame is H3_FRAME_ERROR (RFC 9114 §7.1).
+   */
   end(): void {
+    if (this.stream === 'control') {
+      throw new H3Error(H3ErrorCode.H3_CLOSED_CRITICAL_STREAM, 'control stream closed', 'RFC 9114 §6.2.1');
+    }
     if (!this.atFrameBoundary) throw frameError('stream ended inside a frame');
   }
 

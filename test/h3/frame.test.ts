@@ -74,6 +74,7 @@ const FRAME_READER_CODES: number[] = [
   H3ErrorCode.H3_SETTINGS_ERROR,
   H3ErrorCode.H3_MISSING_SETTINGS,
   H3ErrorCode.H3_ID_ERROR,
+  H3ErrorCode.H3_CLOSED_CRITICAL_STREAM,
 ];
 
 function expectH3Error(fn: () => unknown, code: number): void {
@@ -165,6 +166,12 @@ describe('FrameReader', () => {
     expect(frames).toEqual([{ type: 'settings', settings: { ...DEFAULT_SETTINGS, qpackMaxTableCapacity: 100 } }]);
     expect(reader.push(encodeFrame({ type: 'goaway', id: 4 }))).toEqual([{ type: 'goaway', id: 4 }]);
     expectH3Error(() => reader.push(encodeSettingsFrame({})), H3ErrorCode.H3_FRAME_UNEXPECTED);
+  });
+
+  it('treats the end of a control stream as H3_CLOSED_CRITICAL_STREAM (RFC 9114 §6.2.1)', () => {
+    const reader = new FrameReader({ stream: 'control' });
+    reader.push(encodeSettingsFrame({}));
+    expectH3Error(() => reader.end(), H3ErrorCode.H3_CLOSED_CRITICAL_STREAM);
   });
 
   // RFC 9114 Appendix A.2, Table 1: which frame is allowed on which stream.
@@ -317,7 +324,7 @@ describe('FrameReader', () => {
         const reader = new FrameReader({ stream: 'control' });
         const out: Frame[] = [];
         for (let i = 0; i < bytes.length; i++) out.push(...reader.push(bytes.subarray(i, i + 1)));
-        reader.end();
+        expect(reader.atFrameBoundary).toBe(true);
         expect(out.slice(1)).toEqual(frames);
       }),
       { numRuns: 200 },
