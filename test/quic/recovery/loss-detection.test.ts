@@ -327,6 +327,29 @@ describe('LossDetection: persistent congestion (RFC 9002 §7.6.2 example)', () =
     expect(cc.congestionWindow).toBeGreaterThan(2400);
   });
 
+  it('an acknowledged packet of another space sent in the period also prevents it (§7.6.2 "across all spaces")', () => {
+    const run = (ackHandshakeInBetween: boolean) => {
+      const cc = new NewReno(1200);
+      const ld = new LossDetection<string>({ isServer: false, congestion: cc, peerMaxAckDelay: 0 });
+      const track = (space: PacketNumberSpace, pn: number, now: number) =>
+        ld.onPacketSent(space, { packetNumber: pn, ackEliciting: true, inFlight: true, sentBytes: 1200, payload: '' }, now);
+      track(Handshake, 0, 0);
+      ld.onAckReceived(Handshake, ack([[0, 0]]), 10);
+      for (let pn = 0; pn <= 3; pn++) track(App, pn, 100 + pn * 40); // 100, 140, 180, 220
+      track(Handshake, 1, 170); // sent between App 1 and App 2
+      if (ackHandshakeInBetween) ld.onAckReceived(Handshake, ack([[1, 1]]), 175);
+      track(App, 4, 390);
+      const r = ld.onAckReceived(App, ack([[4, 4]]), 400);
+      expect(r.lost.map((p) => p.packetNumber)).toEqual([0, 1, 2, 3]);
+      // RTT samples of 10, (5) and 10 ms keep the duration under 80 ms; the losses span 120 ms.
+      expect(ld.persistentCongestionDuration()).toBeLessThan(80);
+      return r.persistentCongestion;
+    };
+    expect(run(false)).toBe(true);
+    // The acknowledged Handshake packet splits the losses into 100–140 and 180–220 ms.
+    expect(run(true)).toBe(false);
+  });
+
   it('no persistent congestion without an RTT sample before the packets were sent', () => {
     const cc = new NewReno(1200);
     const ld = new LossDetection<string>({ isServer: true, congestion: cc, peerMaxAckDelay: 0 });
