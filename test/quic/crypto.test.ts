@@ -12,6 +12,7 @@ import {
   TLS_AES_128_GCM_SHA256,
   TLS_AES_256_GCM_SHA384,
   TLS_CHACHA20_POLY1305_SHA256,
+  initialPacketKeys,
   initialProtectors,
   initialSecrets,
   isCipherSuite,
@@ -79,6 +80,15 @@ for (const [name, version, file] of [
         expect(toHex(keys.iv)).toBe(v[side].iv);
         expect(toHex(keys.hp)).toBe(v[side].hp);
       }
+    });
+
+    it('A.1 initialPacketKeys and initialProtectors give the same keys', () => {
+      const keys = initialPacketKeys(version, hex(v.dcid));
+      expect(toHex(keys.client.key)).toBe(v.client.key);
+      expect(toHex(keys.server.hp)).toBe(v.server.hp);
+      const protectors = initialProtectors(version, hex(v.dcid));
+      expect(protectors.client.suite).toBe(TLS_AES_128_GCM_SHA256);
+      expect(toHex(protectors.server.mask(hex(v.serverInitial.sample)))).toBe(v.serverInitial.mask);
     });
 
     it('A.2 protects the client Initial byte for byte and opens it again', () => {

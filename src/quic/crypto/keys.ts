@@ -7,7 +7,7 @@
  */
 import { hkdfExpandLabel, hkdfExtract } from '../tls/hkdf.js';
 import { QUIC_V1, QUIC_V2 } from '../version.js';
-import { CIPHER_SUITES, type CipherSuite } from './suites.js';
+import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './suites.js';
 
 /** A version whose packet protection this module knows: v1 (RFC 9001) and v2 (RFC 9369). */
 export type ProtectedVersion = typeof QUIC_V1 | typeof QUIC_V2;
@@ -84,6 +84,15 @@ export function packetKeys(version: number, suite: CipherSuite, secret: Uint8Arr
     key: hkdfExpandLabel(params.hash, secret, labels.keyLabel, EMPTY, params.keyLength),
     iv: hkdfExpandLabel(params.hash, secret, labels.ivLabel, EMPTY, params.ivLength),
     hp: hkdfExpandLabel(params.hash, secret, labels.hpLabel, EMPTY, params.hpKeyLength),
+  };
+}
+
+/** Keys for Initial packets: always AEAD_AES_128_GCM with SHA-256 (RFC 9001 §5, §5.2). */
+export function initialPacketKeys(version: number, dcid: Uint8Array): { client: PacketKeys; server: PacketKeys } {
+  const secrets = initialSecrets(version, dcid);
+  return {
+    client: packetKeys(version, TLS_AES_128_GCM_SHA256, secrets.client),
+    server: packetKeys(version, TLS_AES_128_GCM_SHA256, secrets.server),
   };
 }
 
