@@ -7,6 +7,7 @@
  * - frames/encode.ts   encoders; DATA as pieces for writev; field blocks split into CONTINUATION
  * - frames/decoder.ts  incremental FrameDecoder over a byte stream
  * - frames/field-block.ts  HEADERS/PUSH_PROMISE + CONTINUATION joined into whole field blocks
+ * - frames/format.ts  one-line frame descriptions for traces
  */
 export * from './frames/types.js';
 export * from './frames/header.js';
@@ -14,3 +15,4 @@ export { decodeFrame } from './frames/decode.js';
 export * from './frames/encode.js';
 export * from './frames/decoder.js';
 export * from './frames/field-block.js';
+export { formatFrame } from './frames/format.js';
