@@ -72,8 +72,12 @@ export interface ServerOptions {
   privateKey: KeyObject | string;
   /** Application protocols in the server's order of preference (RFC 7301 §3.2). */
   alpn: string[];
-  /** Our quic_transport_parameters, or a function of the client's (RFC 9001 §8.2). */
-  transportParameters: Buffer | ((clientTransportParameters: Buffer) => Buffer);
+  /**
+   * Our quic_transport_parameters, or a function of the client's (RFC 9001 §8.2). null only for
+   * TLS outside QUIC (tests over TCP): the extension is then neither required nor sent, and the
+   * QUIC-only rule on legacy_session_id (RFC 9001 §8.4) does not apply.
+   */
+  transportParameters: Buffer | ((clientTransportParameters: Buffer) => Buffer) | null;
   /** 32-byte key that seals session tickets; share it between servers that resume each other's sessions. */
   ticketKey?: Buffer;
   /** Single-use store for 0-RTT anti-replay (RFC 8446 §8.1); share it like the ticket key. */
@@ -115,6 +119,7 @@ export class TlsServer extends HandshakeEndpoint {
   private clientApplicationSecret: Buffer | null = null;
   private resumptionMasterSecret: Buffer | null = null;
   private ticketsSent = 0;
+  private readonly quic: boolean;
 
   constructor(private readonly options: ServerOptions) {
     super(options.keylog);
@@ -126,6 +131,7 @@ export class TlsServer extends HandshakeEndpoint {
     this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);
     this.ticketKey = options.ticketKey ?? options.random(32);
     this.ticketStore = options.ticketStore ?? new SingleUseTicketStore();
+    this.quic = options.transportParameters !== null;
   }
 
   protected handleMessage(level: CryptoLevel, msg: HandshakeMessage): void {
@@ -165,7 +171,7 @@ export class TlsServer extends HandshakeEndpoint {
       throw alert('illegal_parameter', 'legacy_compression_methods must be the single value 0', 'RFC 8446 §4.1.2');
     }
     // RFC 9001 §8.4: no middlebox compatibility mode in QUIC.
-    if (ch.legacySessionId.length > 0) {
+    if (this.quic && ch.legacySessionId.length > 0) {
       throw alert('illegal_parameter', 'non-empty legacy_session_id', 'RFC 9001 §8.4', QUIC_PROTOCOL_VIOLATION);
     }
     // §4.2.11: pre_shared_key must be the last extension.
@@ -180,7 +186,7 @@ export class TlsServer extends HandshakeEndpoint {
     const suite = this.chooseSuite(ch, second);
     const alpn = this.chooseAlpn(ext(ExtensionType.application_layer_protocol_negotiation));
     const clientTp = ext(ExtensionType.quic_transport_parameters);
-    if (!clientTp) throw alert('missing_extension', 'no quic_transport_parameters', 'RFC 9001 §8.2');
+    if (this.quic && !clientTp) throw alert('missing_extension', 'no quic_transport_parameters', 'RFC 9001 §8.2');
 
     // §9.2: supported_groups and key_share come together; we only do (EC)DHE (psk_dhe_ke).
     const groupsData = ext(ExtensionType.supported_groups);
@@ -218,7 +224,7 @@ export class TlsServer extends HandshakeEndpoint {
 
     this.suite = suite.id;
     this.alpn = alpn;
-    this.peerTransportParameters = Buffer.from(clientTp);
+    this.peerTransportParameters = clientTp ? Buffer.from(clientTp) : null;
     this.schedule = new KeySchedule(suite.hash, psk?.state.psk);
 
     // §7.1: client_early_traffic_secret over Transcript-Hash(ClientHello).
@@ -256,11 +262,11 @@ export class TlsServer extends HandshakeEndpoint {
     this.readLevel = 'handshake';
 
     // §4.3.1 EncryptedExtensions.
-    const tp = typeof this.options.transportParameters === 'function' ? this.options.transportParameters(Buffer.from(clientTp)) : this.options.transportParameters;
-    const eeExtensions: Extension[] = [
-      { type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) },
-      { type: ExtensionType.quic_transport_parameters, data: tp },
-    ];
+    const eeExtensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) }];
+    if (this.quic) {
+      const tp = this.options.transportParameters!;
+      eeExtensions.push({ type: ExtensionType.quic_transport_parameters, data: typeof tp === 'function' ? tp(Buffer.from(clientTp!)) : tp });
+    }
     if (this.serverName !== null) eeExtensions.push({ type: ExtensionType.server_name, data: Buffer.alloc(0) }); // RFC 6066 §3
     if (early) eeExtensions.push({ type: ExtensionType.early_data, data: Buffer.alloc(0) });
     this.sendMessage('handshake', HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExtensions }));

@@ -6,17 +6,19 @@
  * §5.3; inner content type, §5.2). The ClientHello goes without quic_transport_parameters.
  * Covered: every suite, both groups, every certificate key type, HelloRetryRequest, resumption with
  * a node-issued ticket, application data both ways, and keylog lines identical to OpenSSL's.
+ * The same in reverse: our server (transport parameters off) against tls.connect clients.
  */
 import { createCipheriv, createDecipheriv } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
-import { createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
+import { connect, createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
+import { connect as tlsConnect, createServer as createTlsServer, type Server, type TLSSocket } from 'node:tls';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cipherSuite } from '../../../src/quic/tls/cipher-suites.js';
 import type { TlsClient } from '../../../src/quic/tls/client.js';
-import type { SessionTicket, TlsEvent } from '../../../src/quic/tls/handshake.js';
+import type { SessionTicket, TlsEndpoint, TlsEvent } from '../../../src/quic/tls/handshake.js';
 import { hkdfExpandLabel } from '../../../src/quic/tls/hkdf.js';
 import { NamedGroup } from '../../../src/quic/tls/key-exchange.js';
-import { CERTS, makeClient, seededRandom, type CertKind } from './harness.js';
+import type { ServerOptions, TlsServer } from '../../../src/quic/tls/server.js';
+import { CA, CERTS, makeClient, makeServer, seededRandom, type CertKind } from './harness.js';
 
 const ContentType = { change_cipher_spec: 20, alert: 21, handshake: 22, application_data: 23 } as const;
 
@@ -62,79 +64,91 @@ class RecordProtection {
   }
 }
 
+/**
+ * Carries one endpoint's handshake over `socket` in TLS records. Write keys switch as soon as they
+ * are announced: the endpoint emits its last handshake flight before its new write keys.
+ */
+function attachRecordLayer(
+  socket: Socket,
+  endpoint: TlsEndpoint,
+  on: { event(e: TlsEvent): void; data(text: string): void },
+): { send(text: string): void; pump(): void } {
+  let read: RecordProtection | null = null;
+  let write: RecordProtection | null = null;
+  let buffered: Buffer = Buffer.alloc(0);
+  const pump = () => {
+    for (let e = endpoint.poll(); e; e = endpoint.poll()) {
+      if (e.type === 'handshake-data') {
+        if (!write) {
+          const header = Buffer.from([ContentType.handshake, 3, 1, 0, 0]); // §5.1: 0x0301 allowed for the first records
+          header.writeUInt16BE(e.data.length, 3);
+          socket.write(Buffer.concat([header, e.data]));
+        } else {
+          socket.write(write.seal(ContentType.handshake, e.data));
+        }
+      } else if (e.type === 'keys') {
+        if (e.level === 'early') continue;
+        const protection = new RecordProtection(e.secret, e.suite);
+        if (e.direction === 'read') read = protection;
+        else write = protection;
+      }
+      on.event(e);
+    }
+  };
+  socket.on('data', (chunk: Buffer) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt16BE(3)) {
+      const header = buffered.subarray(0, 5);
+      const body = buffered.subarray(5, 5 + header.readUInt16BE(3));
+      buffered = buffered.subarray(5 + body.length);
+      let type = header[0]!;
+      let content = body;
+      if (type === ContentType.change_cipher_spec) continue; // §5: ignored in TLS 1.3 (middlebox compatibility)
+      if (type === ContentType.application_data) ({ type, content } = read!.open(header, body));
+      if (type === ContentType.handshake) {
+        endpoint.receive(endpoint.handshakeComplete ? 'application' : read ? 'handshake' : 'initial', content);
+        pump();
+      } else if (type === ContentType.application_data) {
+        on.data(content.toString());
+      } else if (type === ContentType.alert) {
+        on.event({ type: 'alert', alert: content[1]!, description: 'from node:tls' });
+      }
+    }
+  });
+  return { send: (text) => socket.write(write!.seal(ContentType.application_data, Buffer.from(text))), pump };
+}
+
 interface Outcome {
   client: TlsClient;
   events: TlsEvent[];
   received: string;
-  keylog: string[];
 }
 
-/** Runs our client over TCP against `port` through the record shim; resolves on 'pong' or an alert. */
+/** Runs our client over TCP against `port`; resolves on the server's 'pong' or an alert. */
 function runClient(port: number, client: TlsClient, message: string): Promise<Outcome> {
   const events: TlsEvent[] = [];
-  const keylog: string[] = [];
   let received = '';
-  let read: RecordProtection | null = null;
-  let write: RecordProtection | null = null;
-  let pending: RecordProtection | null = null; // application write key, used once our Finished is out
-  let buffered: Buffer = Buffer.alloc(0);
-
   return new Promise((resolve, reject) => {
-    const socket: Socket = connect(port, '127.0.0.1');
+    const socket = connect(port, '127.0.0.1');
     const finish = () => {
       socket.destroy();
-      resolve({ client, events, received, keylog });
+      resolve({ client, events, received });
     };
-    const pump = () => {
-      for (let e = client.poll(); e; e = client.poll()) {
+    const link = attachRecordLayer(socket, client, {
+      event(e) {
         events.push(e);
-        if (e.type === 'handshake-data') {
-          if (!write) {
-            const header = Buffer.from([ContentType.handshake, 3, 1, 0, 0]); // §5.1: 0x0301 allowed for ClientHello
-            header.writeUInt16BE(e.data.length, 3);
-            socket.write(Buffer.concat([header, e.data]));
-          } else {
-            socket.write(write.seal(ContentType.handshake, e.data));
-          }
-        } else if (e.type === 'keys') {
-          const protection = new RecordProtection(e.secret, e.suite);
-          if (e.direction === 'read') read = protection;
-          else if (e.level === 'handshake') write = protection;
-          else pending = protection;
-        } else if (e.type === 'complete') {
-          write = pending;
-          socket.write(write!.seal(ContentType.application_data, Buffer.from(message)));
-        } else if (e.type === 'alert') {
-          finish();
-          return;
-        }
-      }
-    };
+        if (e.type === 'complete') link.send(message);
+        if (e.type === 'alert') finish();
+      },
+      data(text) {
+        received += text;
+        if (received.includes('pong')) finish();
+      },
+    });
     socket.on('error', reject);
     socket.on('connect', () => {
       client.start();
-      pump();
-    });
-    socket.on('data', (chunk) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 5 && buffered.length >= 5 + buffered.readUInt16BE(3)) {
-        const header = buffered.subarray(0, 5);
-        const body = buffered.subarray(5, 5 + header.readUInt16BE(3));
-        buffered = buffered.subarray(5 + body.length);
-        let type = header[0]!;
-        let content = body;
-        if (type === ContentType.change_cipher_spec) continue; // §5: ignored in TLS 1.3
-        if (type === ContentType.application_data) ({ type, content } = read!.open(header, body));
-        if (type === ContentType.handshake) {
-          client.receive(client.handshakeComplete ? 'application' : read ? 'handshake' : 'initial', content);
-          pump();
-        } else if (type === ContentType.application_data) {
-          received += content.toString();
-          if (received.includes('pong')) return finish();
-        } else if (type === ContentType.alert) {
-          return reject(new Error(`node:tls sent alert ${content[1]}`));
-        }
-      }
+      link.pump();
     });
   });
 }
@@ -236,5 +250,107 @@ describe('our client against node:tls (OpenSSL) TLS 1.3', () => {
     const node = await start('ecdsa');
     const out = await runClient(node.port, clientFor({ serverName: 'example.org' }), 'ping');
     expect(out.events.filter((e) => e.type === 'alert')).toEqual([expect.objectContaining({ alert: 42 })]);
+  });
+});
+
+/** Our server behind a TCP listener; every accepted socket gets a fresh TlsServer from `make`. */
+function startOurServer(make: () => TlsServer): Promise<{ server: NetServer; port: number; endpoints: TlsServer[] }> {
+  const endpoints: TlsServer[] = [];
+  const server = createNetServer((socket) => {
+    const endpoint = make();
+    endpoints.push(endpoint);
+    socket.on('error', () => {});
+    const link = attachRecordLayer(socket, endpoint, {
+      event(e) {
+        if (e.type === 'complete') {
+          endpoint.sendSessionTicket(Date.now()); // NewSessionTicket after the handshake (§4.6.1)
+          link.pump();
+        }
+        if (e.type === 'alert') socket.destroy();
+      },
+      data(text) {
+        link.send(`pong:${text}`);
+      },
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, endpoints })));
+}
+
+/** tls.connect to our server: resolves with the reply to `message`, the session and whether it was reused. */
+function nodeClient(port: number, message: string, options: { session?: Buffer; ciphers?: string; ecdhCurve?: string } = {}) {
+  return new Promise<{ reply: string; session: Buffer | undefined; reused: boolean; alpn: string | false | null; protocol: string | null }>((resolve, reject) => {
+    let session: Buffer | undefined;
+    const socket = tlsConnect({
+      host: '127.0.0.1',
+      port,
+      servername: 'localhost',
+      ca: [CA],
+      ALPNProtocols: ['http/1.1'],
+      minVersion: 'TLSv1.3',
+      ...options,
+    });
+    socket.on('session', (s: Buffer) => (session ??= s));
+    socket.on('error', reject);
+    socket.on('secureConnect', () => socket.write(message));
+    socket.on('data', (d) => {
+      // Wait a moment for the ticket, which OpenSSL reads before or with the reply.
+      setTimeout(() => {
+        resolve({ reply: d.toString(), session, reused: socket.isSessionReused(), alpn: socket.alpnProtocol, protocol: socket.getProtocol() });
+        socket.destroy();
+      }, 20);
+    });
+  });
+}
+
+describe('our server against node:tls (OpenSSL) TLS 1.3 clients', () => {
+  const listeners: NetServer[] = [];
+  afterAll(async () => {
+    await Promise.all(listeners.map((s) => new Promise((r) => s.close(r))));
+  });
+  let n = 0;
+  const ours = async (kind: CertKind, overrides: Partial<ServerOptions> = {}) => {
+    const s = await startOurServer(() =>
+      makeServer(kind, { alpn: ['http/1.1'], transportParameters: null, now: () => Date.now(), random: seededRandom(`our-server-${n++}`), ...overrides }),
+    );
+    listeners.push(s.server);
+    return s;
+  };
+
+  for (const kind of ['ecdsa', 'rsa', 'ed25519'] as CertKind[]) {
+    it(`${kind} certificate: OpenSSL verifies our CertificateVerify and Finished`, async () => {
+      const { port, endpoints } = await ours(kind);
+      const r = await nodeClient(port, 'ping');
+      expect(r.reply).toBe('pong:ping');
+      expect(r.protocol).toBe('TLSv1.3');
+      expect(r.alpn).toBe('http/1.1');
+      expect(endpoints[0]!.handshakeComplete).toBe(true);
+    });
+  }
+
+  for (const [suite, name] of [[0x1302, 'TLS_AES_256_GCM_SHA384'], [0x1303, 'TLS_CHACHA20_POLY1305_SHA256']] as const) {
+    it(`${name} chosen by the client`, async () => {
+      const { port, endpoints } = await ours('ecdsa');
+      const r = await nodeClient(port, 'ping', { ciphers: name });
+      expect(r.reply).toBe('pong:ping');
+      expect(endpoints[0]!.suite).toBe(suite);
+    });
+  }
+
+  it('sends a HelloRetryRequest that OpenSSL follows', async () => {
+    const { port, endpoints } = await ours('rsa', { groups: [NamedGroup.secp256r1] });
+    const r = await nodeClient(port, 'ping', { ecdhCurve: 'X25519:P-256' });
+    expect(r.reply).toBe('pong:ping');
+    expect(endpoints[0]!.handshakeComplete).toBe(true);
+  });
+
+  it('issues a ticket that OpenSSL resumes with', async () => {
+    const { port, endpoints } = await ours('ecdsa', { ticketKey: seededRandom('interop-ticket-key')(32) });
+    const first = await nodeClient(port, 'one');
+    expect(first.session).toBeDefined();
+    expect(first.reused).toBe(false);
+    const second = await nodeClient(port, 'two', { session: first.session });
+    expect(second.reply).toBe('pong:two');
+    expect(second.reused).toBe(true);
+    expect(endpoints[1]!.handshakeComplete).toBe(true);
   });
 });
