@@ -11,15 +11,16 @@
  * - Its Compressor never emits a Dynamic Table Size Update when the peer lowers
  *   SETTINGS_HEADER_TABLE_SIZE (nghttp2 then fails the connection). HpackEncoder emits it at the
  *   start of the next block, as the smallest-then-final pair when lowered then raised (§4.2).
- * - Its Decompressor accepts a size update in the middle of a block (§4.2 forbids it) and reports a
- *   size above the SETTINGS limit only through a stream 'error' event. Here both are
- *   COMPRESSION_ERROR.
+ * - Its Decompressor accepts a size update in the middle of a block (§4.2 forbids it), and checks
+ *   a size update only against the size it was created with, not the SETTINGS_HEADER_TABLE_SIZE in
+ *   force (§6.3). Here both are COMPRESSION_ERROR.
  * - It cannot resume a truncated block: whole blocks only (HEADERS + CONTINUATION joined).
  * - It has no header-list size limit. HpackDecoder counts the §4.1 size of each field as it
  *   decodes (a bomb of references to a large dynamic entry stops growing memory at the limit) but
  *   still decodes the whole block so the table stays in sync (RFC 9113 §10.5.1).
- * - Its static-table map is a plain object: a field named "constructor" throws, and values such as
- *   "toString" on a known name encode a garbage index. The tables here get a null-prototype copy.
+ * - Its static-table map is a plain object: a field named "__proto__" throws, and a name
+ *   "constructor" or a value such as "toString" on a known name encodes a garbage index. The tables
+ *   here get a null-prototype copy.
  * - It keeps strings as one char per octet (latin1). Values here are UTF-8 on the wire: strings are
  *   encoded as UTF-8 octets, and decoded as UTF-8 (or kept as latin1 octets-as-chars on request) so
  *   that bytes round trip exactly.

@@ -186,6 +186,20 @@ describe('hpack.js traps', () => {
     expect(error.section).toBe('RFC 7541 §6.3');
   });
 
+  it('hpack.js checks size updates against its creation size, not the SETTINGS value in force', () => {
+    const raise = hex('3f e1 1f 82'); // size update to 4096, then :method GET
+    // We lowered SETTINGS_HEADER_TABLE_SIZE to 256; hpack.js has no notion of it and accepts 4096.
+    const decompressor = hpack.decompressor.create({ table: { maxSize: 4096 } });
+    decompressor.updateTableSize(256);
+    decompressor.write(raise);
+    decompressor.execute();
+    expect(decompressor._table.maxSize).toBe(4096);
+
+    const decoder = new HpackDecoder();
+    decoder.setMaxTableSize(256);
+    expect(decodeError(decoder, raise).section).toBe('RFC 7541 §6.3');
+  });
+
   it('a truncated block is a COMPRESSION_ERROR (hpack.js cannot resume; blocks are fed whole)', () => {
     const block = hex(vectors['C.4'].blocks[0]!.hex);
     expect(decodeError(new HpackDecoder(), block.subarray(0, block.length - 3)).code).toBe(ErrorCode.COMPRESSION_ERROR);
