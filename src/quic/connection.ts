@@ -1,0 +1,1553 @@
+/**
+ * A QUIC connection, sans-I/O (RFC 9000, RFC 9001, RFC 9002): client or server.
+ *
+ * The story, top to bottom:
+ *   receive(datagram, from, now) → split coalesced packets (§12.2) → remove protection with the
+ *   space's keys (RFC 9001 §5) → drop duplicates (§12.3) → dispatch each frame through one table
+ *   (§12.4, §19) → update streams, flow control, loss recovery, TLS
+ *   transmit(now) → for each datagram: an ACK when owed (§13.2), control frames, CRYPTO, STREAM
+ *   data within congestion window, pacing and the anti-amplification limit (§8.1); Initial,
+ *   Handshake and 1-RTT packets coalesced (§12.2); client Initials padded to 1200 bytes (§14.1)
+ *   nextTimeout() / handleTimeout(now) → loss detection and PTO (RFC 9002 §6), ACK delay, idle
+ *   timeout (§10.1), the end of the closing and draining states (§10.2)
+ *
+ * Keys arrive from the TLS endpoint as it announces them; Initial keys are dropped when the client
+ * first sends a Handshake packet or the server first processes one (RFC 9001 §4.9.1), Handshake
+ * keys at handshake confirmation (§4.9.2). Nothing here touches a socket, a timer or a clock:
+ * time comes in as `now` (ms) and randomness through `options.random`.
+ */
+import { DecodeError, ProtocolError } from '../core/errors.js';
+import { DEFAULT_LIMITS } from '../core/limits.js';
+import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './cid.js';
+import { initialPacketKeys } from './crypto/keys.js';
+import { removeHeaderProtection, protectPacket } from './crypto/packet-protection.js';
+import { PacketProtector } from './crypto/protector.js';
+import { TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
+import { verifyRetryIntegrity } from './crypto/retry.js';
+import { TransportError, TransportErrorCode } from './errors.js';
+import { encodeFrame, frameLength } from './frames/encode.js';
+import { parseFrames } from './frames/decode.js';
+import { isAckEliciting } from './frames/permissions.js';
+import type { Frame } from './frames/types.js';
+import { splitDatagram } from './packet/coalesced.js';
+import { writeLongHeader, writeShortHeader, setLongHeaderLength } from './packet/build.js';
+import { checkReservedBits, type LongHeader, type PacketHeader, type ShortHeader } from './packet/header.js';
+import { decodePacketNumber, packetNumberLength } from './packet/number.js';
+import { createController, type CongestionAlgorithm } from './congestion/controller.js';
+import { Pacer } from './congestion/pacer.js';
+import { LossDetection } from './recovery/loss-detection.js';
+import type { SentPacket } from './recovery/sent-packets.js';
+import { PacketNumberSpace } from './recovery/space.js';
+import { StreamError } from './stream/errors.js';
+import { StreamManager, type StreamControlFrame, type StreamParams } from './stream/stream-manager.js';
+import { RecvState } from './stream/recv-stream.js';
+import { createClient, type TlsClient } from './tls/client.js';
+import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js';
+import { createServer, type TlsServer } from './tls/server.js';
+import { decodeTransportParameters, encodeTransportParameters, type TransportParameters } from './transport-params.js';
+import { varintLength, Writer } from './varint.js';
+import { QUIC_V1 } from './version.js';
+import { dispatchFrame, type FrameHandlers, type PacketContext } from './connection/frame-dispatch.js';
+import { KeyPhase } from './connection/key-phase.js';
+import { PacketSpace } from './connection/packet-space.js';
+import type { SentFrameRecord, SentRecords } from './connection/sent-record.js';
+import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
+
+export type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
+
+const { Initial, Handshake, ApplicationData } = PacketNumberSpace;
+const SPACES = [Initial, Handshake, ApplicationData] as const;
+const LEVEL_OF: Record<PacketNumberSpace, CryptoLevel> = { [Initial]: 'initial', [Handshake]: 'handshake', [ApplicationData]: 'application' };
+const SPACE_OF: Record<CryptoLevel, PacketNumberSpace> = { initial: Initial, handshake: Handshake, application: ApplicationData };
+
+/** RFC 9000 §14: every QUIC path carries at least 1200-byte datagrams; Initials are padded to it. */
+export const MIN_INITIAL_DATAGRAM = 1200;
+/** AEAD tag (RFC 9001 §5.3). */
+const TAG = 16;
+/** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
+const MAX_BUFFERED_PACKETS = 8;
+/** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
+const MAX_DATAGRAMS_PER_CALL = 64;
+
+export interface TransportSettings {
+  /** max_idle_timeout in ms (RFC 9000 §10.1); 0 disables. */
+  maxIdleTimeout: number;
+  initialMaxData: number;
+  initialMaxStreamDataBidiLocal: number;
+  initialMaxStreamDataBidiRemote: number;
+  initialMaxStreamDataUni: number;
+  initialMaxStreamsBidi: number;
+  initialMaxStreamsUni: number;
+  /** max_ack_delay in ms (RFC 9000 §18.2). */
+  maxAckDelay: number;
+  ackDelayExponent: number;
+  activeConnectionIdLimit: number;
+  /** Largest UDP payload we accept (RFC 9000 §18.2). */
+  maxUdpPayloadSize: number;
+}
+
+export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.freeze({
+  maxIdleTimeout: 30_000,
+  initialMaxData: 4 * 1024 * 1024,
+  initialMaxStreamDataBidiLocal: 1024 * 1024,
+  initialMaxStreamDataBidiRemote: 1024 * 1024,
+  initialMaxStreamDataUni: 1024 * 1024,
+  initialMaxStreamsBidi: DEFAULT_LIMITS.maxConcurrentStreams,
+  initialMaxStreamsUni: DEFAULT_LIMITS.maxConcurrentStreams,
+  maxAckDelay: 25,
+  ackDelayExponent: 3,
+  activeConnectionIdLimit: DEFAULT_LIMITS.activeConnectionIdLimit,
+  maxUdpPayloadSize: 1452,
+});
+
+export interface ClientTlsSettings {
+  serverName: string;
+  alpn: string[];
+  ca?: string[];
+  insecure?: boolean;
+  session?: SessionTicket;
+  suites?: number[];
+}
+
+export interface ServerTlsSettings {
+  certificateChain: string[];
+  privateKey: string;
+  alpn: string[];
+  ticketKey?: Buffer;
+  suites?: number[];
+}
+
+/** What the endpoint learned from the client's first Initial (server side). */
+export interface ServerHandshakeInfo {
+  /** DCID of the client's very first Initial (before any Retry): original_destination_connection_id. */
+  originalDcid: Buffer;
+  /** DCID of the Initial that creates this connection: Initial keys derive from it (RFC 9001 §5.2). */
+  initialDcid: Buffer;
+  /** The client's Source Connection ID. */
+  clientScid: Buffer;
+  /** SCID of the Retry we sent, if any (RFC 9000 §7.3 retry_source_connection_id). */
+  retryScid?: Buffer;
+  /** The client's address was validated by a token (RFC 9000 §8.1.2, §8.1.3). */
+  addressValidated?: boolean;
+}
+
+interface CommonOptions {
+  remote: PeerAddress;
+  /** Randomness: connection IDs, TLS, path challenges. */
+  random: (n: number) => Buffer;
+  /** Length of the connection IDs we issue (the endpoint routes short headers by it). Default 8. */
+  cidLength?: number;
+  /** Static key for stateless reset tokens (RFC 9000 §10.3.2). Default: random. */
+  statelessResetKey?: Buffer;
+  transport?: Partial<TransportSettings>;
+  congestion?: CongestionAlgorithm;
+  /** Bytes a stream may buffer before write() returns false. Default 256 KiB. */
+  streamHighWaterMark?: number;
+  /** Told when a connection ID of ours starts or stops routing here (the endpoint's table). */
+  onConnectionId?: (cid: Buffer, added: boolean) => void;
+  /** qlog sink (see qlog.ts). */
+  qlog?: (event: QlogEvent) => void;
+  keylog?: (line: string) => void;
+  /** Time of creation, ms; the TLS layer's certificate checks read the connection's clock. */
+  now: number;
+}
+
+export interface ClientConnectionOptions extends CommonOptions {
+  role: 'client';
+  tls: ClientTlsSettings;
+  /** A NEW_TOKEN token from an earlier connection (RFC 9000 §8.1.3). */
+  token?: Buffer;
+}
+
+export interface ServerConnectionOptions extends CommonOptions {
+  role: 'server';
+  tls: ServerTlsSettings;
+  handshake: ServerHandshakeInfo;
+  /** Our first connection ID; default random. */
+  localCid?: Buffer;
+  /** Key for NEW_TOKEN tokens; with it the server sends one after the handshake (RFC 9000 §8.1.3). */
+  makeNewToken?: () => Buffer;
+}
+
+export type ConnectionOptions = ClientConnectionOptions | ServerConnectionOptions;
+
+export interface QlogEvent {
+  time: number;
+  name: string;
+  data: Record<string, unknown>;
+}
+
+/** RFC 9000 §10: open, then closing (we sent CONNECTION_CLOSE) or draining (we received one), then closed. */
+export type ConnectionState = 'handshake' | 'established' | 'closing' | 'draining' | 'closed';
+
+export class Connection implements FrameHandlers {
+  readonly role: 'client' | 'server';
+  readonly version = QUIC_V1;
+  state: ConnectionState = 'handshake';
+  /** Statistics. */
+  readonly stats = { datagramsSent: 0, datagramsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, packetsDropped: 0 };
+
+  private now: number;
+  private readonly random: (n: number) => Buffer;
+  private readonly settings: TransportSettings;
+  private readonly tls: TlsEndpoint;
+  private readonly spaces: PacketSpace[];
+  private keyPhase: KeyPhase | undefined;
+  private readonly loss: LossDetection<SentRecords>;
+  private readonly pacer: Pacer;
+  readonly streams: StreamManager;
+  private readonly localCids: LocalConnectionIds;
+  private readonly peerCids: PeerConnectionIds;
+  private readonly scid: Buffer;
+  private readonly cidLength: number;
+  private readonly resetKey: Buffer;
+
+  // Path (RFC 9000 §8, §9)
+  remote: PeerAddress;
+  private addressValidated: boolean;
+  /** Bytes received from and sent to the unvalidated address (RFC 9000 §8.1). */
+  private amplificationReceived = 0;
+  private amplificationSent = 0;
+  private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined } | undefined;
+  private readonly pathResponses: { data: Buffer; to: PeerAddress }[] = [];
+  private maxDatagramSize = MIN_INITIAL_DATAGRAM;
+
+  // Handshake (RFC 9001 §4)
+  private readonly originalDcid: Buffer;
+  private retryScid: Buffer | undefined;
+  private token: Buffer;
+  /** Client: the server's SCID from its first Initial or Handshake packet (§7.2). */
+  private serverScid: Buffer | undefined;
+  private peerParams: TransportParameters | undefined;
+  private handshakeConfirmed = false;
+  private handshakeDonePending = false;
+  private readonly makeNewToken: (() => Buffer) | undefined;
+  private newTokenPending: Buffer | undefined;
+  private sentHandshakePacket = false;
+  private readonly undecryptable: { datagram: Buffer; header: PacketHeader; from: PeerAddress }[] = [];
+
+  // Control frames waiting for room in a packet
+  private readonly pendingControl: StreamControlFrame[] = [];
+  private readonly pendingNewCids: number[] = [];
+  private readonly pendingRetireCids: number[] = [];
+
+  // Timers (RFC 9000 §10)
+  private idleTimeout: number;
+  private lastActivity: number;
+  private ackElicitingSinceReceive = false;
+  private closeDeadline = 0;
+  private closeFrame: Frame | undefined;
+  private closeDatagramsOwed = 0;
+  private closeInfo: CloseInfo | undefined;
+  private gracefulClose: { code: number; reason: string } | undefined;
+
+  // Application side
+  private readonly events: ConnectionEvent[] = [];
+  private readonly readable = new Set<number>();
+  private readonly paused = new Set<number>();
+  private readonly highWaterMark: number;
+  private readonly wantWritable = new Set<number>();
+  private readonly knownStreams = new Set<number>();
+  private streamsBlockedWanted = { bidi: false, uni: false };
+  private readonly qlog: ((event: QlogEvent) => void) | undefined;
+  private readonly onConnectionId: ((cid: Buffer, added: boolean) => void) | undefined;
+
+  constructor(options: ConnectionOptions) {
+    this.role = options.role;
+    this.now = options.now;
+    this.random = options.random;
+    this.remote = options.remote;
+    this.qlog = options.qlog;
+    this.onConnectionId = options.onConnectionId;
+    this.settings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.transport };
+    this.idleTimeout = this.settings.maxIdleTimeout;
+    this.lastActivity = options.now;
+    this.cidLength = options.cidLength ?? 8;
+    this.resetKey = options.statelessResetKey ?? this.random(32);
+    this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
+    this.localCids = new LocalConnectionIds(
+      () => this.random(this.cidLength),
+      (cid) => statelessResetToken(this.resetKey, cid),
+      (cid, added) => this.onConnectionId?.(cid, added),
+    );
+    this.spaces = SPACES.map((id) => new PacketSpace(id, this.settings.maxAckDelay, DEFAULT_LIMITS.maxCryptoBufferBytes));
+    const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
+    this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
+    this.pacer = new Pacer(MIN_INITIAL_DATAGRAM, congestion.congestionWindow, 0);
+
+    let initialDcid: Buffer;
+    if (options.role === 'client') {
+      this.scid = this.random(this.cidLength);
+      // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
+      initialDcid = this.random(Math.max(8, this.cidLength));
+      this.originalDcid = initialDcid;
+      this.peerCids = new PeerConnectionIds(initialDcid, this.settings.activeConnectionIdLimit);
+      this.token = options.token ?? Buffer.alloc(0);
+      this.addressValidated = true; // RFC 9000 §8.1 limits servers only
+      this.makeNewToken = undefined;
+    } else {
+      const hs = options.handshake;
+      this.scid = options.localCid ?? this.random(this.cidLength);
+      initialDcid = hs.initialDcid;
+      this.originalDcid = hs.originalDcid;
+      this.retryScid = hs.retryScid;
+      this.peerCids = new PeerConnectionIds(hs.clientScid, this.settings.activeConnectionIdLimit);
+      this.token = Buffer.alloc(0);
+      this.addressValidated = hs.addressValidated ?? false;
+      this.makeNewToken = options.makeNewToken;
+    }
+    this.localCids.add(this.scid);
+
+    // RFC 9001 §5.2: Initial keys from the client's Destination Connection ID.
+    const initial = initialPacketKeys(this.version, initialDcid);
+    const space = this.spaces[Initial]!;
+    const mine = this.role === 'client' ? initial.client : initial.server;
+    const theirs = this.role === 'client' ? initial.server : initial.client;
+    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, mine);
+    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, theirs);
+
+    const transportParameters = this.encodeLocalParameters(options);
+    const now = () => this.now;
+    if (options.role === 'client') {
+      const tls: TlsClient = createClient({
+        serverName: options.tls.serverName,
+        alpn: options.tls.alpn,
+        transportParameters,
+        ca: options.tls.ca,
+        insecure: options.tls.insecure,
+        session: options.tls.session,
+        suites: options.tls.suites,
+        now,
+        random: this.random,
+        keylog: options.keylog,
+      });
+      this.tls = tls;
+      this.streams = this.makeStreamManager();
+      tls.start();
+    } else {
+      const tls: TlsServer = createServer({
+        certificateChain: options.tls.certificateChain,
+        privateKey: options.tls.privateKey,
+        alpn: options.tls.alpn,
+        ticketKey: options.tls.ticketKey,
+        suites: options.tls.suites,
+        transportParameters,
+        now,
+        random: this.random,
+        keylog: options.keylog,
+      });
+      this.tls = tls;
+      this.streams = this.makeStreamManager();
+    }
+    this.log('connectivity:connection_started', { role: this.role, remote: this.remote, scid: this.scid.toString('hex') });
+    this.processTls();
+  }
+
+  private makeStreamManager(): StreamManager {
+    const s = this.settings;
+    const local: StreamParams = {
+      initialMaxData: s.initialMaxData,
+      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
+      initialMaxStreamsUni: s.initialMaxStreamsUni,
+    };
+    return new StreamManager({ role: this.role, local, maxLocalStreams: Number.MAX_SAFE_INTEGER });
+  }
+
+  /** Our transport parameters (RFC 9000 §7.3, §18.2). */
+  private encodeLocalParameters(options: ConnectionOptions): Buffer {
+    const s = this.settings;
+    const params: Partial<TransportParameters> = {
+      maxIdleTimeout: s.maxIdleTimeout,
+      maxUdpPayloadSize: s.maxUdpPayloadSize,
+      initialMaxData: s.initialMaxData,
+      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
+      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
+      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
+      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
+      initialMaxStreamsUni: s.initialMaxStreamsUni,
+      ackDelayExponent: s.ackDelayExponent,
+      maxAckDelay: s.maxAckDelay,
+      activeConnectionIdLimit: s.activeConnectionIdLimit,
+      // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
+      initialSourceConnectionId: this.scid,
+    };
+    if (options.role === 'server') {
+      params.originalDestinationConnectionId = this.originalDcid;
+      if (this.retryScid !== undefined) params.retrySourceConnectionId = this.retryScid;
+      params.statelessResetToken = statelessResetToken(this.resetKey, this.scid);
+    }
+    return encodeTransportParameters(params);
+  }
+
+  // ==== Receiving ===============================================================================
+
+  /** A UDP datagram arrived from `from`. Never throws on its content. */
+  receive(datagram: Buffer, from: PeerAddress, now: number): void {
+    this.now = now;
+    if (this.state === 'closed' || this.state === 'draining') return;
+    this.stats.datagramsReceived++;
+    this.stats.bytesReceived += datagram.length;
+    if (this.state === 'closing') {
+      // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, rate-limited.
+      this.closeDatagramsOwed = Math.min(this.closeDatagramsOwed + 1, 1);
+      return;
+    }
+    if (!this.addressValidated && sameAddress(from, this.remote)) this.amplificationReceived += datagram.length;
+
+    let packets: PacketHeader[];
+    try {
+      packets = splitDatagram(datagram, { shortDcidLength: this.cidLength, receiver: this.role });
+    } catch (err) {
+      if (!(err instanceof DecodeError)) throw err;
+      this.stats.packetsDropped++;
+      this.checkStatelessReset(datagram);
+      return;
+    }
+    let processed = false;
+    for (const header of packets) {
+      try {
+        if (this.receivePacket(datagram, header, from, now)) processed = true;
+      } catch (err) {
+        this.onError(err);
+        return;
+      }
+      if (this.state !== 'handshake' && this.state !== 'established') return;
+    }
+    if (!processed) this.checkStatelessReset(datagram);
+    this.processTls();
+    this.collectStreamControl();
+    this.checkGracefulClose();
+    if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() <= 0, now);
+  }
+
+  /** Turns an error raised while processing input into the right CONNECTION_CLOSE (RFC 9000 §11). */
+  private onError(err: unknown): void {
+    if (err instanceof TransportError) {
+      this.closeWith(err.code, err.message, false, err.frameType ?? 0);
+    } else if (err instanceof ProtocolError || err instanceof StreamError) {
+      this.closeWith(err.code, err.message, false, 0);
+    } else if (err instanceof DecodeError) {
+      this.closeWith(TransportErrorCode.FRAME_ENCODING_ERROR, err.message, false, 0);
+    } else {
+      const message = err instanceof Error ? err.message : String(err);
+      this.closeWith(TransportErrorCode.INTERNAL_ERROR, message, false, 0);
+    }
+  }
+
+  /** One packet of a datagram. Returns whether it was processed (authenticated and new). */
+  private receivePacket(datagram: Buffer, header: PacketHeader, from: PeerAddress, now: number): boolean {
+    switch (header.type) {
+      case 'version_negotiation':
+        this.onVersionNegotiation(header.versions, header.dcid, header.scid);
+        return false;
+      case 'retry':
+        this.onRetry(datagram.subarray(header.start, header.end), header.scid, header.token, header.dcid);
+        return false;
+      case 'unsupported_version':
+      case '0rtt': // 0-RTT is not accepted by this server (the TLS layer never offers early data here)
+        return false;
+      default:
+        return this.receiveProtected(datagram, header, from, now);
+    }
+  }
+
+  private receiveProtected(datagram: Buffer, header: LongHeader | ShortHeader, from: PeerAddress, now: number): boolean {
+    const spaceId = header.type === 'initial' ? Initial : header.type === 'handshake' ? Handshake : ApplicationData;
+    const space = this.spaces[spaceId]!;
+    if (space.discarded) return false;
+    if (header.form === 'long' && header.version !== this.version) return false;
+    if (space.readKeys === undefined && (spaceId !== ApplicationData || this.keyPhase === undefined)) {
+      // RFC 9001 §5.7: keys not yet available — keep a few packets to try once they are.
+      if (this.undecryptable.length < MAX_BUFFERED_PACKETS) {
+        this.undecryptable.push({ datagram: Buffer.from(datagram.subarray(header.start, header.end)), header: rebase(header), from });
+      }
+      return false;
+    }
+    // RFC 9000 §7.2: after the first server packet, the client ignores others with a different SCID.
+    if (this.role === 'client' && header.form === 'long' && this.serverScid !== undefined && !header.scid.equals(this.serverScid)) {
+      return false;
+    }
+
+    const packet = datagram.subarray(header.start, header.end);
+    const pnOffset = header.pnOffset - header.start;
+    const hpKeys = spaceId === ApplicationData ? this.keyPhase!.read : space.readKeys!;
+    const unmasked = removeHeaderProtection(hpKeys, packet, pnOffset);
+    if (unmasked === null) return false;
+    const pn = decodePacketNumber(space.largestReceived, unmasked.truncatedPn, unmasked.pnLength as 1 | 2 | 3 | 4);
+    let protector = hpKeys;
+    let nextPhase = false;
+    if (spaceId === ApplicationData) {
+      const phase = (unmasked.header[0]! & 0x04) !== 0 ? 1 : 0;
+      const chosen = this.keyPhase!.keysFor(phase, pn, now);
+      if (chosen === undefined) return false;
+      protector = chosen.keys;
+      nextPhase = chosen.isNext;
+    }
+    const payload = protector.open(pn, unmasked.header, packet.subarray(unmasked.header.length));
+    if (payload === null) {
+      this.stats.packetsDropped++;
+      return false; // RFC 9001 §5.5: discard packets that fail authentication
+    }
+    // RFC 9000 §17.2, §17.3.1: non-zero reserved bits after removing protection.
+    checkReservedBits(unmasked.header[0]!);
+    if (space.ack.hasReceived(pn)) return false; // RFC 9000 §12.3: duplicate
+    if (nextPhase) this.keyPhase!.onNextPhaseOpened(pn, now, 3 * this.loss.ptoPeriod(ApplicationData));
+
+    if (this.role === 'client' && header.form === 'long' && this.serverScid === undefined) {
+      // RFC 9000 §7.2: the client switches to the server's chosen connection ID.
+      this.serverScid = header.scid;
+      this.peerCids.replaceInitial(header.scid);
+    }
+    if (this.role === 'server' && spaceId === Handshake) {
+      // RFC 9000 §8.1: a Handshake packet from the client proves it received our Initial.
+      this.addressValidated = true;
+      this.loss.setAmplificationLimited(false, now);
+      // RFC 9001 §4.9.1: the server discards Initial keys when it first processes a Handshake packet.
+      this.discardSpace(Initial);
+    }
+
+    const frames = parseFrames(payload);
+    const ctx: PacketContext = {
+      space: spaceId,
+      packetType: header.type,
+      packetNumber: pn,
+      dcid: header.dcid,
+      from,
+      now,
+    };
+    let ackEliciting = false;
+    let probingOnly = true;
+    for (const frame of frames) {
+      if (isAckEliciting(frame)) ackEliciting = true;
+      if (!isProbing(frame)) probingOnly = false;
+      dispatchFrame(this, frame, ctx, this.role);
+      if (this.state === 'draining' || this.state === 'closed' || this.state === 'closing') break;
+    }
+    if (space.discarded) return true;
+    space.ack.onPacketReceived(pn, now, ackEliciting);
+    const isLargest = space.largestReceived === undefined || pn > space.largestReceived;
+    if (isLargest) space.largestReceived = pn;
+    // RFC 9000 §10.1: a packet processed restarts the idle timer.
+    this.lastActivity = now;
+    this.ackElicitingSinceReceive = false;
+    // RFC 9000 §9.3: a non-probing packet with the largest packet number from a new address moves the path.
+    if (spaceId === ApplicationData && isLargest && !probingOnly && !sameAddress(from, this.remote)) this.onPeerMigrated(from);
+    this.log('transport:packet_received', { packet_type: header.type, packet_number: pn, frames: frames.length });
+    return true;
+  }
+
+  private checkStatelessReset(datagram: Buffer): void {
+    // RFC 9000 §10.3.1: a datagram ending in a reset token of the peer ends the connection at once.
+    if (this.peerCids.isStatelessReset(datagram)) {
+      this.enterDraining({ code: 0, application: false, reason: 'stateless reset', source: 'reset' }, 0);
+    }
+  }
+
+  /** RFC 9000 §6.2: a client that gets Version Negotiation listing no version it sent abandons the attempt. */
+  private onVersionNegotiation(versions: number[], dcid: Buffer, scid: Buffer): void {
+    if (this.role !== 'client' || this.serverScid !== undefined || this.state !== 'handshake') return;
+    // RFC 9000 §6.2: the echoed connection IDs must match what we sent; a listing of our version is ignored.
+    if (!dcid.equals(this.scid) || !scid.equals(this.originalDcid) || versions.includes(this.version)) return;
+    this.closeInfo = { code: 0, application: false, reason: 'no common QUIC version', source: 'version-negotiation' };
+    this.state = 'closed';
+    this.events.push({ type: 'closed', error: this.closeInfo });
+  }
+
+  /** RFC 9000 §17.2.5.2: a client accepts one Retry, before any other server packet. */
+  private onRetry(packet: Buffer, scid: Buffer, token: Buffer, dcid: Buffer): void {
+    if (this.role !== 'client' || this.retryScid !== undefined || this.serverScid !== undefined) return;
+    if (!dcid.equals(this.scid)) return;
+    // RFC 9001 §5.8: discard a Retry whose integrity tag does not verify.
+    if (!verifyRetryIntegrity(this.version, this.originalDcid, packet)) return;
+    // RFC 9000 §17.2.5.2: a Retry whose SCID equals our DCID is discarded.
+    if (scid.equals(this.originalDcid)) return;
+    this.retryScid = Buffer.from(scid);
+    this.token = Buffer.from(token);
+    this.peerCids.replaceInitial(this.retryScid);
+    // RFC 9001 §5.2: Initial keys now derive from the Retry's SCID.
+    const keys = initialPacketKeys(this.version, this.retryScid);
+    const space = this.spaces[Initial]!;
+    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, keys.client);
+    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, keys.server);
+    // RFC 9000 §17.2.5.2: the ClientHello goes again in a new Initial carrying the token.
+    space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+    this.log('transport:packet_received', { packet_type: 'retry' });
+  }
+
+  // ==== Frame handlers (RFC 9000 §19) ============================================================
+
+  onAck(frame: Extract<Frame, { type: 'ack' }>, ctx: PacketContext): void {
+    const exponent = ctx.space === ApplicationData ? (this.peerParams?.ackDelayExponent ?? 3) : 3;
+    const ackDelay = (frame.ackDelay * 2 ** exponent) / 1000;
+    const ranges = frame.ranges;
+    const result = this.loss.onAckReceived(ctx.space, { largest: ranges[0]![1], ackDelay, ranges, ecn: frame.ecn }, ctx.now);
+    for (const packet of result.acked) this.onPacketAcked(packet);
+    for (const packet of result.lost) this.onPacketLost(packet);
+    this.updatePacer(ctx.now);
+  }
+
+  onCrypto(frame: Extract<Frame, { type: 'crypto' }>, ctx: PacketContext): void {
+    const space = this.spaces[ctx.space]!;
+    space.cryptoIn.insert(frame.offset, frame.data);
+    const data = space.cryptoIn.readAll();
+    if (data !== null) this.tls.receive(LEVEL_OF[ctx.space], data);
+    this.processTls();
+  }
+
+  onStream(frame: Extract<Frame, { type: 'stream' }>): void {
+    const stream = this.streams.onStreamFrame({ streamId: frame.streamId, offset: frame.offset, data: frame.data, fin: frame.fin });
+    if (stream !== undefined) this.readable.add(stream.id);
+    this.acceptNewStreams();
+  }
+
+  onResetStream(frame: Extract<Frame, { type: 'reset_stream' }>): void {
+    const stream = this.streams.onResetStream(frame);
+    if (stream !== undefined) this.readable.add(stream.id);
+    this.acceptNewStreams();
+  }
+
+  onStopSending(frame: Extract<Frame, { type: 'stop_sending' }>): void {
+    const stream = this.streams.onStopSending(frame);
+    this.acceptNewStreams();
+    if (stream !== undefined) this.events.push({ type: 'stop-sending', id: frame.streamId, code: frame.errorCode });
+  }
+
+  onMaxData(frame: Extract<Frame, { type: 'max_data' }>): void {
+    this.streams.onMaxData(frame.maximum);
+  }
+
+  onMaxStreamData(frame: Extract<Frame, { type: 'max_stream_data' }>): void {
+    this.streams.onMaxStreamData(frame);
+    this.acceptNewStreams();
+  }
+
+  onMaxStreams(frame: Extract<Frame, { type: 'max_streams' }>): void {
+    const direction = frame.bidi ? 'bidi' : 'uni';
+    this.streams.onMaxStreams(direction, frame.maximum);
+    if (this.streamsBlockedWanted[direction]) {
+      this.streamsBlockedWanted[direction] = false;
+      this.events.push({ type: 'streams-available', bidi: frame.bidi });
+    }
+  }
+
+  onDataBlocked(frame: Extract<Frame, { type: 'data_blocked' }>): void {
+    this.streams.onDataBlocked(frame.limit);
+  }
+
+  onStreamDataBlocked(frame: Extract<Frame, { type: 'stream_data_blocked' }>): void {
+    this.streams.onStreamDataBlocked({ streamId: frame.streamId, maximum: frame.limit });
+    this.acceptNewStreams();
+  }
+
+  onStreamsBlocked(frame: Extract<Frame, { type: 'streams_blocked' }>): void {
+    this.streams.onStreamsBlocked(frame.bidi ? 'bidi' : 'uni', frame.limit);
+  }
+
+  onNewToken(frame: Extract<Frame, { type: 'new_token' }>): void {
+    this.events.push({ type: 'new-token', token: Buffer.from(frame.token) });
+  }
+
+  onNewConnectionId(frame: Extract<Frame, { type: 'new_connection_id' }>): void {
+    this.peerCids.onNewConnectionId(frame.sequence, frame.retirePriorTo, Buffer.from(frame.connectionId), Buffer.from(frame.statelessResetToken));
+    this.takeRetirements();
+  }
+
+  onRetireConnectionId(frame: Extract<Frame, { type: 'retire_connection_id' }>, ctx: PacketContext): void {
+    if (this.localCids.retire(frame.sequence, ctx.dcid)) this.issueConnectionIds();
+  }
+
+  onPathChallenge(frame: Extract<Frame, { type: 'path_challenge' }>, ctx: PacketContext): void {
+    // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE on the path the challenge came from.
+    if (this.pathResponses.length < 4) this.pathResponses.push({ data: Buffer.from(frame.data), to: ctx.from });
+  }
+
+  onPathResponse(frame: Extract<Frame, { type: 'path_response' }>, ctx: PacketContext): void {
+    // RFC 9000 §8.2.3: a response matching our challenge validates the path it was sent on.
+    const challenge = this.pathChallenge;
+    if (challenge === undefined || !challenge.data.equals(frame.data)) return;
+    this.pathChallenge = undefined;
+    if (sameAddress(challenge.to, ctx.from) || sameAddress(challenge.to, this.remote)) {
+      this.addressValidated = true;
+      this.log('connectivity:path_validated', { remote: challenge.to });
+    }
+  }
+
+  onConnectionClose(frame: Extract<Frame, { type: 'connection_close' | 'application_close' }>): void {
+    // RFC 9000 §10.2.2: a CONNECTION_CLOSE moves us to draining; we send nothing more.
+    const application = frame.type === 'application_close';
+    this.enterDraining({
+      code: frame.errorCode,
+      application,
+      reason: frame.reason,
+      source: 'peer',
+      ...(frame.type === 'connection_close' ? { frameType: frame.frameType } : {}),
+    }, 3 * this.loss.ptoPeriod(ApplicationData));
+  }
+
+  onHandshakeDone(): void {
+    // RFC 9001 §4.1.2: for the client, HANDSHAKE_DONE confirms the handshake.
+    this.confirmHandshake();
+  }
+
+  onDatagram(): void {
+    // RFC 9221 §3: we never advertise max_datagram_frame_size; the decoder already refuses DATAGRAM.
+    throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, 'DATAGRAM frame not negotiated', 'RFC 9221 §3', 0x30);
+  }
+
+  // ==== TLS =======================================================================================
+
+  /** Moves handshake bytes, keys and completion from the TLS endpoint into the connection. */
+  private processTls(): void {
+    for (let event = this.tls.poll(); event !== undefined; event = this.tls.poll()) {
+      switch (event.type) {
+        case 'handshake-data':
+          this.spaces[SPACE_OF[event.level]]!.cryptoOut.write(event.data);
+          break;
+        case 'keys':
+          this.installKeys(event.level, event.direction, event.secret, event.suite as CipherSuite);
+          break;
+        case 'complete':
+          this.onHandshakeComplete();
+          break;
+        case 'session-ticket':
+          this.events.push({ type: 'session-ticket', ticket: event.ticket });
+          break;
+        case 'alert': {
+          // RFC 9001 §4.8: a TLS alert closes the connection with CRYPTO_ERROR 0x100 + alert.
+          const code = event.transportError ?? TransportErrorCode.CRYPTO_ERROR_BASE + event.alert;
+          this.closeWith(code, event.description, false, 0x06);
+          return;
+        }
+      }
+    }
+    if (this.peerParams === undefined && this.tls.peerTransportParameters !== null) {
+      this.applyPeerParameters(this.tls.peerTransportParameters);
+    }
+  }
+
+  private installKeys(level: 'early' | 'handshake' | 'application', direction: 'read' | 'write', secret: Buffer, suite: CipherSuite): void {
+    if (level === 'early') return; // 0-RTT is not used
+    const protector = PacketProtector.fromSecret(this.version, suite, secret);
+    if (level === 'handshake') {
+      const space = this.spaces[Handshake]!;
+      if (direction === 'read') space.readKeys = protector;
+      else space.writeKeys = protector;
+      if (this.role === 'client' && direction === 'write') this.loss.onHandshakeKeysAvailable(this.now);
+      if (direction === 'read') this.retryUndecryptable();
+      return;
+    }
+    const space = this.spaces[ApplicationData]!;
+    if (direction === 'write') space.writeKeys = protector;
+    else space.readKeys = protector;
+    if (space.readKeys !== undefined && space.writeKeys !== undefined && this.keyPhase === undefined) {
+      this.keyPhase = new KeyPhase(space.readKeys, space.writeKeys);
+      this.retryUndecryptable();
+    }
+  }
+
+  private retryUndecryptable(): void {
+    const pending = this.undecryptable.splice(0);
+    for (const { datagram, header, from } of pending) {
+      try {
+        this.receiveProtected(datagram, header as LongHeader | ShortHeader, from, this.now);
+      } catch (err) {
+        this.onError(err);
+        return;
+      }
+    }
+  }
+
+  /** RFC 9000 §7.3, §7.4: the peer's transport parameters, with the connection-ID authentication. */
+  private applyPeerParameters(raw: Buffer): void {
+    const params = decodeTransportParameters(raw, this.role === 'client' ? 'server' : 'client');
+    const mismatch = (what: string): never => {
+      throw new TransportError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, `${what} does not match`, 'RFC 9000 §7.3');
+    };
+    if (this.role === 'client') {
+      if (!equalCid(params.originalDestinationConnectionId, this.originalDcid)) mismatch('original_destination_connection_id');
+      if (!equalCid(params.initialSourceConnectionId, this.serverScid)) mismatch('initial_source_connection_id');
+      // RFC 9000 §7.3: retry_source_connection_id is present exactly when we processed a Retry.
+      if (!equalCid(params.retrySourceConnectionId, this.retryScid)) mismatch('retry_source_connection_id');
+      if (params.statelessResetToken !== undefined) this.peerCids.setInitialResetToken(Buffer.from(params.statelessResetToken));
+    } else if (!equalCid(params.initialSourceConnectionId, this.peerCids.dcid)) {
+      mismatch('initial_source_connection_id');
+    }
+    this.peerParams = params;
+    this.streams.setPeerParams(params);
+    this.loss.setPeerMaxAckDelay(params.maxAckDelay, this.now);
+    this.localCids.peerLimit = params.activeConnectionIdLimit;
+    // RFC 9000 §10.1: the effective idle timeout is the minimum of the two non-zero values.
+    const peerIdle = params.maxIdleTimeout;
+    if (peerIdle > 0 && (this.idleTimeout === 0 || peerIdle < this.idleTimeout)) this.idleTimeout = peerIdle;
+  }
+
+  private onHandshakeComplete(): void {
+    this.state = 'established';
+    this.events.push({ type: 'handshake-complete', alpn: this.tls.alpn });
+    this.log('connectivity:connection_state_updated', { new: 'handshake_complete' });
+    if (this.role === 'server') {
+      // RFC 9001 §4.1.2: the server's handshake is confirmed at completion; it says so with HANDSHAKE_DONE.
+      this.handshakeDonePending = true;
+      this.confirmHandshake();
+      this.tls.sendSessionTicket?.(this.now);
+      this.processTls();
+      if (this.makeNewToken !== undefined) this.newTokenPending = this.makeNewToken();
+    }
+    this.issueConnectionIds();
+  }
+
+  private confirmHandshake(): void {
+    if (this.handshakeConfirmed) return;
+    this.handshakeConfirmed = true;
+    this.addressValidated = true;
+    this.loss.onHandshakeConfirmed(this.now);
+    // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
+    this.discardSpace(Initial);
+    this.discardSpace(Handshake);
+  }
+
+  private discardSpace(id: PacketNumberSpace.Initial | PacketNumberSpace.Handshake): void {
+    const space = this.spaces[id]!;
+    if (space.discarded) return;
+    space.discard();
+    this.loss.discardSpace(id, this.now);
+  }
+
+  private issueConnectionIds(): void {
+    if (this.state !== 'established') return;
+    for (const issued of this.localCids.issueUpToLimit()) this.pendingNewCids.push(issued.sequence);
+  }
+
+  private takeRetirements(): void {
+    this.pendingRetireCids.push(...this.peerCids.toRetire.splice(0));
+  }
+
+  // ==== Paths (RFC 9000 §8.2, §9) =================================================================
+
+  /** RFC 9000 §9.3: the peer moved (NAT rebinding or migration); validate the new path. */
+  private onPeerMigrated(to: PeerAddress): void {
+    this.log('connectivity:path_updated', { from: this.remote, to });
+    this.remote = to;
+    // RFC 9000 §9.3: until validated, the new path is limited to 3× what it sent us.
+    if (this.role === 'server') {
+      this.addressValidated = false;
+      this.amplificationReceived = MIN_INITIAL_DATAGRAM;
+      this.amplificationSent = 0;
+    }
+    // RFC 9000 §9.5: use a new connection ID on the new path when the peer gave us one.
+    if (this.peerCids.rotate()) this.takeRetirements();
+    this.pathChallenge = { data: this.random(8), to, sentAt: undefined };
+  }
+
+  /**
+   * Client: move to a new local address (RFC 9000 §9.2) — the endpoint rebinds its socket and calls
+   * this; we probe with PATH_CHALLENGE from there and switch to a fresh connection ID (§9.5).
+   */
+  migrate(): void {
+    if (this.role !== 'client' || !this.handshakeConfirmed) return;
+    if (this.peerCids.rotate()) this.takeRetirements();
+    this.pathChallenge = { data: this.random(8), to: this.remote, sentAt: undefined };
+  }
+
+  private amplificationBudget(): number {
+    return 3 * this.amplificationReceived - this.amplificationSent;
+  }
+
+  // ==== Sending ===================================================================================
+
+  /** The datagrams to send now, each with its destination. */
+  transmit(now: number): OutgoingDatagram[] {
+    this.now = now;
+    const out: OutgoingDatagram[] = [];
+    if (this.state === 'closed' || this.state === 'draining') return out;
+    if (this.state === 'closing') {
+      if (this.closeDatagramsOwed > 0) {
+        this.closeDatagramsOwed = 0;
+        const datagram = this.buildCloseDatagram();
+        if (datagram !== undefined) out.push(datagram);
+      }
+      return out;
+    }
+    this.collectStreamControl();
+    let limitedByWindow = false;
+    while (out.length < MAX_DATAGRAMS_PER_CALL) {
+      const built = this.buildDatagram(now);
+      if (built === 'window') {
+        limitedByWindow = true;
+        break;
+      }
+      if (built === undefined) break;
+      out.push(built);
+    }
+    // RFC 9002 §7.8: not filling the window for lack of data makes the sender application-limited.
+    this.loss.congestion.setAppLimited(!limitedByWindow);
+    if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
+    return out;
+  }
+
+  /** One datagram, `'window'` when congestion or pacing holds data back, undefined when idle. */
+  private buildDatagram(now: number): OutgoingDatagram | 'window' | undefined {
+    let budget = this.maxDatagramSize;
+    if (!this.addressValidated) {
+      // RFC 9000 §8.1: before validation, at most three times the bytes received.
+      budget = Math.min(budget, this.amplificationBudget());
+      if (budget < 64) return undefined;
+    }
+    const congestion = this.loss.congestion;
+    const windowOpen = congestion.bytesInFlight + this.maxDatagramSize <= congestion.congestionWindow;
+    const paceWait = this.pacer.timeUntilSend(now, this.maxDatagramSize);
+    let heldBack = false;
+    const packets: PlannedPacket[] = [];
+    let remaining = budget;
+    for (const id of SPACES) {
+      const space = this.spaces[id]!;
+      if (!space.canSend || (id === ApplicationData && this.keyPhase === undefined)) continue;
+      const probe = space.probesOwed > 0;
+      // Congestion control and pacing hold back ack-eliciting data but not ACKs or probes (RFC 9002 §7, §7.7).
+      const mayCarryData = probe || (windowOpen && (id !== ApplicationData || paceWait <= 0));
+      if (!mayCarryData && this.hasDataFor(id)) heldBack = true;
+      const planned = this.planPacket(space, remaining, mayCarryData, now);
+      if (planned === undefined) continue;
+      packets.push(planned);
+      remaining -= planned.size;
+      if (id === ApplicationData) break; // a short header packet runs to the end of the datagram
+    }
+    if (packets.length === 0) return heldBack ? 'window' : undefined;
+
+    // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes; a server
+    // pads datagrams with ack-eliciting Initials. Padding goes into the last packet.
+    const total = packets.reduce((sum, p) => sum + p.size, 0);
+    const hasInitial = packets.some((p) => p.space === Initial && (this.role === 'client' || p.ackEliciting));
+    const last = packets[packets.length - 1]!;
+    if (hasInitial && total < MIN_INITIAL_DATAGRAM && budget >= MIN_INITIAL_DATAGRAM) {
+      last.padding += MIN_INITIAL_DATAGRAM - total;
+      last.size += MIN_INITIAL_DATAGRAM - total;
+    }
+    if (this.pathChallenge !== undefined && last.frames.some((f) => f.type === 'path_challenge') && budget >= MIN_INITIAL_DATAGRAM) {
+      // RFC 9000 §8.2.1: datagrams with PATH_CHALLENGE are expanded to 1200 bytes.
+      const extra = Math.max(0, MIN_INITIAL_DATAGRAM - total);
+      last.padding += extra;
+      last.size += extra;
+    }
+
+    const sealed = packets.map((p) => this.sealPacket(p));
+    const data = sealed.length === 1 ? sealed[0]! : Buffer.concat(sealed);
+    let inFlight = false;
+    for (let i = 0; i < packets.length; i++) {
+      const p = packets[i]!;
+      const sentBytes = sealed[i]!.length;
+      const isInFlight = p.ackEliciting || p.padding > 0;
+      if (isInFlight) inFlight = true;
+      this.loss.onPacketSent(p.space, { packetNumber: p.packetNumber, ackEliciting: p.ackEliciting, inFlight: isInFlight, sentBytes, payload: p.records }, now);
+      if (p.space === ApplicationData) this.keyPhase!.onPacketSent(p.packetNumber);
+      if (p.space === Handshake && this.role === 'client' && !this.sentHandshakePacket) {
+        this.sentHandshakePacket = true;
+        // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
+        this.discardSpace(Initial);
+      }
+      if (p.ackEliciting && !this.ackElicitingSinceReceive) {
+        // RFC 9000 §10.1: sending the first ack-eliciting packet since the last receipt restarts the timer.
+        this.ackElicitingSinceReceive = true;
+        this.lastActivity = now;
+      }
+      this.log('transport:packet_sent', { packet_type: p.type, packet_number: p.packetNumber, length: sentBytes, frames: p.frames.map((f) => f.type) });
+    }
+    if (inFlight) this.pacer.onSend(now, data.length);
+    if (!this.addressValidated) this.amplificationSent += data.length;
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += data.length;
+    const to = last.to ?? this.remote;
+    return { data, to };
+  }
+
+  private hasDataFor(id: PacketNumberSpace): boolean {
+    if (this.spaces[id]!.cryptoOut.hasChunkToSend) return true;
+    return id === ApplicationData && (this.streams.nextStreamToSend() !== undefined || this.pendingControl.length > 0);
+  }
+
+  /** Chooses the frames of one packet in `space` within `budget` bytes (header and tag included). */
+  private planPacket(space: PacketSpace, budget: number, mayCarryData: boolean, now: number): PlannedPacket | undefined {
+    const id = space.id;
+    const type: PlannedPacket['type'] = id === Initial ? 'initial' : id === Handshake ? 'handshake' : '1rtt';
+    const packetNumber = space.nextPacketNumber;
+    const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
+    const dcid = this.peerCids.dcid;
+    const headerSize = type === '1rtt'
+      ? 1 + dcid.length + pnLength
+      : 1 + 4 + 1 + dcid.length + 1 + this.scid.length + (type === 'initial' ? varintLength(this.token.length) + this.token.length : 0) + 2 + pnLength;
+    let room = budget - headerSize - TAG;
+    if (room < 32) return undefined;
+
+    const frames: Frame[] = [];
+    const records: SentFrameRecord[] = [];
+    let ackEliciting = false;
+    const add = (frame: Frame, record?: SentFrameRecord): void => {
+      frames.push(frame);
+      room -= frameLength(frame);
+      if (record !== undefined) records.push(record);
+      if (frame.type !== 'ack' && frame.type !== 'padding') ackEliciting = true;
+    };
+
+    // RFC 9000 §13.2: an ACK when one is due, or riding along with anything we send anyway.
+    let ackFrame: Frame | undefined;
+    const ackInfo = space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
+    if (ackInfo !== undefined) {
+      const exponent = id === ApplicationData ? this.settings.ackDelayExponent : 3;
+      ackFrame = {
+        type: 'ack',
+        ranges: ackInfo.ranges.slice(0, 32) as [number, number][],
+        ackDelay: Math.floor((ackInfo.ackDelay * 1000) / 2 ** exponent),
+      };
+      if (frameLength(ackFrame) > room) ackFrame = undefined;
+      else add(ackFrame, { kind: 'ack', space: id, largest: ackInfo.largest });
+    }
+    let to: PeerAddress | undefined;
+    if (mayCarryData) {
+      if (id === ApplicationData) to = this.addControlFrames(add, () => room);
+      // CRYPTO (RFC 9000 §19.6): handshake bytes, then session tickets at the application level.
+      while (room > 24 && space.cryptoOut.hasChunkToSend) {
+        const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - 2);
+        if (chunk === null || chunk.data.length === 0) break;
+        add({ type: 'crypto', offset: chunk.offset, data: chunk.data }, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length });
+      }
+      if (id === ApplicationData && to === undefined) this.addStreamFrames(add, () => room);
+    }
+    // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
+    if (space.probesOwed > 0) {
+      if (!ackEliciting) add({ type: 'ping' });
+      space.probesOwed--;
+    }
+    const ackDue = space.ack.ackDue(now);
+    if (!ackEliciting && !(ackFrame !== undefined && ackDue)) {
+      // Nothing worth a packet: give back what was taken (an ACK alone waits for its deadline).
+      if (ackFrame !== undefined) records.length = 0;
+      return undefined;
+    }
+    if (ackFrame !== undefined) space.ack.onAckSent();
+    space.nextPacketNumber++;
+    // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
+    const payloadSize = frames.reduce((n, f) => n + frameLength(f), 0);
+    const padding = Math.max(0, 4 - pnLength - payloadSize);
+    return {
+      space: id, type, packetNumber, pnLength, dcid, frames, records, ackEliciting, padding, to,
+      size: headerSize + payloadSize + padding + TAG,
+    };
+  }
+
+  /** Connection-level control frames of the application space. Returns a new destination if a probe needs one. */
+  private addControlFrames(add: (frame: Frame, record?: SentFrameRecord) => void, room: () => number): PeerAddress | undefined {
+    if (this.handshakeDonePending && room() > 1) {
+      this.handshakeDonePending = false;
+      add({ type: 'handshake_done' }, { kind: 'handshake-done' });
+    }
+    while (this.pathResponses.length > 0 && room() > 9) {
+      const response = this.pathResponses.shift()!;
+      add({ type: 'path_response', data: response.data });
+    }
+    if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && room() > 9) {
+      this.pathChallenge.sentAt = this.now;
+      add({ type: 'path_challenge', data: this.pathChallenge.data }, { kind: 'path-challenge', data: this.pathChallenge.data });
+    }
+    while (this.pendingNewCids.length > 0 && room() > 48) {
+      const sequence = this.pendingNewCids.shift()!;
+      const issued = this.localCids.get(sequence);
+      if (issued === undefined) continue;
+      add(
+        { type: 'new_connection_id', sequence, retirePriorTo: 0, connectionId: issued.cid, statelessResetToken: issued.resetToken },
+        { kind: 'new-connection-id', sequence },
+      );
+    }
+    while (this.pendingRetireCids.length > 0 && room() > 9) {
+      const sequence = this.pendingRetireCids.shift()!;
+      add({ type: 'retire_connection_id', sequence }, { kind: 'retire-connection-id', sequence });
+    }
+    if (this.newTokenPending !== undefined && room() > this.newTokenPending.length + 4) {
+      const token = this.newTokenPending;
+      this.newTokenPending = undefined;
+      add({ type: 'new_token', token }, { kind: 'new-token', token });
+    }
+    while (this.pendingControl.length > 0 && room() > 24) {
+      const control = this.pendingControl.shift()!;
+      add(controlFrame(control), { kind: 'stream-control', frame: control });
+    }
+    return undefined;
+  }
+
+  /** STREAM frames, round-robin over the streams with data (RFC 9000 §2.2, §19.8). */
+  private addStreamFrames(add: (frame: Frame, record?: SentFrameRecord) => void, room: () => number): void {
+    while (room() > 16) {
+      const send = this.streams.nextStreamToSend();
+      if (send === undefined) break;
+      // Frame header: type, stream ID, offset (≤ 8 bytes), length (2 bytes for data under 16 KiB).
+      const capacity = room() - 1 - varintLength(send.id) - 8 - 2;
+      if (capacity <= 0) break;
+      const chunk = send.nextChunk(capacity);
+      if (chunk === null) break;
+      add(
+        { type: 'stream', streamId: chunk.streamId, offset: chunk.offset, data: chunk.data, fin: chunk.fin },
+        { kind: 'stream', streamId: chunk.streamId, offset: chunk.offset, length: chunk.data.length, fin: chunk.fin },
+      );
+    }
+    // Stream-level control frames queued while choosing chunks (STREAM_DATA_BLOCKED).
+    this.collectStreamControl();
+  }
+
+  /** Writes header and frames, then protects the packet (RFC 9001 §5.3, §5.4). */
+  private sealPacket(p: PlannedPacket): Buffer {
+    const plain = Buffer.allocUnsafe(p.size - TAG);
+    const w = new Writer(plain);
+    let pnOffset: number;
+    let lengthOffset = -1;
+    if (p.type === '1rtt') {
+      pnOffset = writeShortHeader(w, { dcid: p.dcid, packetNumber: p.packetNumber, pnLength: p.pnLength, keyPhase: this.keyPhase!.writePhase }).pnOffset;
+    } else {
+      const written = writeLongHeader(w, {
+        type: p.type, version: this.version, dcid: p.dcid, scid: this.scid,
+        token: p.type === 'initial' && this.role === 'client' ? this.token : undefined,
+        packetNumber: p.packetNumber, pnLength: p.pnLength,
+      });
+      pnOffset = written.pnOffset;
+      lengthOffset = written.lengthOffset;
+    }
+    for (const frame of p.frames) encodeFrame(frame, w);
+    if (p.padding > 0) w.zeros(p.padding);
+    if (lengthOffset >= 0) setLongHeaderLength(plain, lengthOffset, w.offset - pnOffset + TAG);
+    const keys = p.type === '1rtt' ? this.keyPhase!.write : this.spaces[p.space]!.writeKeys!;
+    return protectPacket(keys, plain.subarray(0, w.offset), pnOffset, p.pnLength, p.packetNumber);
+  }
+
+  /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */
+  private buildCloseDatagram(): OutgoingDatagram | undefined {
+    const frame = this.closeFrame;
+    if (frame === undefined) return undefined;
+    const parts: Buffer[] = [];
+    for (const id of SPACES) {
+      const space = this.spaces[id]!;
+      if (!space.canSend || (id === ApplicationData && this.keyPhase === undefined)) continue;
+      // RFC 9000 §10.2.3: an application close in Initial/Handshake is sent as APPLICATION_ERROR 0x0c.
+      const sent: Frame = id !== ApplicationData && frame.type === 'application_close'
+        ? { type: 'connection_close', errorCode: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' }
+        : frame;
+      const type: PlannedPacket['type'] = id === Initial ? 'initial' : id === Handshake ? 'handshake' : '1rtt';
+      const packetNumber = space.nextPacketNumber++;
+      const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
+      const dcid = this.peerCids.dcid;
+      const headerSize = type === '1rtt'
+        ? 1 + dcid.length + pnLength
+        : 1 + 4 + 1 + dcid.length + 1 + this.scid.length + (type === 'initial' ? varintLength(this.token.length) + this.token.length : 0) + 2 + pnLength;
+      const payload = frameLength(sent);
+      const padding = Math.max(0, 4 - pnLength - payload);
+      const planned: PlannedPacket = {
+        space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, padding, to: undefined,
+        size: headerSize + payload + padding + TAG,
+      };
+      if (type === 'initial' && this.role === 'client') {
+        const total = planned.size + parts.reduce((n, b) => n + b.length, 0);
+        if (total < MIN_INITIAL_DATAGRAM) { planned.padding += MIN_INITIAL_DATAGRAM - total; planned.size += MIN_INITIAL_DATAGRAM - total; }
+      }
+      parts.push(this.sealPacket(planned));
+    }
+    if (parts.length === 0) return undefined;
+    const data = Buffer.concat(parts);
+    if (!this.addressValidated) {
+      if (this.amplificationBudget() < data.length) return undefined;
+      this.amplificationSent += data.length;
+    }
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += data.length;
+    return { data, to: this.remote };
+  }
+
+  // ==== Acknowledgments and loss (RFC 9002) =======================================================
+
+  private onPacketAcked(packet: SentPacket<SentRecords>): void {
+    if (packet.space === ApplicationData) this.keyPhase?.onPacketAcked(packet.packetNumber);
+    for (const record of packet.payload) {
+      switch (record.kind) {
+        case 'crypto':
+          this.spaces[record.space]!.cryptoOut.onAck(record.offset, record.length, false);
+          break;
+        case 'stream':
+          this.streams.onChunkAcked(record);
+          this.noteWritable(record.streamId);
+          break;
+        case 'stream-control':
+          this.streams.onControlFrameAcked(record.frame);
+          break;
+        case 'ack':
+          this.spaces[record.space]!.ack.onAckOfAck(record.largest);
+          break;
+        default:
+          break;
+      }
+    }
+    this.checkGracefulClose();
+  }
+
+  private onPacketLost(packet: SentPacket<SentRecords>): void {
+    this.stats.packetsLost++;
+    this.log('recovery:packet_lost', { packet_number: packet.packetNumber, space: packet.space });
+    for (const record of packet.payload) {
+      switch (record.kind) {
+        case 'crypto':
+          this.spaces[record.space]!.cryptoOut.onLost(record.offset, record.length, false);
+          break;
+        case 'stream':
+          this.streams.onChunkLost(record);
+          break;
+        case 'stream-control':
+          this.streams.onControlFrameLost(record.frame);
+          break;
+        case 'handshake-done':
+          this.handshakeDonePending = true;
+          break;
+        case 'new-connection-id':
+          if (this.localCids.get(record.sequence) !== undefined) this.pendingNewCids.push(record.sequence);
+          break;
+        case 'retire-connection-id':
+          this.pendingRetireCids.push(record.sequence);
+          break;
+        case 'new-token':
+          this.newTokenPending ??= Buffer.from(record.token);
+          break;
+        case 'path-challenge':
+          // RFC 9000 §8.2.1: a new challenge with new data rather than a retransmission.
+          if (this.pathChallenge !== undefined && this.pathChallenge.data.equals(record.data)) {
+            this.pathChallenge = { data: this.random(8), to: this.pathChallenge.to, sentAt: undefined };
+          }
+          break;
+        case 'ack':
+          break;
+      }
+    }
+  }
+
+  private updatePacer(now: number): void {
+    const c = this.loss.congestion;
+    this.pacer.update(c.congestionWindow, this.loss.rtt.smoothedRtt, this.maxDatagramSize, now);
+    this.streams.rttMs = this.loss.rtt.smoothedRtt;
+  }
+
+  // ==== Timers ====================================================================================
+
+  /** The earliest time handleTimeout() must run, or undefined when nothing is scheduled. */
+  nextTimeout(): number | undefined {
+    if (this.state === 'closed') return undefined;
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    let earliest = this.idleDeadline();
+    const consider = (t: number | undefined): void => {
+      if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
+    };
+    consider(this.loss.nextTimeout());
+    for (const space of this.spaces) if (space.canSend) consider(space.ack.nextAckDeadline());
+    if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
+      const wait = this.pacer.timeUntilSend(this.now, this.maxDatagramSize);
+      const c = this.loss.congestion;
+      if (wait > 0 && c.bytesInFlight + this.maxDatagramSize <= c.congestionWindow) consider(this.now + wait);
+    }
+    return earliest;
+  }
+
+  private idleDeadline(): number | undefined {
+    if (this.idleTimeout === 0) return undefined;
+    // RFC 9000 §10.1: at least three times the current PTO, so probes get their chance.
+    return this.lastActivity + Math.max(this.idleTimeout, 3 * this.loss.ptoPeriod(ApplicationData));
+  }
+
+  handleTimeout(now: number): void {
+    this.now = now;
+    if (this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'draining') {
+      if (now >= this.closeDeadline) this.state = 'closed';
+      return;
+    }
+    const idle = this.idleDeadline();
+    if (idle !== undefined && now >= idle) {
+      // RFC 9000 §10.1: silently closed; nothing is sent.
+      this.closeInfo = { code: 0, application: false, reason: 'idle timeout', source: 'idle' };
+      this.state = 'closed';
+      this.events.push({ type: 'closed', error: this.closeInfo });
+      this.localCids.clear();
+      return;
+    }
+    const action = this.loss.onLossDetectionTimeout(now);
+    switch (action.kind) {
+      case 'lost':
+        for (const packet of action.packets) this.onPacketLost(packet);
+        break;
+      case 'probe': {
+        const space = this.spaces[action.space]!;
+        space.probesOwed = Math.min(2, space.probesOwed + 2);
+        // RFC 9002 §6.2.4: probes carry data when possible — resend CRYPTO data not yet acknowledged.
+        if (action.space !== ApplicationData) space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+        else this.streams.repeatBlockedSignals();
+        break;
+      }
+      case 'anti-deadlock': {
+        // RFC 9002 §6.2.2.1: the client sends a Handshake probe, or a padded Initial.
+        const space = this.spaces[action.space]!;
+        if (!space.discarded) {
+          space.probesOwed = 1;
+          space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+        }
+        break;
+      }
+      case 'none':
+        break;
+    }
+    this.updatePacer(now);
+  }
+
+  // ==== Closing (RFC 9000 §10.2) ==================================================================
+
+  /** Closes with an application error (CONNECTION_CLOSE 0x1d, RFC 9000 §10.2). */
+  close(code = 0, reason = ''): void {
+    this.closeWith(code, reason, true, 0);
+  }
+
+  /**
+   * Graceful close: refuse nothing already open, wait until every stream's data is acknowledged,
+   * then close with `code`. The HTTP/3 layer sends GOAWAY before calling this.
+   */
+  closeGracefully(code = 0, reason = ''): void {
+    this.gracefulClose = { code, reason };
+    this.checkGracefulClose();
+  }
+
+  private checkGracefulClose(): void {
+    if (this.gracefulClose === undefined || this.state !== 'established') return;
+    for (const id of this.knownStreams) {
+      const stream = this.streams.get(id);
+      if (stream?.send !== undefined && stream.send.hasPendingData) return;
+    }
+    if (this.loss.ackElicitingInFlight() > 0) return;
+    this.close(this.gracefulClose.code, this.gracefulClose.reason);
+  }
+
+  private closeWith(code: number, reason: string, application: boolean, frameType: number): void {
+    if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
+    const shortReason = reason.slice(0, 256);
+    this.closeFrame = application
+      ? { type: 'application_close', errorCode: code, reason: shortReason }
+      : { type: 'connection_close', errorCode: code, frameType, reason: shortReason };
+    this.closeInfo = { code, application, reason: shortReason, source: 'local', ...(application ? {} : { frameType }) };
+    this.state = 'closing';
+    this.closeDatagramsOwed = 1;
+    // RFC 9000 §10.2: the closing state lasts three times the PTO.
+    this.closeDeadline = this.now + 3 * this.loss.ptoPeriod(ApplicationData);
+    this.events.push({ type: 'closed', error: this.closeInfo });
+    this.log('connectivity:connection_closed', { owner: 'local', code, application, reason: shortReason });
+  }
+
+  private enterDraining(info: CloseInfo, duration: number): void {
+    if (this.state === 'draining' || this.state === 'closed') return;
+    const wasClosing = this.state === 'closing';
+    this.state = duration > 0 ? 'draining' : 'closed';
+    this.closeDeadline = this.now + duration;
+    if (!wasClosing) {
+      this.closeInfo = info;
+      this.events.push({ type: 'closed', error: info });
+    }
+    this.log('connectivity:connection_closed', { owner: info.source, code: info.code, reason: info.reason });
+  }
+
+  /** How the connection ended, once it has. */
+  get closeReason(): CloseInfo | undefined {
+    return this.closeInfo;
+  }
+
+  // ==== Application API ===========================================================================
+
+  /** The connection ID the endpoint first routes by (the server's chosen SCID, or the client's). */
+  get sourceConnectionId(): Buffer {
+    return this.scid;
+  }
+
+  get isHandshakeComplete(): boolean {
+    return this.tls.handshakeComplete;
+  }
+
+  get alpn(): string | null {
+    return this.tls.alpn;
+  }
+
+  /** RTT and window, for tests and tracing. */
+  get recovery(): { smoothedRtt: number; congestionWindow: number; bytesInFlight: number } {
+    return { smoothedRtt: this.loss.rtt.smoothedRtt, congestionWindow: this.loss.congestion.congestionWindow, bytesInFlight: this.loss.congestion.bytesInFlight };
+  }
+
+  /** Key updates completed (RFC 9001 §6). */
+  get keyUpdates(): number {
+    return this.keyPhase?.updates ?? 0;
+  }
+
+  /** Opens a stream; null when the peer's MAX_STREAMS does not allow one now ('streams-available' follows). */
+  openStream(bidi = true): number | null {
+    const direction = bidi ? 'bidi' : 'uni';
+    const stream = this.streams.openStream(direction);
+    if (stream === null) {
+      this.streamsBlockedWanted[direction] = true;
+      this.collectStreamControl();
+      return null;
+    }
+    this.knownStreams.add(stream.id);
+    return stream.id;
+  }
+
+  /**
+   * Queues `data` on stream `id` (kept by reference: do not modify it afterwards), with `fin` to
+   * end the stream. Returns false once the stream holds more than its high-water mark of
+   * unacknowledged data; a 'writable' event follows when it drains.
+   */
+  write(id: number, data: Uint8Array, fin = false): boolean {
+    const send = this.streams.get(id)?.send;
+    if (send === undefined) return false;
+    if (data.length > 0) send.write(data);
+    if (fin) send.end();
+    this.knownStreams.add(id);
+    const below = send.bufferedBytes < this.highWaterMark;
+    if (!below) this.wantWritable.add(id);
+    return below;
+  }
+
+  /** Ends stream `id` (sends a fin). */
+  end(id: number): void {
+    this.write(id, new Uint8Array(0), true);
+  }
+
+  /** RESET_STREAM with an application error code (RFC 9000 §19.4). */
+  resetStream(id: number, code: number): void {
+    this.streams.get(id)?.send?.reset(code);
+    this.collectStreamControl();
+  }
+
+  /** STOP_SENDING with an application error code (RFC 9000 §19.5); later data is discarded. */
+  stopSending(id: number, code: number): void {
+    this.streams.get(id)?.recv?.stopSending(code);
+    this.readable.delete(id);
+    this.collectStreamControl();
+  }
+
+  /** Stops delivering data of stream `id`: flow control then holds the peer back. */
+  pauseReading(id: number): void {
+    this.paused.add(id);
+  }
+
+  resumeReading(id: number): void {
+    this.paused.delete(id);
+    this.readable.add(id);
+  }
+
+  /** Bytes on stream `id` written and not yet acknowledged. */
+  bufferedAmount(id: number): number {
+    return this.streams.get(id)?.send?.bufferedBytes ?? 0;
+  }
+
+  /** The next event for the application, or undefined. Stream data is read (and credited) here. */
+  poll(): ConnectionEvent | undefined {
+    if (this.events.length === 0) this.readStreams();
+    return this.events.shift();
+  }
+
+  private readStreams(): void {
+    for (const id of this.readable) {
+      if (this.paused.has(id)) continue;
+      this.readable.delete(id);
+      const recv = this.streams.get(id)?.recv;
+      if (recv === undefined) continue;
+      for (;;) {
+        const data = this.streams.read(id, this.now);
+        const state = recv.state;
+        if (data === null) {
+          if (state === RecvState.ResetRead) this.events.push({ type: 'stream-reset', id, code: recv.resetErrorCode ?? 0 });
+          else if (state === RecvState.DataRead && this.events.length === 0) this.events.push({ type: 'stream-data', id, data: new Uint8Array(0), fin: true });
+          break;
+        }
+        this.events.push({ type: 'stream-data', id, data, fin: state === RecvState.DataRead });
+        if (state === RecvState.DataRead) break;
+      }
+      if (this.events.length > 0) break;
+    }
+    this.collectStreamControl();
+  }
+
+  private acceptNewStreams(): void {
+    for (let stream = this.streams.acceptStream(); stream !== undefined; stream = this.streams.acceptStream()) {
+      this.knownStreams.add(stream.id);
+      this.events.push({ type: 'stream-opened', id: stream.id });
+    }
+  }
+
+  private noteWritable(id: number): void {
+    if (!this.wantWritable.has(id)) return;
+    const send = this.streams.get(id)?.send;
+    if (send === undefined || send.bufferedBytes < this.highWaterMark) {
+      this.wantWritable.delete(id);
+      if (send !== undefined) this.events.push({ type: 'writable', id });
+    }
+  }
+
+  private collectStreamControl(): void {
+    const frames = this.streams.takeControlFrames();
+    if (frames.length > 0) this.pendingControl.push(...frames);
+    for (const id of this.knownStreams) {
+      if (this.streams.get(id) === undefined) this.knownStreams.delete(id);
+    }
+  }
+
+  private log(name: string, data: Record<string, unknown>): void {
+    this.qlog?.({ time: this.now, name, data });
+  }
+}
+
+/** One packet chosen by planPacket and not yet written. */
+interface PlannedPacket {
+  space: PacketNumberSpace;
+  type: 'initial' | 'handshake' | '1rtt';
+  packetNumber: number;
+  pnLength: 1 | 2 | 3 | 4;
+  dcid: Buffer;
+  frames: Frame[];
+  records: SentFrameRecord[];
+  ackEliciting: boolean;
+  padding: number;
+  size: number;
+  to: PeerAddress | undefined;
+}
+
+function controlFrame(c: StreamControlFrame): Frame {
+  switch (c.type) {
+    case 'MAX_DATA': return { type: 'max_data', maximum: c.maximum };
+    case 'MAX_STREAM_DATA': return { type: 'max_stream_data', streamId: c.streamId, maximum: c.maximum };
+    case 'MAX_STREAMS': return { type: 'max_streams', bidi: c.direction === 'bidi', maximum: c.maximum };
+    case 'DATA_BLOCKED': return { type: 'data_blocked', limit: c.maximum };
+    case 'STREAM_DATA_BLOCKED': return { type: 'stream_data_blocked', streamId: c.streamId, limit: c.maximum };
+    case 'STREAMS_BLOCKED': return { type: 'streams_blocked', bidi: c.direction === 'bidi', limit: c.maximum };
+    case 'RESET_STREAM': return { type: 'reset_stream', streamId: c.streamId, errorCode: c.errorCode, finalSize: c.finalSize };
+    case 'STOP_SENDING': return { type: 'stop_sending', streamId: c.streamId, errorCode: c.errorCode };
+  }
+}
+
+/** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
+function isProbing(frame: Frame): boolean {
+  return frame.type === 'path_challenge' || frame.type === 'path_response' || frame.type === 'new_connection_id' || frame.type === 'padding';
+}
+
+export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
+  return a.port === b.port && a.address === b.address;
+}
+
+function equalCid(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  return Buffer.compare(a, b) === 0;
+}
+
+/** A header re-based to a packet copied out of its datagram (offsets from 0). */
+function rebase(h: LongHeader | ShortHeader): LongHeader | ShortHeader {
+  const shift = h.start;
+  return { ...h, start: 0, end: h.end - shift, pnOffset: h.pnOffset - shift };
+}
+

@@ -1,0 +1,305 @@
+/**
+ * Many connections behind one UDP port, sans-I/O (RFC 9000 §5.2, §5.2.2, §6.1, §8.1.2, §10.3):
+ * routes each datagram to its connection by Destination Connection ID (short headers carry no
+ * length, so every ID we issue has the same length), creates server connections from valid client
+ * Initials (in datagrams of at least 1200 bytes, §14.1), answers unknown versions with Version
+ * Negotiation (§6.1), asks for address validation with Retry when configured (§8.1.2), and answers
+ * short-header packets for unknown connections with a stateless reset (§10.3).
+ *
+ * endpoint.ts drives this over node:dgram; the tests drive it over a simulated link.
+ */
+import { randomBytes } from 'node:crypto';
+import { DEFAULT_LIMITS } from '../../core/limits.js';
+import { statelessResetToken } from '../cid.js';
+import { retryIntegrityTag } from '../crypto/retry.js';
+import { parsePacketHeader } from '../packet/header.js';
+import { appendRetryIntegrityTag, buildRetryWithoutTag } from '../packet/retry.js';
+import { buildVersionNegotiation } from '../packet/version-negotiation.js';
+import { openToken, sealToken } from '../token.js';
+import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
+import {
+  Connection,
+  MIN_INITIAL_DATAGRAM,
+  type ClientTlsSettings,
+  type ServerTlsSettings,
+  type TransportSettings,
+  type QlogEvent,
+} from '../connection.js';
+import type { CongestionAlgorithm } from '../congestion/controller.js';
+import type { OutgoingDatagram, PeerAddress } from './types.js';
+
+export interface RouterOptions {
+  /** Server settings; without them the router only makes client connections. */
+  server?: ServerTlsSettings & {
+    /** Send Retry to every new client without a valid token (RFC 9000 §8.1.2). */
+    retry?: boolean;
+    /** Send NEW_TOKEN after the handshake (RFC 9000 §8.1.3). Default true. */
+    newTokens?: boolean;
+  };
+  random?: (n: number) => Buffer;
+  /** Length of the connection IDs we issue. Default 8. */
+  cidLength?: number;
+  transport?: Partial<TransportSettings>;
+  congestion?: CongestionAlgorithm;
+  maxConnections?: number;
+  maxHandshakes?: number;
+  /** How long address validation tokens stay valid. Default 10 s (Retry), 24 h (NEW_TOKEN). */
+  retryTokenLifetimeMs?: number;
+  newTokenLifetimeMs?: number;
+  /** qlog sink factory: one sink per connection (qlog.ts). */
+  qlog?: (odcid: Buffer, role: 'client' | 'server') => ((event: QlogEvent) => void) | undefined;
+  keylog?: (line: string) => void;
+}
+
+/** Smallest stateless reset: 5 unpredictable bytes and the 16-byte token (RFC 9000 §10.3). */
+const MIN_STATELESS_RESET = 21;
+
+export class ConnectionRouter {
+  /** Connections by hex connection ID. */
+  private readonly routes = new Map<string, Connection>();
+  readonly connections = new Set<Connection>();
+  private readonly stateless: OutgoingDatagram[] = [];
+  private readonly random: (n: number) => Buffer;
+  private readonly cidLength: number;
+  private readonly resetKey: Buffer;
+  private readonly tokenKey: Buffer;
+  private readonly maxConnections: number;
+  private readonly maxHandshakes: number;
+  /** New server connections, for the application to take. */
+  private readonly accepted: Connection[] = [];
+  /** Datagrams dropped: unroutable, too small, over a limit. */
+  dropped = 0;
+
+  constructor(private readonly options: RouterOptions = {}) {
+    this.random = options.random ?? randomBytes;
+    this.cidLength = options.cidLength ?? 8;
+    this.resetKey = this.random(32);
+    this.tokenKey = this.random(32);
+    this.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxQuicConnections;
+    this.maxHandshakes = options.maxHandshakes ?? DEFAULT_LIMITS.maxQuicHandshakes;
+  }
+
+  /** Starts a client connection to `remote`. */
+  connect(remote: PeerAddress, tls: ClientTlsSettings, now: number, token?: Buffer): Connection {
+    const holder: RouteHolder = { pending: [] };
+    const conn = new Connection({ ...this.common(remote, now, holder, undefined, 'client'), role: 'client', tls, token });
+    this.bind(holder, conn);
+    return conn;
+  }
+
+  /** The next server connection created by a client's Initial. */
+  accept(): Connection | undefined {
+    return this.accepted.shift();
+  }
+
+  /** Options every connection of this router shares; `holder` learns the connection once it exists. */
+  private common(remote: PeerAddress, now: number, holder: RouteHolder, odcid: Buffer | undefined, role: 'client' | 'server') {
+    const routes = this.routes;
+    return {
+      remote,
+      now,
+      random: this.random,
+      cidLength: this.cidLength,
+      statelessResetKey: this.resetKey,
+      transport: this.options.transport,
+      congestion: this.options.congestion,
+      keylog: this.options.keylog,
+      qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
+      onConnectionId(cid: Buffer, added: boolean) {
+        const key = cid.toString('hex');
+        if (!added) routes.delete(key);
+        else if (holder.conn !== undefined) routes.set(key, holder.conn);
+        else holder.pending.push(key);
+      },
+    };
+  }
+
+  /** Routes the IDs a connection registered while it was being constructed. */
+  private bind(holder: RouteHolder, conn: Connection): void {
+    holder.conn = conn;
+    for (const key of holder.pending.splice(0)) this.routes.set(key, conn);
+    this.connections.add(conn);
+  }
+
+  /** A datagram arrived from `from`. */
+  receive(datagram: Buffer, from: PeerAddress, now: number): void {
+    if (datagram.length === 0) return;
+    const isLong = (datagram[0]! & 0x80) !== 0;
+    let dcid: Buffer;
+    if (isLong) {
+      // RFC 8999 §5.1: version and connection IDs are at fixed places in every version.
+      if (datagram.length < 7) return this.drop();
+      const dcidLength = datagram[5]!;
+      if (datagram.length < 6 + dcidLength) return this.drop();
+      dcid = datagram.subarray(6, 6 + dcidLength);
+    } else {
+      if (datagram.length < 1 + this.cidLength) return this.drop();
+      dcid = datagram.subarray(1, 1 + this.cidLength);
+    }
+    const conn = this.routes.get(dcid.toString('hex'));
+    if (conn !== undefined) {
+      conn.receive(datagram, from, now);
+      return;
+    }
+    if (!isLong) {
+      // A stateless reset to a client carries an unpredictable DCID: let the connections on that path check it.
+      let matched = false;
+      for (const c of this.connections) {
+        if (c.role === 'client' && c.remote.address === from.address && c.remote.port === from.port) {
+          c.receive(datagram, from, now);
+          matched = true;
+        }
+      }
+      if (!matched && this.options.server !== undefined) this.sendStatelessReset(datagram, dcid, from);
+      return;
+    }
+    if (this.options.server !== undefined) this.onNewLongHeader(datagram, from, now);
+    else this.drop();
+  }
+
+  private drop(): void {
+    this.dropped++;
+  }
+
+  private onNewLongHeader(datagram: Buffer, from: PeerAddress, now: number): void {
+    const server = this.options.server!;
+    const version = datagram.readUInt32BE(1);
+    // RFC 9000 §14.1: a server discards an Initial in a datagram smaller than 1200 bytes.
+    if (datagram.length < MIN_INITIAL_DATAGRAM) return this.drop();
+    if (version !== 0 && !SUPPORTED_VERSIONS.includes(version)) {
+      // RFC 9000 §6.1: answer an unknown version with Version Negotiation (the datagram is ≥ 1200 bytes).
+      const scidStart = 6 + datagram[5]!;
+      if (datagram.length < scidStart + 1) return this.drop();
+      const dcid = datagram.subarray(6, 6 + datagram[5]!);
+      const scid = datagram.subarray(scidStart + 1, scidStart + 1 + datagram[scidStart]!);
+      const grease = greaseVersion(this.random(4).readUInt32BE(0));
+      this.stateless.push({ data: buildVersionNegotiation({ dcid: scid, scid: dcid, versions: [...SUPPORTED_VERSIONS, grease] }), to: from });
+      return;
+    }
+    let header;
+    try {
+      header = parsePacketHeader(datagram, 0, { shortDcidLength: this.cidLength, receiver: 'server' });
+    } catch {
+      return this.drop();
+    }
+    // RFC 9000 §7.2: a client's first DCID is at least 8 bytes.
+    if (header.type !== 'initial' || header.dcid.length < 8) return this.drop();
+    if (this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) return this.drop();
+
+    let originalDcid = Buffer.from(header.dcid);
+    let retryScid: Buffer | undefined;
+    let addressValidated = false;
+    if (header.token.length > 0) {
+      const retry = openToken(this.tokenKey, from.address, header.token, now, this.options.retryTokenLifetimeMs ?? 10_000);
+      if (retry?.kind === 'retry' && retry.retryScid !== undefined && retry.retryScid.equals(header.dcid)) {
+        originalDcid = Buffer.from(retry.originalDcid!);
+        retryScid = Buffer.from(retry.retryScid);
+        addressValidated = true;
+      } else if (retry?.kind !== 'retry') {
+        const newToken = openToken(this.tokenKey, from.address, header.token, now, this.options.newTokenLifetimeMs ?? 86_400_000);
+        if (newToken?.kind === 'new-token') addressValidated = true;
+      }
+    }
+    if (server.retry && !addressValidated) {
+      this.sendRetry(header.version, header.dcid, header.scid, from, now);
+      return;
+    }
+
+    const localCid = this.random(this.cidLength);
+    const holder: RouteHolder = { pending: [] };
+    const conn = new Connection({
+      ...this.common(from, now, holder, originalDcid, 'server'),
+      role: 'server',
+      tls: server,
+      localCid,
+      handshake: { originalDcid, initialDcid: Buffer.from(header.dcid), clientScid: Buffer.from(header.scid), retryScid, addressValidated },
+      makeNewToken: server.newTokens === false ? undefined : () => sealToken(this.tokenKey, from.address, { kind: 'new-token', issuedAt: now }, this.random),
+    });
+    this.bind(holder, conn);
+    // Retransmitted Initials still carry the client's chosen DCID: route it until the handshake ends.
+    this.routes.set(header.dcid.toString('hex'), conn);
+    this.initialRoutes.set(conn, header.dcid.toString('hex'));
+    this.accepted.push(conn);
+    conn.receive(datagram, from, now);
+  }
+
+  private readonly initialRoutes = new Map<Connection, string>();
+
+  private handshakesInProgress(): number {
+    let n = 0;
+    for (const c of this.connections) if (c.state === 'handshake') n++;
+    return n;
+  }
+
+  /** RFC 9000 §8.1.2, §17.2.5: a Retry with a token binding address, time and original DCID. */
+  private sendRetry(version: number, odcid: Buffer, clientScid: Buffer, to: PeerAddress, now: number): void {
+    const retryScid = this.random(this.cidLength);
+    const token = sealToken(this.tokenKey, to.address, { kind: 'retry', issuedAt: now, originalDcid: odcid, retryScid }, this.random);
+    const withoutTag = buildRetryWithoutTag({ version, dcid: clientScid, scid: retryScid, token });
+    const packet = appendRetryIntegrityTag(withoutTag, retryIntegrityTag(version, odcid, withoutTag));
+    this.stateless.push({ data: packet, to });
+  }
+
+  /** RFC 9000 §10.3: a packet that looks like a short header, ending in the token for `dcid`. */
+  private sendStatelessReset(datagram: Buffer, dcid: Buffer, to: PeerAddress): void {
+    // RFC 9000 §10.3.3: smaller than what triggered it, so that two endpoints cannot loop.
+    const size = Math.min(datagram.length - 1, 43);
+    if (size < MIN_STATELESS_RESET) return this.drop();
+    const packet = this.random(size);
+    packet[0] = (packet[0]! & 0x3f) | 0x40; // short header form, fixed bit set (§10.3)
+    statelessResetToken(this.resetKey, dcid).copy(packet, size - 16);
+    this.stateless.push({ data: packet, to });
+  }
+
+  /** Everything to send now, from every connection and the stateless answers. */
+  transmit(now: number): OutgoingDatagram[] {
+    const out = this.stateless.splice(0);
+    for (const conn of this.connections) {
+      for (const d of conn.transmit(now)) out.push(d);
+    }
+    return out;
+  }
+
+  nextTimeout(): number | undefined {
+    let earliest: number | undefined;
+    for (const conn of this.connections) {
+      const t = conn.nextTimeout();
+      if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
+    }
+    return earliest;
+  }
+
+  handleTimeout(now: number): void {
+    for (const conn of this.connections) {
+      const t = conn.nextTimeout();
+      if (t !== undefined && t <= now) conn.handleTimeout(now);
+      this.sweep(conn);
+    }
+  }
+
+  /** Forgets a closed connection and, after the handshake, its original-DCID route. */
+  private sweep(conn: Connection): void {
+    const initialRoute = this.initialRoutes.get(conn);
+    if (initialRoute !== undefined && conn.state !== 'handshake') {
+      this.routes.delete(initialRoute);
+      this.initialRoutes.delete(conn);
+    }
+    if (conn.state === 'closed') {
+      this.connections.delete(conn);
+      for (const [key, c] of this.routes) if (c === conn) this.routes.delete(key);
+    }
+  }
+
+  /** Closes every connection gracefully (each waits for its data to be acknowledged). */
+  closeAll(code = 0, reason = ''): void {
+    for (const conn of this.connections) conn.closeGracefully(code, reason);
+  }
+
+  /** Default version for new client connections. */
+  static readonly version = QUIC_V1;
+}
+
+interface RouteHolder {
+  conn?: Connection;
+  pending: string[];
+}

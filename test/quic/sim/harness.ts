@@ -1,0 +1,163 @@
+/**
+ * A client router and a server router (src/quic/connection/router.ts) talking over a SimulatedLink
+ * with a fake clock: the whole QUIC stack in memory. `run(done)` advances time event by event —
+ * datagram arrivals and connection timers — until `done()` holds or the deadline passes.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { ConnectionRouter, type RouterOptions } from '../../../src/quic/connection/router.js';
+import type { Connection, ConnectionEvent, OutgoingDatagram, PeerAddress } from '../../../src/quic/connection.js';
+import { SimulatedLink, type LinkConditions } from './link.js';
+
+const certFile = (name: string) => readFileSync(fileURLToPath(new URL(`../tls/certs/${name}`, import.meta.url)), 'utf8');
+export const CA = certFile('ca.pem');
+export const CERT = certFile('ecdsa.pem');
+export const KEY = certFile('ecdsa.key');
+/** Inside the test certificates' validity window. */
+export const START = Date.parse('2030-01-01T00:00:00Z');
+
+export const CLIENT_ADDR: PeerAddress = { address: '10.0.0.1', port: 50000 };
+export const SERVER_ADDR: PeerAddress = { address: '10.0.0.2', port: 443 };
+
+/** Deterministic bytes: SHA-256 in counter mode over a seed. */
+export function seededBytes(seed: string): (n: number) => Buffer {
+  let counter = 0;
+  return (n: number) => {
+    const out = Buffer.allocUnsafe(n);
+    for (let filled = 0; filled < n; ) filled += createHash('sha256').update(`${seed}/${counter++}`).digest().copy(out, filled);
+    return out;
+  };
+}
+
+export interface PairOptions {
+  link?: LinkConditions;
+  seed?: number;
+  server?: Partial<RouterOptions['server']>;
+  client?: Partial<RouterOptions>;
+  serverRouter?: Partial<RouterOptions>;
+  suites?: number[];
+}
+
+export class Pair {
+  now = START;
+  readonly link: SimulatedLink<PeerAddress>;
+  readonly clientRouter: ConnectionRouter;
+  readonly serverRouter: ConnectionRouter;
+  readonly client: Connection;
+  server: Connection | undefined;
+  clientAddr: PeerAddress = CLIENT_ADDR;
+  /** Every datagram the server sent, for the amplification test. */
+  readonly serverSent: OutgoingDatagram[] = [];
+  readonly clientSent: Buffer[] = [];
+  readonly clientEvents: ConnectionEvent[] = [];
+  readonly serverEvents: ConnectionEvent[] = [];
+  /** Called for each event as it is polled. */
+  onClientEvent: (e: ConnectionEvent) => void = () => {};
+  onServerEvent: (e: ConnectionEvent) => void = () => {};
+
+  constructor(options: PairOptions = {}) {
+    const seed = options.seed ?? 1;
+    this.link = new SimulatedLink<PeerAddress>(options.link ?? { delay: 10 }, seed, (to) => to.address === SERVER_ADDR.address);
+    this.serverRouter = new ConnectionRouter({
+      random: seededBytes(`server-${seed}`),
+      server: { certificateChain: [CERT], privateKey: KEY, alpn: ['h3'], suites: options.suites, ...options.server },
+      ...options.serverRouter,
+    });
+    this.clientRouter = new ConnectionRouter({ random: seededBytes(`client-${seed}`), ...options.client });
+    this.client = this.clientRouter.connect(SERVER_ADDR, { serverName: 'localhost', alpn: ['h3'], ca: [CA], suites: options.suites }, this.now);
+  }
+
+  /** Sends what both sides have, then moves the clock to the next event and processes it. Returns false when nothing is scheduled. */
+  step(): boolean {
+    this.flush();
+    const times = [this.link.nextArrival(), this.clientRouter.nextTimeout(), this.serverRouter.nextTimeout()].filter((t): t is number => t !== undefined);
+    if (times.length === 0) return false;
+    this.now = Math.max(this.now, Math.min(...times));
+    for (const d of this.link.deliver(this.now)) {
+      if (d.to.address === SERVER_ADDR.address) {
+        this.serverRouter.receive(d.data, d.from, this.now);
+        for (let c = this.serverRouter.accept(); c !== undefined; c = this.serverRouter.accept()) this.server ??= c;
+      } else if (d.to.address === this.clientAddr.address && d.to.port === this.clientAddr.port) {
+        this.clientRouter.receive(d.data, d.from, this.now);
+      }
+    }
+    this.clientRouter.handleTimeout(this.now);
+    this.serverRouter.handleTimeout(this.now);
+    this.pollEvents();
+    return true;
+  }
+
+  flush(): void {
+    for (const d of this.clientRouter.transmit(this.now)) {
+      this.clientSent.push(d.data);
+      this.link.send(d.data, this.clientAddr, d.to, this.now);
+    }
+    for (const d of this.serverRouter.transmit(this.now)) {
+      this.serverSent.push(d);
+      this.link.send(d.data, SERVER_ADDR, d.to, this.now);
+    }
+  }
+
+  pollEvents(): void {
+    for (let e = this.client.poll(); e !== undefined; e = this.client.poll()) {
+      this.clientEvents.push(e);
+      this.onClientEvent(e);
+    }
+    if (this.server) {
+      for (let e = this.server.poll(); e !== undefined; e = this.server.poll()) {
+        this.serverEvents.push(e);
+        this.onServerEvent(e);
+      }
+    }
+  }
+
+  /** Runs until `done()` or `maxMs` of simulated time. Returns whether `done()` held. */
+  run(done: () => boolean, maxMs = 60_000): boolean {
+    const deadline = this.now + maxMs;
+    while (!done()) {
+      if (this.now > deadline) return false;
+      if (!this.step()) return done();
+    }
+    this.flush();
+    return true;
+  }
+
+  handshake(maxMs = 30_000): boolean {
+    return this.run(() => this.client.isHandshakeComplete && this.server !== undefined && this.server.isHandshakeComplete && this.server.state === 'established', maxMs);
+  }
+}
+
+/** Bytes 0..n-1 of the test pattern (byte i = i mod 251, as the /bytes demo route). */
+export function pattern(n: number, from = 0): Buffer {
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = (from + i) % 251;
+  return out;
+}
+
+/** Collects the data of each stream from events, checking order and single delivery. */
+export class StreamSink {
+  readonly received = new Map<number, Buffer[]>();
+  readonly finished = new Set<number>();
+  readonly resets = new Map<number, number>();
+
+  onEvent(e: ConnectionEvent): void {
+    if (e.type === 'stream-data') {
+      if (this.finished.has(e.id)) throw new Error(`data after fin on stream ${e.id}`);
+      const parts = this.received.get(e.id) ?? [];
+      if (e.data.length > 0) parts.push(Buffer.from(e.data));
+      this.received.set(e.id, parts);
+      if (e.fin) this.finished.add(e.id);
+    } else if (e.type === 'stream-reset') {
+      this.resets.set(e.id, e.code);
+    }
+  }
+
+  data(id: number): Buffer {
+    return Buffer.concat(this.received.get(id) ?? []);
+  }
+}
+
+export function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
