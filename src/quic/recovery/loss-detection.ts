@@ -127,8 +127,10 @@ export class LossDetection<T = unknown> {
    * Server: whether the anti-amplification limit (RFC 9000 §8.1) currently blocks sending.
    * While blocked the PTO is not armed (RFC 9002 §6.2.2.1). When a datagram unblocks it, call
    * with false and then run `onLossDetectionTimeout(now)` if `nextTimeout()` <= now (Appendix A.6).
+   * Calling it again with the same value changes nothing (it does not push an armed timer back).
    */
   setAmplificationLimited(limited: boolean, now: number): void {
+    if (this.amplificationLimited === limited) return;
     this.amplificationLimited = limited;
     this.setLossDetectionTimer(now);
   }

@@ -205,6 +205,15 @@ describe('LossDetection: probe timeout (RFC 9002 §6.2)', () => {
     expect(ld.onLossDetectionTimeout(1500).kind).toBe('probe');
   });
 
+  it('repeating the same amplification state does not move the timer', () => {
+    const { ld, send } = setup(false, false);
+    send(Initial, 0, 0);
+    ld.onAckReceived(Initial, ack([[0, 0]]), 100);
+    expect(ld.nextTimeout()).toBe(400); // client anti-deadlock timer, from t = 100
+    ld.setAmplificationLimited(false, 300);
+    expect(ld.nextTimeout()).toBe(400);
+  });
+
   it('client anti-deadlock: armed with nothing in flight until the server validated its address', () => {
     const { ld, send } = setup(false, false);
     send(Initial, 0, 0);
