@@ -36,6 +36,8 @@ export interface RunningServer {
   readonly httpPort: number | null;
   readonly h3Port: number | null;
   readonly hosts: string[];
+  /** ALPN protocols offered on the TLS port, in preference order (empty without TLS). */
+  readonly alpn: string[];
   /** Stops accepting, finishes in-flight responses (up to limits.shutdownTimeoutMs), then resolves. */
   close(): Promise<void>;
 }
@@ -84,8 +86,8 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     get defaultHeaders() { return defaultsFor(); },
   };
 
+  const alpn = tlsEnabled ? (h2Enabled ? ['h2', 'http/1.1'] : ['http/1.1']) : [];
   if (tlsEnabled) {
-    const alpn = h2Enabled ? ['h2', 'http/1.1'] : ['http/1.1'];
     for (const address of addresses) {
       const server = tls.createServer({
         cert: options.cert,
@@ -150,6 +152,7 @@ export async function serve(handler: Handler, options: ServeOptions = {}): Promi
     httpPort,
     h3Port,
     hosts: addresses,
+    alpn,
     close() {
       closing ??= (async () => {
         const listenersClosed = servers.map((s) => new Promise<void>((r) => s.close(() => r())));

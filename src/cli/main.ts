@@ -59,10 +59,10 @@ async function serveCommand(argv: string[]): Promise<number> {
   const name = host === 'localhost' || host === '::' || host === '0.0.0.0' ? 'localhost' : host.includes(':') ? `[${host}]` : host;
   const lines = [
     `h123 serving the demo on ${server.hosts.join(' and ')}`,
-    `  https://${name}:${server.port}/   (TLS: ${args.flags.has('--no-h2') ? 'http/1.1' : 'h2, http/1.1'} by ALPN)`,
+    `  https://${name}:${server.port}/   (TLS: ${server.alpn.join(', ')} by ALPN)`,
   ];
   if (server.h3Port !== null) lines.push(`  h3 on UDP port ${server.h3Port} (advertised by Alt-Svc)`);
-  if (server.httpPort !== null) lines.push(`  http://${name}:${server.httpPort}/   (cleartext: http/1.1${args.flags.has('--no-h2') ? '' : ', h2c'})`);
+  if (server.httpPort !== null) lines.push(`  http://${name}:${server.httpPort}/   (cleartext: http/1.1${server.alpn.includes('h2') ? ', h2c' : ''})`);
   if (spki) {
     lines.push(`  development certificate SPKI sha-256: ${spki}`);
     lines.push('  HTTP/3 in Chromium:');
