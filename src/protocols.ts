@@ -44,5 +44,6 @@ export interface ProtocolExtensions {
 }
 
 export async function protocolExtensions(): Promise<ProtocolExtensions> {
-  return { h2: null, h3: null };
+  const { h2Extension } = await import('./h2/server.js');
+  return { h2: h2Extension, h3: null };
 }
