@@ -83,6 +83,8 @@ export interface ClientOptions {
   insecure?: boolean;
   /** A ticket from an earlier connection, to resume with (RFC 8446 §2.2). */
   session?: SessionTicket;
+  /** false: list no PSK mode, so that servers send no tickets (RFC 8446 §4.2.9). Default true. */
+  resumption?: boolean;
   /** Send 0-RTT with the session's ticket when it allows early data (RFC 8446 §2.3). */
   earlyData?: boolean;
   suites?: number[];
@@ -200,14 +202,16 @@ export class TlsClient extends HandshakeEndpoint {
     );
     if (o.transportParameters) extensions.push({ type: ExtensionType.quic_transport_parameters, data: o.transportParameters });
     if (this.cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(this.cookie) });
+    // Listed even without a session, so that the server may send tickets (§4.2.9).
+    const resumption = o.resumption !== false;
+    if (resumption) extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes([PskKeyExchangeMode.psk_dhe_ke]) });
 
     const now = o.now();
-    const session = this.usableSession(now);
+    const session = resumption ? this.usableSession(now) : null;
     this.offeredSession = session;
     let binderLength = 0;
     if (session) {
       binderLength = hashLength(cipherSuite(session.suite)!.hash);
-      extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes([PskKeyExchangeMode.psk_dhe_ke]) });
       // §4.2.10: early data only in the first ClientHello, for a ticket that allows it and our ALPN.
       this.offeredEarlyData =
         !this.sawHelloRetryRequest && o.earlyData === true && session.maxEarlyData > 0 && session.alpn !== null && o.alpn.includes(session.alpn);
@@ -326,7 +330,7 @@ export class TlsClient extends HandshakeEndpoint {
     const shareData = findExtension(hrr.extensions, ExtensionType.key_share);
     const cookieData = findExtension(hrr.extensions, ExtensionType.cookie);
     if (!shareData && !cookieData) throw alert('illegal_parameter', 'HelloRetryRequest that changes nothing', 'RFC 8446 §4.1.4');
-    if (cookieData) this.cookie = decodeCookie(cookieData);
+    if (cookieData) this.cookie = Buffer.from(decodeCookie(cookieData)); // own copy: the input is a view
     if (shareData) {
       const group = decodeKeyShareHrr(shareData);
       // §4.2.8: the group must be offered and must not already have a share.
@@ -400,6 +404,10 @@ export class TlsClient extends HandshakeEndpoint {
   private onCertificate(msg: HandshakeMessage): void {
     const cert = decodeCertificate(msg.body);
     if (cert.requestContext.length !== 0) throw alert('illegal_parameter', 'server Certificate with a request context', 'RFC 8446 §4.4.2');
+    // §4.4.2: CertificateEntry extensions must answer ones we sent; we send neither status_request nor SCT.
+    if (cert.entries.some((e) => e.extensions.length > 0)) {
+      throw alert('unsupported_extension', 'CertificateEntry extension we did not request', 'RFC 8446 §4.4.2');
+    }
     this.peerPublicKey = verifyServerChain(
       cert.entries.map((e) => e.data),
       { serverName: this.options.serverName, ca: this.ca, now: this.options.now(), insecure: this.options.insecure === true },

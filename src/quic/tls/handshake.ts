@@ -76,12 +76,16 @@ export abstract class HandshakeEndpoint implements TlsEndpoint {
         throw new TlsAlert(AlertDescription.unexpected_message, `handshake data at the ${level} level, expected ${this.readLevel ?? 'none'}`, 'RFC 9001 §4.1.3');
       }
       reader.push(data);
-      for (let msg = reader.next(); msg && !this.failed; msg = this.failed ? undefined : reader.next()) {
-        this.handleMessage(level, msg);
-        // RFC 8446 §5.1: a message that precedes a key change must end at the key change.
-        if (this.readLevel !== level && reader.pendingBytes > 0) {
-          throw new TlsAlert(AlertDescription.unexpected_message, `data at the ${level} level after a key change`, 'RFC 8446 §5.1');
+      try {
+        for (let msg = reader.next(); msg && !this.failed; msg = this.failed ? undefined : reader.next()) {
+          this.handleMessage(level, msg);
+          // RFC 8446 §5.1: a message that precedes a key change must end at the key change.
+          if (this.readLevel !== level && reader.pendingBytes > 0) {
+            throw new TlsAlert(AlertDescription.unexpected_message, `data at the ${level} level after a key change`, 'RFC 8446 §5.1');
+          }
         }
+      } finally {
+        reader.detach();
       }
     });
   }

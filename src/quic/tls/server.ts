@@ -119,6 +119,8 @@ export class TlsServer extends HandshakeEndpoint {
   private clientApplicationSecret: Buffer | null = null;
   private resumptionMasterSecret: Buffer | null = null;
   private ticketsSent = 0;
+  /** Whether the client can use our tickets: it listed psk_dhe_ke (§4.2.9). */
+  private clientResumes = false;
   private readonly quic: boolean;
 
   constructor(private readonly options: ServerOptions) {
@@ -215,6 +217,8 @@ export class TlsServer extends HandshakeEndpoint {
     }
 
     const psk = this.choosePsk(ch, msg.raw, suite);
+    const modes = ext(ExtensionType.psk_key_exchange_modes);
+    this.clientResumes = modes !== undefined && decodePskModes(modes).includes(PskKeyExchangeMode.psk_dhe_ke);
     // The transcript now takes the whole ClientHello (binders were checked over its truncation).
     this.transcript.add(msg.raw);
     if (!psk && !ext(ExtensionType.signature_algorithms)) {
@@ -290,10 +294,21 @@ export class TlsServer extends HandshakeEndpoint {
       if (!ch.cipherSuites.includes(this.suite!)) throw alert('illegal_parameter', 'second ClientHello drops the selected cipher suite', 'RFC 8446 §4.1.2');
       return this.suiteInfo();
     }
-    const id = this.suites.find((s) => ch.cipherSuites.includes(s));
+    // A resumption that may carry 0-RTT needs the ticket's own suite (§4.2.10): prefer it when offered.
+    const ticketSuite = this.firstTicketSuite(ch);
+    const id = ticketSuite ?? this.suites.find((s) => ch.cipherSuites.includes(s));
     if (id === undefined) throw alert('handshake_failure', 'no common cipher suite', 'RFC 8446 §4.1.1');
     this.suite = id;
     return cipherSuite(id)!;
+  }
+
+  /** The suite of the first offered ticket, if we issued it and both sides still allow that suite. */
+  private firstTicketSuite(ch: ClientHello): number | undefined {
+    const data = findExtension(ch.extensions, ExtensionType.pre_shared_key);
+    if (!data) return undefined;
+    const first = decodeOfferedPsks(data).identities[0];
+    const state = first && openTicket(this.ticketKey, first.identity);
+    return state && ch.cipherSuites.includes(state.suite) && this.suites.includes(state.suite) ? state.suite : undefined;
   }
 
   /** RFC 9001 §8.1, RFC 7301 §3.2: ALPN is mandatory; no overlap → no_application_protocol. */
@@ -399,7 +414,8 @@ export class TlsServer extends HandshakeEndpoint {
   // ---- NewSessionTicket (§4.6.1), sent at the application level (RFC 9001 §4.1.3) ----
 
   sendSessionTicket(now: number): void {
-    if (!this.handshakeComplete || this.failed) return;
+    // §4.2.9: no ticket for a client that did not list a PSK mode we use.
+    if (!this.handshakeComplete || this.failed || !this.clientResumes) return;
     this.guard(() => {
       const suite = this.suiteInfo();
       const nonce = Buffer.alloc(8);

@@ -261,3 +261,35 @@ describe('resumption and 0-RTT', () => {
     expect(client.peerPublicKey).not.toBeNull(); // full handshake
   });
 });
+
+describe('ticket policy', () => {
+  it('sends no ticket to a client that lists no psk_dhe_ke (RFC 8446 §4.2.9)', () => {
+    for (const resumption of [false, true]) {
+      const client = makeClient({ resumption });
+      const server = makeServer('ecdsa');
+      client.start();
+      drive(client, server);
+      expect(server.handshakeComplete).toBe(true);
+      server.sendSessionTicket(NOW);
+      expect(server.poll()?.type).toBe(resumption ? 'handshake-data' : undefined);
+    }
+  });
+
+  it("selects the ticket's suite so that 0-RTT can be accepted (RFC 8446 §4.2.10)", () => {
+    const ticketKey = seededRandom('suite-ticket')(32);
+    const options = { ticketKey, maxEarlyData: 0xffffffff };
+    const c1 = makeClient({ suites: [0x1303] });
+    const s1 = makeServer('ecdsa', options);
+    c1.start();
+    drive(c1, s1);
+    s1.sendSessionTicket(NOW);
+    const ticket = (drive(c1, s1).client.events[0] as { ticket: SessionTicket }).ticket;
+    expect(ticket.suite).toBe(0x1303);
+    const c2 = makeClient({ session: ticket, earlyData: true, random: seededRandom('c-suite') });
+    const s2 = makeServer('ecdsa', { ...options, random: seededRandom('s-suite') });
+    c2.start();
+    drive(c2, s2);
+    expect(s2.suite).toBe(0x1303);
+    expect(c2.earlyDataAccepted && s2.earlyDataAccepted).toBe(true);
+  });
+});
