@@ -107,6 +107,12 @@ export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   qpackBlockedStreams: 16,
 });
 
+/** Objects resolveLimits made: passing one back costs nothing (it runs per request in places). */
+const RESOLVED = new WeakSet<object>();
+
 export function resolveLimits(overrides?: Partial<Limits>): Limits {
-  return { ...DEFAULT_LIMITS, ...overrides };
+  if (overrides && RESOLVED.has(overrides)) return overrides as Limits;
+  const limits = { ...DEFAULT_LIMITS, ...overrides };
+  RESOLVED.add(limits);
+  return limits;
 }

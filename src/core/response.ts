@@ -15,19 +15,22 @@
 import { HeaderList, assertValidField, assertValidTrailer, type HeaderInit } from './headers.js';
 import type { ResponseSink } from './sink.js';
 import type { ServerResponse } from './types.js';
+import { AbortState } from './abort.js';
 
 const encoder = new TextEncoder();
 
 export interface ResponseOptions {
   method: string;
-  signal: AbortSignal;
+  /** The request's abort state (cheap), or a signal to follow. One of the two is required. */
+  abort?: AbortState;
+  signal?: AbortSignal;
   highWaterMark: number;
   /** Headers added to every response unless the handler set them (e.g. Alt-Svc). */
   defaultHeaders?: HeaderList;
 }
 
 export class StreamingResponse implements ServerResponse {
-  readonly signal: AbortSignal;
+  private readonly abortState: AbortState;
   private status = 200;
   private readonly headers = new HeaderList();
   private headSent = false;
@@ -44,10 +47,13 @@ export class StreamingResponse implements ServerResponse {
   private readonly isHead: boolean;
 
   constructor(private readonly sink: ResponseSink, private readonly opts: ResponseOptions) {
-    this.signal = opts.signal;
+    this.abortState = opts.abort ?? AbortState.fromSignal(opts.signal!);
     this.isHead = opts.method === 'HEAD';
-    if (!this.signal.aborted) this.signal.addEventListener('abort', () => this.onAbort(), { once: true });
+    this.abortState.onAbort(() => this.onAbort());
   }
+
+  get signal(): AbortSignal { return this.abortState.signal; }
+  private get aborted(): boolean { return this.abortState.aborted; }
 
   get headersSent(): boolean { return this.headSent; }
   get writableEnded(): boolean { return this.ended; }
@@ -68,7 +74,7 @@ export class StreamingResponse implements ServerResponse {
     if (status < 200) {
       // RFC 9110 §15.2: interim responses go out at once; the final status comes later. 101 is
       // the protocols' own business (h2c upgrade), never the handler's.
-      if (status !== 101 && !this.signal.aborted) this.sink.sendInformational(status, extra ?? new HeaderList());
+      if (status !== 101 && !this.aborted) this.sink.sendInformational(status, extra ?? new HeaderList());
       return;
     }
     this.status = status;
@@ -76,7 +82,7 @@ export class StreamingResponse implements ServerResponse {
   }
 
   write(chunk: Uint8Array | string): boolean {
-    if (this.ended || this.signal.aborted) return false;
+    if (this.ended || this.aborted) return false;
     const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
     if (bytes.length > 0) {
       this.pending.push(bytes);
@@ -87,20 +93,20 @@ export class StreamingResponse implements ServerResponse {
   }
 
   drain(): Promise<void> {
-    if (this.signal.aborted || this.ended || this.pendingBytes + this.sink.bufferedBytes < this.opts.highWaterMark) {
+    if (this.aborted || this.ended || this.pendingBytes + this.sink.bufferedBytes < this.opts.highWaterMark) {
       return Promise.resolve();
     }
     return new Promise((resolve) => this.drainWaiters.push(resolve));
   }
 
   flush(): void {
-    if (this.signal.aborted) return;
+    if (this.aborted) return;
     // Even with nothing written, flush() commits the head (a client sees headers early).
     this.flushNow();
   }
 
   end(chunk?: Uint8Array | string, trailers?: HeaderInit): Promise<void> {
-    if (this.ended || this.signal.aborted) return this.whenFinished();
+    if (this.ended || this.aborted) return this.whenFinished();
     // Validate before anything changes, so that a bad trailer leaves the response usable.
     const t = trailers ? new HeaderList(trailers) : null;
     if (t) for (const [n, v] of t) assertValidTrailer(n, v);
@@ -112,7 +118,7 @@ export class StreamingResponse implements ServerResponse {
   }
 
   push(path: string, headers?: HeaderInit): ServerResponse | null {
-    if (this.signal.aborted || this.ended || !this.sink.push) return null;
+    if (this.aborted || this.ended || !this.sink.push) return null;
     return this.sink.push(path, new HeaderList(headers));
   }
 
@@ -121,7 +127,7 @@ export class StreamingResponse implements ServerResponse {
    * Before the head was sent, a 500 goes out instead.
    */
   destroy(reason: Error = new Error('response destroyed')): void {
-    if (this.finishedSending || this.signal.aborted) return;
+    if (this.finishedSending || this.aborted) return;
     if (!this.headSent) {
       this.pending = [];
       this.pendingBytes = 0;
@@ -161,7 +167,7 @@ export class StreamingResponse implements ServerResponse {
   // ---- internals ----
 
   private whenFinished(): Promise<void> {
-    if (this.finished || this.signal.aborted) return Promise.resolve();
+    if (this.finished || this.aborted) return Promise.resolve();
     return new Promise((resolve) => this.finishWaiters.push(resolve));
   }
 
@@ -170,7 +176,7 @@ export class StreamingResponse implements ServerResponse {
     this.flushScheduled = true;
     queueMicrotask(() => {
       this.flushScheduled = false;
-      if (!this.signal.aborted) this.flushNow();
+      if (!this.aborted) this.flushNow();
     });
   }
 

@@ -33,6 +33,8 @@ import { resolveLimits, type Limits } from '../core/limits.js';
 import { RequestBody } from '../core/body.js';
 import { StreamingResponse } from '../core/response.js';
 import { runHandler, type ErrorReporter } from '../core/dispatch.js';
+import { AbortState } from '../core/abort.js';
+import { IncomingRequest } from '../core/request.js';
 import type { ResponseHead, ResponseSink } from '../core/sink.js';
 import type { Handler, ServerRequest } from '../core/types.js';
 import { httpDate, statusText } from '../core/status.js';
@@ -65,12 +67,12 @@ const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = new Uint8Array(0);
 
 /** One request in progress on the connection. */
-interface Exchange {
+export interface Exchange {
   request: ServerRequest;
   response: StreamingResponse;
   body: RequestBody;
   framing: RequestFraming;
-  controller: AbortController;
+  abort: AbortState;
   /** The one reader for this request's body framing (Content-Length or chunked). */
   decoder: BodyDecoder;
   bodyDone: boolean;
@@ -263,9 +265,9 @@ export class H1ServerConnection {
         return false;
       }
     }
-    const controller = new AbortController();
+    const abort = new AbortState();
     const body = new RequestBody(this.limits.requestBodyHighWaterMark);
-    const request: ServerRequest = {
+    const request = new IncomingRequest({
       method: head.method,
       path: framing.path,
       authority: framing.authority,
@@ -273,12 +275,12 @@ export class H1ServerConnection {
       protocol: 'http/1.1',
       headers: HeaderList.fromPairs(head.headers),
       body,
-      signal: controller.signal,
+      abort,
       remoteAddress: this.opts.remoteAddress,
       remotePort: this.opts.remotePort,
-    };
+    });
     const ex: Exchange = {
-      request, body, framing, controller,
+      request, body, framing, abort,
       response: undefined as unknown as StreamingResponse,
       decoder: createBodyDecoder(framing.body, this.limits),
       bodyDone: framing.body.kind === 'none' || (framing.body.kind === 'length' && framing.body.length === 0),
@@ -291,7 +293,7 @@ export class H1ServerConnection {
     };
     ex.response = new StreamingResponse(this.sinkFor(ex), {
       method: head.method,
-      signal: controller.signal,
+      abort,
       highWaterMark: this.limits.responseHighWaterMark,
       defaultHeaders: this.opts.defaultHeaders,
     });
@@ -351,38 +353,40 @@ export class H1ServerConnection {
   // ---- output ----
 
   private sinkFor(ex: Exchange): ResponseSink {
-    const conn = this;
-    return {
-      get bufferedBytes() { return conn.outputBytes + conn.transportBuffered; },
-      get trailersAllowed() { return ex.framing.acceptsTrailers; },
-      sendInformational(status, headers) {
-        if (conn.exchange !== ex || ex.response.headersSent) return;
-        // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
-        if (ex.framing.version === '1.0') return;
-        conn.queue(serializeHead(status, headers, null));
-        conn.wake();
-      },
-      send(head, body, bodyBytes, end, trailers) {
-        if (conn.exchange !== ex) return;
-        if (head) conn.sendHead(ex, head, end, bodyBytes);
-        conn.sendBody(ex, body, bodyBytes, end, trailers);
-        if (end) {
-          ex.responseDone = true;
-          conn.maybeFinishExchange();
-        }
-        conn.wake();
-      },
-      reset() {
-        if (conn.exchange !== ex) return;
-        // No final chunk: the client sees an incomplete message (RFC 9112 §8).
-        ex.responseDone = true;
-        conn.exchange = null;
-        conn.close();
-      },
-    };
+    return new H1ResponseSink(this, ex);
   }
 
-  private sendHead(ex: Exchange, head: ResponseHead, end: boolean, firstBytes: number): void {
+  /** One flush of the response (called by H1ResponseSink). */
+  sendFlush(ex: Exchange, head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
+    if (this.exchange !== ex) return;
+    if (head) this.sendHead(ex, head, end);
+    this.sendBody(ex, body, bodyBytes, end, trailers);
+    if (end) {
+      ex.responseDone = true;
+      this.maybeFinishExchange();
+    }
+    this.wake();
+  }
+
+  sendInterim(ex: Exchange, status: number, headers: HeaderList): void {
+    if (this.exchange !== ex || ex.response.headersSent) return;
+    // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
+    if (ex.framing.version === '1.0') return;
+    this.queue(serializeHead(status, headers, null));
+    this.wake();
+  }
+
+  /** The handler abandoned the response: no final chunk, so the client sees an incomplete message (RFC 9112 §8). */
+  resetExchange(ex: Exchange): void {
+    if (this.exchange !== ex) return;
+    ex.responseDone = true;
+    this.exchange = null;
+    this.close();
+  }
+
+  get bufferedOutput(): number { return this.outputBytes + this.transportBuffered; }
+
+  private sendHead(ex: Exchange, head: ResponseHead, end: boolean): void {
     const { status, headers } = head;
     const noBody = ex.isHead || status === 204 || status === 304;
     const cl = headers.get('content-length');
@@ -410,7 +414,6 @@ export class H1ServerConnection {
     if (!ex.keepAlive) headers.set('connection', 'close');
     else if (ex.framing.version === '1.0') headers.set('connection', 'keep-alive');
     if (!headers.has('date')) headers.add('date', httpDate(this.clock()));
-    void firstBytes;
     this.queue(serializeHead(status, headers, null));
   }
 
@@ -431,7 +434,7 @@ export class H1ServerConnection {
         if (end && ex.sentBodyBytes !== ex.declaredLength) {
           // Fewer bytes than declared: the message is incomplete; only closing says so (§8).
           ex.keepAlive = false;
-          ex.controller.abort(new StreamAbortedError('response shorter than its Content-Length'));
+          ex.abort.abort(new StreamAbortedError('response shorter than its Content-Length'));
         }
         break;
       }
@@ -477,7 +480,7 @@ export class H1ServerConnection {
   private abortExchange(ex: Exchange, reason: string): void {
     const err = new StreamAbortedError(reason);
     ex.body.fail(err);
-    if (!ex.controller.signal.aborted) ex.controller.abort(err);
+    ex.abort.abort(err);
   }
 
   private failWith(err: unknown): void {
@@ -514,6 +517,18 @@ export class H1ServerConnection {
   private wake(): void {
     this.onWake?.();
   }
+}
+
+/** The ResponseSink of one h1 exchange: a class, so that every exchange has the same shape. */
+class H1ResponseSink implements ResponseSink {
+  constructor(private readonly conn: H1ServerConnection, private readonly ex: Exchange) {}
+  get bufferedBytes(): number { return this.conn.bufferedOutput; }
+  get trailersAllowed(): boolean { return this.ex.framing.acceptsTrailers; }
+  sendInformational(status: number, headers: HeaderList): void { this.conn.sendInterim(this.ex, status, headers); }
+  send(head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
+    this.conn.sendFlush(this.ex, head, body, bodyBytes, end, trailers);
+  }
+  reset(): void { this.conn.resetExchange(this.ex); }
 }
 
 function CRLF_LAST(trailers: HeaderList | null): Buffer {
