@@ -1,6 +1,7 @@
 /**
  * RFC 8448 §3 (simple 1-RTT handshake): our key schedule, transcript, key exchange, Finished
- * and CertificateVerify checks reproduce the RFC's values byte for byte.
+ * and CertificateVerify checks reproduce the RFC's values byte for byte; §4 (resumption): PSK
+ * binder and early traffic secret; §5 (HelloRetryRequest): the message_hash transcript and P-256.
  */
 import { X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,9 @@ import {
   masterSecret,
   ticketPsk,
 } from '../../../src/quic/tls/key-schedule.js';
-import { decodeCertificate, decodeCertificateVerify, decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello } from '../../../src/quic/tls/messages.js';
+import { decodeCertificate, decodeCertificateVerify, decodeClientHello, decodeServerHello, encodeClientHello, encodeServerHello, isHelloRetryRequest } from '../../../src/quic/tls/messages.js';
+import { digest } from '../../../src/quic/tls/hkdf.js';
+import { computeBinder, truncateClientHello, verifyBinder } from '../../../src/quic/tls/tickets.js';
 import { certificateVerifyInput, verifyWithScheme } from '../../../src/quic/tls/signature.js';
 import { Transcript } from '../../../src/quic/tls/transcript.js';
 import { loadTrace, traceValue } from './rfc8448-fixture.js';
@@ -122,5 +125,71 @@ describe('RFC 8448 §3 key schedule', () => {
     const sh = decodeServerHello(serverHello.subarray(4));
     expect(sh.cipherSuite).toBe(0x1301);
     expect(encodeServerHello(sh).toString('hex')).toBe(serverHello.subarray(4).toString('hex'));
+  });
+});
+
+describe('RFC 8448 §4 (resumed 0-RTT handshake): PSK binder and early traffic secret', () => {
+  const t4 = loadTrace('section4-resumed-0rtt.txt');
+  const v4 = (step: string, field: string) => traceValue(t4, step, field);
+  const psk = v4('{client}  extract secret "early"', 'IKM');
+  // The trace's "ClientHello" step shows the hello before binders; the record payload is the whole message.
+  const hello = v4('{client}  send handshake record', 'payload');
+
+  it('the PSK is the ticket PSK of the §3 session', () => {
+    expect(psk.toString('hex')).toBe(v('{server}  generate resumption secret "tls13 resumption"', 'expanded').toString('hex'));
+    expect(earlySecret('sha256', psk).toString('hex')).toBe(v4('{client}  extract secret "early"', 'secret').toString('hex'));
+  });
+
+  it('truncates the ClientHello before its binders and computes the binder', () => {
+    const prefix = v4('{client}  calculate PSK binder', 'ClientHello prefix');
+    const truncated = truncateClientHello(hello, [32]);
+    expect(truncated.toString('hex')).toBe(prefix.toString('hex'));
+    const binderHash = digest('sha256', truncated);
+    expect(binderHash.toString('hex')).toBe(v4('{client}  calculate PSK binder', 'binder hash').toString('hex'));
+    const binder = computeBinder('sha256', psk, binderHash);
+    expect(binder.toString('hex')).toBe(v4('{client}  calculate PSK binder', 'finished').toString('hex'));
+    // ...which is what the ClientHello carries as its last 32 bytes.
+    expect(hello.subarray(hello.length - 32).equals(binder)).toBe(true);
+    expect(verifyBinder('sha256', psk, binderHash, binder)).toBe(true);
+  });
+
+  it('client_early_traffic_secret over the whole ClientHello', () => {
+    const secret = new KeySchedule('sha256', psk).clientEarlyTrafficSecret(digest('sha256', hello));
+    expect(secret.toString('hex')).toBe(v4('{client}  derive secret "tls13 c e traffic"', 'expanded').toString('hex'));
+  });
+});
+
+describe('RFC 8448 §5 (HelloRetryRequest): message_hash transcript rule (RFC 8446 §4.4.1)', () => {
+  const t5 = loadTrace('section5-hello-retry-request.txt');
+  const hello1 = traceValue(t5, '{client}  construct a ClientHello', 'ClientHello');
+  const hrr = traceValue(t5, '{server}  construct a ServerHello', 'ServerHello');
+  /** The trace after the first step with this heading, so that the second one is found next. */
+  const afterFirst = (heading: string) => t5.slice(t5.findIndex((l) => l.trim().startsWith(heading)) + 1);
+  const hello2 = traceValue(afterFirst('{client}  construct a ClientHello'), '{client}  construct a ClientHello', 'ClientHello');
+  const serverHello = traceValue(afterFirst('{server}  construct a ServerHello'), '{server}  construct a ServerHello', 'ServerHello');
+
+  it('decodes the HelloRetryRequest as one, with key_share (secp256r1) and cookie', () => {
+    const sh = decodeServerHello(hrr.subarray(4));
+    expect(isHelloRetryRequest(sh)).toBe(true);
+    expect(sh.extensions.map((e) => e.type)).toEqual([0x33, 0x2c, 0x2b]);
+  });
+
+  it('handshake traffic secrets over message_hash(ClientHello1), HRR, ClientHello2, ServerHello', () => {
+    const t = new Transcript();
+    t.add(hello1);
+    t.start('sha256');
+    t.replaceWithMessageHash();
+    for (const m of [hrr, hello2, serverHello]) t.add(m);
+    expect(t.digest().toString('hex')).toBe(traceValue(t5, '{server}  derive secret "tls13 c hs traffic"', 'hash').toString('hex'));
+    const secrets = new KeySchedule('sha256').handshakeTrafficSecrets(traceValue(t5, '{server}  extract secret "handshake"', 'IKM'), t.digest());
+    expect(secrets.client.toString('hex')).toBe(traceValue(t5, '{server}  derive secret "tls13 c hs traffic"', 'expanded').toString('hex'));
+    expect(secrets.server.toString('hex')).toBe(traceValue(t5, '{server}  derive secret "tls13 s hs traffic"', 'expanded').toString('hex'));
+  });
+
+  it('P-256 shared secret from the RFC private keys', () => {
+    const client = generateKeyShare(NamedGroup.secp256r1, () => traceValue(t5, '{client}  create an ephemeral P-256', 'private key'));
+    const server = generateKeyShare(NamedGroup.secp256r1, () => traceValue(t5, '{server}  create an ephemeral P-256', 'private key'));
+    expect(client.publicKey.toString('hex')).toBe(traceValue(t5, '{client}  create an ephemeral P-256', 'public key').toString('hex'));
+    expect(client.computeSecret(server.publicKey).toString('hex')).toBe(traceValue(t5, '{server}  extract secret "handshake"', 'IKM').toString('hex'));
   });
 });
