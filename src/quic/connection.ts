@@ -208,6 +208,8 @@ export class Connection implements FrameHandlers {
   /** Bytes received from and sent to the unvalidated address (RFC 9000 §8.1). */
   private amplificationReceived = 0;
   private amplificationSent = 0;
+  /** Size of the datagram being processed (a new path's first anti-amplification credit). */
+  private datagramSize = 0;
   private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined } | undefined;
   private readonly pathResponses: { data: Buffer; to: PeerAddress }[] = [];
   private maxDatagramSize = MIN_INITIAL_DATAGRAM;
@@ -396,6 +398,7 @@ export class Connection implements FrameHandlers {
       return;
     }
     if (!this.addressValidated && sameAddress(from, this.remote)) this.amplificationReceived += datagram.length;
+    this.datagramSize = datagram.length;
 
     let packets: PacketHeader[];
     try {
@@ -834,7 +837,7 @@ export class Connection implements FrameHandlers {
     // RFC 9000 §9.3: until validated, the new path is limited to 3× what it sent us.
     if (this.role === 'server') {
       this.addressValidated = false;
-      this.amplificationReceived = MIN_INITIAL_DATAGRAM;
+      this.amplificationReceived = this.datagramSize;
       this.amplificationSent = 0;
     }
     // RFC 9000 §9.5: use a new connection ID on the new path when the peer gave us one.
@@ -1246,7 +1249,8 @@ export class Connection implements FrameHandlers {
     if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
       const wait = this.pacer.timeUntilSend(this.now, this.maxDatagramSize);
       const c = this.loss.congestion;
-      if (wait > 0 && c.bytesInFlight + this.maxDatagramSize <= c.congestionWindow) consider(this.now + wait);
+      // Whole milliseconds: a wait that rounds to nothing would wake us again at the same instant.
+      if (wait > 0 && c.bytesInFlight + this.maxDatagramSize <= c.congestionWindow) consider(this.now + Math.max(1, Math.ceil(wait)));
     }
     return earliest;
   }
@@ -1377,6 +1381,15 @@ export class Connection implements FrameHandlers {
   /** RTT and window, for tests and tracing. */
   get recovery(): { smoothedRtt: number; congestionWindow: number; bytesInFlight: number } {
     return { smoothedRtt: this.loss.rtt.smoothedRtt, congestionWindow: this.loss.congestion.congestionWindow, bytesInFlight: this.loss.congestion.bytesInFlight };
+  }
+
+  /**
+   * Starts a key update (RFC 9001 §6.1): only once the handshake is confirmed and a packet with the
+   * current keys was acknowledged. Returns whether it started.
+   */
+  updateKeys(): boolean {
+    if (!this.handshakeConfirmed || this.keyPhase === undefined) return false;
+    return this.keyPhase.initiate();
   }
 
   /** Key updates completed (RFC 9001 §6). */

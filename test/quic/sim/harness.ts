@@ -48,7 +48,9 @@ export class Pair {
   server: Connection | undefined;
   clientAddr: PeerAddress = CLIENT_ADDR;
   /** Every datagram the server sent, for the amplification test. */
-  readonly serverSent: OutgoingDatagram[] = [];
+  readonly serverSent: (OutgoingDatagram & { at: number })[] = [];
+  /** Every datagram the server received, with its time. */
+  readonly serverReceived: { at: number; length: number }[] = [];
   readonly clientSent: Buffer[] = [];
   readonly clientEvents: ConnectionEvent[] = [];
   readonly serverEvents: ConnectionEvent[] = [];
@@ -76,6 +78,7 @@ export class Pair {
     this.now = Math.max(this.now, Math.min(...times));
     for (const d of this.link.deliver(this.now)) {
       if (d.to.address === SERVER_ADDR.address) {
+        this.serverReceived.push({ at: this.now, length: d.data.length });
         this.serverRouter.receive(d.data, d.from, this.now);
         for (let c = this.serverRouter.accept(); c !== undefined; c = this.serverRouter.accept()) this.server ??= c;
       } else if (d.to.address === this.clientAddr.address && d.to.port === this.clientAddr.port) {
@@ -94,7 +97,7 @@ export class Pair {
       this.link.send(d.data, this.clientAddr, d.to, this.now);
     }
     for (const d of this.serverRouter.transmit(this.now)) {
-      this.serverSent.push(d);
+      this.serverSent.push({ ...d, at: this.now });
       this.link.send(d.data, SERVER_ADDR, d.to, this.now);
     }
   }
@@ -115,9 +118,14 @@ export class Pair {
   /** Runs until `done()` or `maxMs` of simulated time. Returns whether `done()` held. */
   run(done: () => boolean, maxMs = 60_000): boolean {
     const deadline = this.now + maxMs;
+    let stalled = 0;
     while (!done()) {
       if (this.now > deadline) return false;
+      const before = this.now;
       if (!this.step()) return done();
+      // A connection whose timer fires again at the same instant without progress is a bug.
+      stalled = this.now === before ? stalled + 1 : 0;
+      if (stalled > 10_000) throw new Error(`no progress at t=${this.now - START} ms`);
     }
     this.flush();
     return true;
@@ -160,4 +168,48 @@ export class StreamSink {
 
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
+}
+
+/** Writes `data` to a stream in 16 KiB pieces, respecting backpressure ('writable' resumes it). */
+export class StreamWriter {
+  private offset = 0;
+  constructor(private readonly conn: Connection, readonly id: number, private readonly data: Buffer, private readonly piece = 16 * 1024) {}
+
+  pump(): void {
+    while (this.offset < this.data.length) {
+      const end = Math.min(this.offset + this.piece, this.data.length);
+      const more = this.conn.write(this.id, this.data.subarray(this.offset, end), end === this.data.length);
+      this.offset = end;
+      if (!more) return;
+    }
+  }
+
+  get done(): boolean {
+    return this.offset >= this.data.length;
+  }
+}
+
+/**
+ * The client asks on a new stream; the server answers `size` bytes of the pattern on the same
+ * stream. Returns what the client received and whether it finished within `maxMs`.
+ */
+export function download(pair: Pair, size: number, maxMs = 120_000): { ok: boolean; data: Buffer } {
+  const serverWriters = new Map<number, StreamWriter>();
+  const sink = new StreamSink();
+  const body = pattern(size);
+  pair.onServerEvent = (e) => {
+    if (e.type === 'stream-data' && e.fin) {
+      const w = new StreamWriter(pair.server!, e.id, body);
+      serverWriters.set(e.id, w);
+      w.pump();
+    } else if (e.type === 'writable') {
+      serverWriters.get(e.id)?.pump();
+    }
+  };
+  pair.onClientEvent = (e) => sink.onEvent(e);
+  if (!pair.handshake(maxMs)) return { ok: false, data: Buffer.alloc(0) };
+  const id = pair.client.openStream()!;
+  pair.client.write(id, Buffer.from(`GET ${size}`), true);
+  const ok = pair.run(() => sink.finished.has(id), maxMs);
+  return { ok, data: sink.data(id) };
 }

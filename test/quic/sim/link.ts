@@ -29,7 +29,7 @@ export interface LinkConditions {
   corrupt?: number;
   /** [from, to) times (ms) during which every datagram is lost. */
   blackholes?: [number, number][];
-  /** Only these directions suffer loss/corruption ('both' by default). */
+  /** Only these directions suffer loss, corruption and black holes ('both' by default). */
   lossyDirection?: 'both' | 'to-server' | 'to-client';
 }
 
@@ -56,7 +56,7 @@ export class SimulatedLink<A> {
     const c = this.conditions;
     const toServer = this.isToServer(to);
     const lossy = c.lossyDirection === undefined || c.lossyDirection === 'both' || (c.lossyDirection === 'to-server') === toServer;
-    if ((c.blackholes ?? []).some(([start, end]) => now >= start && now < end)) {
+    if (lossy && (c.blackholes ?? []).some(([start, end]) => now >= start && now < end)) {
       this.stats.lost++;
       return;
     }
