@@ -424,8 +424,7 @@ export class H2Connection {
     if (!record || this.state === 'closed') return;
     this.queueFrame({ type: 'RST_STREAM', streamId, errorCode: code });
     this.registry.apply(record.stream, 'send R');
-    this.closeRecord(record);
-    if (by === 'local') this.events.onReset?.(streamId, code, 'local');
+    this.closeRecord(record, by === 'local' ? { code, by: 'local' } : undefined);
     this.wake();
   }
 
@@ -653,8 +652,7 @@ export class H2Connection {
     const record = this.records.get(id);
     if (!record) return;
     this.registry.apply(record.stream, 'recv R');
-    this.closeRecord(record);
-    this.events.onReset?.(id, frame.errorCode, 'peer');
+    this.closeRecord(record, { code: frame.errorCode, by: 'peer' });
   }
 
   private onSettings(frame: SettingsFrame): void {
@@ -697,8 +695,7 @@ export class H2Connection {
     for (const record of [...this.records.values()]) {
       const id = record.stream.id;
       if (this.registry.isLocal(id) && id > frame.lastStreamId) {
-        this.closeRecord(record, true);
-        this.events.onReset?.(id, ErrorCode.REFUSED_STREAM, 'connection');
+        this.closeRecord(record, { code: ErrorCode.REFUSED_STREAM, by: 'connection' });
       }
     }
     if (frame.errorCode !== ErrorCode.NO_ERROR) {
@@ -788,8 +785,7 @@ export class H2Connection {
 
   private abortAll(code: number): void {
     for (const record of [...this.records.values()]) {
-      this.closeRecord(record, true);
-      this.events.onReset?.(record.stream.id, code, 'connection');
+      this.closeRecord(record, { code, by: 'connection' });
     }
   }
 
@@ -832,8 +828,11 @@ export class H2Connection {
     if (record.stream.state === StreamState.Closed && this.records.get(record.stream.id) === record) this.closeRecord(record);
   }
 
-  /** Forgets a closed stream; DATA the session never consumed goes back to the connection window. */
-  private closeRecord(record: StreamRecord, quietly = false): void {
+  /**
+   * Forgets a closed stream; DATA the session never consumed goes back to the connection window.
+   * A reset is reported (onReset) before the stream is reported closed.
+   */
+  private closeRecord(record: StreamRecord, reset?: { code: number; by: 'peer' | 'local' | 'connection' }): void {
     const id = record.stream.id;
     if (this.records.get(id) !== record) return;
     this.records.delete(id);
@@ -845,8 +844,8 @@ export class H2Connection {
     record.queue = [];
     record.queuedBytes = 0;
     if (this.records.size === 0) this.idleSince = this.now;
-    if (!quietly) this.events.onStreamClosed?.(id);
-    else this.events.onStreamClosed?.(id);
+    if (reset) this.events.onReset?.(id, reset.code, reset.by);
+    this.events.onStreamClosed?.(id);
   }
 
   /** Puts a stream in the send rotation when it has something it may send now. */
