@@ -11,7 +11,7 @@
  */
 export * from './frames/types.js';
 export * from './frames/header.js';
-export { decodeFrame } from './frames/decode.js';
+export { checkPriority, decodeFrame } from './frames/decode.js';
 export * from './frames/encode.js';
 export * from './frames/decoder.js';
 export * from './frames/field-block.js';

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   CONNECTION_PREFACE,
   FrameDecoder,
+  checkPriority,
   decodeFrame,
   encodeDataFrame,
   encodeFrame,
@@ -236,6 +237,14 @@ describe('frame rules: errors with code, scope and section', () => {
     expect(() => decoder.next()).toThrow(H2Error);
     decoder.push(encodeFrame({ type: 'SETTINGS', streamId: 0, ack: true, settings: [] }));
     expect(() => decoder.next()).toThrow(H2Error);
+  });
+
+  it('HEADERS depending on itself decodes (its block must reach HPACK); checkPriority then refuses it', () => {
+    const [frame] = decodeAll([Buffer.from('000006 01 24 00000003 00000003 0f 82'.replace(/ /g, ''), 'hex')]);
+    expect(frame).toMatchObject({ type: 'HEADERS', priority: { dependency: 3 } });
+    if (frame?.type !== 'HEADERS') throw new Error('expected HEADERS');
+    expect(() => checkPriority(frame.streamId, frame.priority!)).toThrow(expect.objectContaining({ code: ErrorCode.PROTOCOL_ERROR, scope: 'stream', streamId: 3 }));
+    expect(() => checkPriority(5, frame.priority!)).not.toThrow();
   });
 
   it('decodeFrame alone applies the same rules', () => {

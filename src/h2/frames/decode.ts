@@ -62,6 +62,17 @@ function readPriority(bytes: Buffer, offset: number): PrioritySpec {
   };
 }
 
+/**
+ * RFC 7540 §5.3.1 (whose fields RFC 9113 §5.3.2 keeps for interoperability): a stream cannot depend
+ * on itself; stream error PROTOCOL_ERROR. For HEADERS the connection calls this after decoding the
+ * field block, so that the HPACK context survives the error.
+ */
+export function checkPriority(streamId: number, priority: PrioritySpec): void {
+  if (priority.dependency === streamId) {
+    throw streamError(ErrorCode.PROTOCOL_ERROR, streamId, 'stream depends on itself', 'RFC 7540 §5.3.1');
+  }
+}
+
 const decodeData: PayloadDecoder = (header, payload) => {
   requireStream(header, 'DATA', 'RFC 9113 §6.1');
   const { body, padLength } = unpad(header, payload, 'DATA', 'RFC 9113 §6.1');
@@ -104,10 +115,7 @@ const decodePriority: PayloadDecoder = (header, payload) => {
     throw streamError(ErrorCode.FRAME_SIZE_ERROR, header.streamId, `PRIORITY length ${payload.length} ≠ 5`, 'RFC 9113 §6.3');
   }
   const priority = readPriority(payload, 0);
-  if (priority.dependency === header.streamId) {
-    // RFC 7540 §5.3.1 (kept by RFC 9113 §5.3.2 for interoperability): no self-dependency.
-    throw streamError(ErrorCode.PROTOCOL_ERROR, header.streamId, 'stream depends on itself', 'RFC 7540 §5.3.1');
-  }
+  checkPriority(header.streamId, priority);
   return { type: 'PRIORITY', streamId: header.streamId, priority };
 };
 
