@@ -141,6 +141,8 @@ export class H2Connection {
   private readonly controlFrames: RateCounter;
   /** Highest peer-initiated stream we processed: GOAWAY's last-stream-id (§6.8). */
   private lastRemoteId = 0;
+  /** Peer stream identifiers skipped over, [from, to] (§5.1.1). */
+  private readonly skippedRanges: [number, number][] = [];
   /** last-stream-id of the GOAWAY we sent (streams above it are ignored, §6.8). */
   private goawaySentId: number | null = null;
   /** Graceful shutdown step 1 sent; step 2 goes out on the PING ACK or at this time (§6.8). */
@@ -539,6 +541,10 @@ export class H2Connection {
     }
     this.traceFields(fields);
     const state = this.registry.stateOf(id);
+    if (state === StreamState.Closed && this.wasSkipped(id)) {
+      // RFC 9113 §5.1.1: a new stream's identifier must exceed every one the peer used before.
+      throw connectionError(ErrorCode.PROTOCOL_ERROR, `stream ${id} is below the last opened stream ${this.lastRemoteId}`, 'RFC 9113 §5.1.1');
+    }
     if (this.registry.receive(id, 'HEADERS') === 'ignore') return;
     if (state === StreamState.Idle) return this.onNewStream(block, fields, tooLarge);
     const record = this.records.get(id);
@@ -560,6 +566,7 @@ export class H2Connection {
     // RFC 9113 §6.8: after our GOAWAY, streams above its last-stream-id are ignored.
     if (this.goawaySentId !== null && id > this.goawaySentId) return;
     const stream = this.registry.openRemote(id, 'recv H');
+    this.noteSkipped(id);
     this.lastRemoteId = id;
     const record = this.createRecord(stream);
     this.sendFlow.openStream(id);
@@ -742,6 +749,21 @@ export class H2Connection {
     } else if (this.registry.stateOf(id) === StreamState.Idle && this.earlyPriorities.size < this.limits.maxConcurrentStreams) {
       this.earlyPriorities.set(id, parsePriority(frame.fieldValue));
     }
+  }
+
+  /**
+   * Identifiers the peer jumped over are closed without ever having been used (§5.1.1); HEADERS on
+   * one is an ordering error, not a frame on a closed stream. A bounded list of ranges is kept.
+   */
+  private noteSkipped(id: number): void {
+    const firstSkipped = this.lastRemoteId === 0 ? (this.role === 'server' ? 1 : 2) : this.lastRemoteId + 2;
+    if (id <= firstSkipped) return;
+    this.skippedRanges.push([firstSkipped, id - 2]);
+    if (this.skippedRanges.length > 64) this.skippedRanges.shift();
+  }
+
+  private wasSkipped(id: number): boolean {
+    return !this.registry.isLocal(id) && this.skippedRanges.some(([from, to]) => id >= from && id <= to);
   }
 
   // ---------------------------------------------------------------- limits and errors
