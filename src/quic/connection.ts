@@ -429,7 +429,9 @@ export class Connection implements FrameHandlers {
   /** Turns an error raised while processing input into the right CONNECTION_CLOSE (RFC 9000 §11). */
   private onError(err: unknown): void {
     if (err instanceof TransportError) {
-      this.closeWith(err.code, err.message, false, err.frameType ?? 0);
+      // An unknown frame type may be any varint; one we cannot re-encode is reported as 0.
+      const frameType = err.frameType !== undefined && Number.isSafeInteger(err.frameType) ? err.frameType : 0;
+      this.closeWith(err.code, err.message, false, frameType);
     } else if (err instanceof ProtocolError || err instanceof StreamError) {
       this.closeWith(err.code, err.message, false, 0);
     } else if (err instanceof DecodeError) {
