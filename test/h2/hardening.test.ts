@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { demoHandler } from '../../src/demo/routes.js';
 import type { Handler } from '../../src/core/types.js';
 import { ErrorCode } from '../../src/h2/errors.js';
-import { CONNECTION_PREFACE, encodeFrame, FrameDecoder } from '../../src/h2/frame.js';
+import { CONNECTION_PREFACE, encodeFrame, FrameDecoder, type Frame } from '../../src/h2/frame.js';
 import { SettingId } from '../../src/h2/settings.js';
 import { RawClient, goawayOf, ofType } from './connection-harness.js';
 
@@ -51,7 +51,7 @@ describe('floods (RFC 9113 §10.5)', () => {
   ] as const) {
     test(`${name} flood → GOAWAY ENHANCE_YOUR_CALM (CVE-2019-9512/9515)`, async () => {
       const raw = await started(demoHandler, { maxControlFramesPerWindow: 50 });
-      for (let i = 0; i < 51; i++) raw.send(frame);
+      for (let i = 0; i < 51; i++) raw.send(frame as Frame);
       expect(goawayOf(await raw.read())).toMatchObject({ errorCode: ErrorCode.ENHANCE_YOUR_CALM });
     });
   }
