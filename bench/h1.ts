@@ -27,21 +27,23 @@ export async function run(): Promise<void> {
     return;
   }
   const rows: (string | number)[][] = [];
-  const results: Record<string, Record<string, { rps: number; mbps: number; rss: number }>> = {};
+  const results: Record<string, Record<string, { rps: number; mbps: number; rss: number; cpuPerReq: number }>> = {};
   for (const impl of ['h123', 'node'] as const) {
     const server = await startServerProcess(impl, 'h1');
     results[impl] = {};
     try {
       for (const [name, path, n] of [['S', '/s', DURATION_REQUESTS.S], ['B', '/b', DURATION_REQUESTS.B]] as const) {
         await h2load(['--h1', '-n', String(Math.floor(n / 10)), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]); // warm-up
+        const cpu0 = await server.cpu();
         const r = await h2load(['--h1', '-n', String(n), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]);
+        const cpuPerReq = ((await server.cpu()) - cpu0) / r.total;
         if (r.succeeded !== r.total) throw new Error(`${impl} ${name}: ${r.total - r.succeeded} requests failed`);
-        results[impl]![name] = { rps: r.reqPerSec, mbps: r.mbPerSec, rss: await server.rss() };
+        results[impl]![name] = { rps: r.reqPerSec, mbps: r.mbPerSec, rss: await server.rss(), cpuPerReq };
       }
       const before = await server.rss();
       const sockets = await idleConnections(server.port, 1000);
       const after = await server.rss();
-      results[impl]!.idle = { rps: 0, mbps: 0, rss: (after - before) / 1000 };
+      results[impl]!.idle = { rps: 0, mbps: 0, rss: (after - before) / 1000, cpuPerReq: 0 };
       for (const s of sockets) s.destroy();
     } finally {
       server.stop();
@@ -49,7 +51,9 @@ export async function run(): Promise<void> {
   }
   const h = results.h123!, n = results.node!;
   rows.push(['S req/s (5×16 B flushed)', h.S!.rps, n.S!.rps, ratio(h.S!.rps, n.S!.rps)]);
+  rows.push(['S server CPU µs/request', h.S!.cpuPerReq, n.S!.cpuPerReq, ratio(n.S!.cpuPerReq, h.S!.cpuPerReq) + ' (node/h123)']);
   rows.push(['B MB/s (1 MiB in 16 KiB)', h.B!.mbps, n.B!.mbps, ratio(h.B!.mbps, n.B!.mbps)]);
+  rows.push(['B server CPU µs/request', h.B!.cpuPerReq, n.B!.cpuPerReq, ratio(n.B!.cpuPerReq, h.B!.cpuPerReq) + ' (node/h123)']);
   rows.push(['B req/s', h.B!.rps, n.B!.rps, ratio(h.B!.rps, n.B!.rps)]);
   rows.push(['RSS after load (MB)', h.B!.rss / 1e6, n.B!.rss / 1e6, ratio(h.B!.rss, n.B!.rss)]);
   rows.push(['KB per idle keep-alive conn', h.idle!.rss / 1e3, n.idle!.rss / 1e3, ratio(h.idle!.rss, n.idle!.rss)]);

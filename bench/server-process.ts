@@ -1,7 +1,8 @@
 /**
  * A benchmark server in its own process, so that its RSS and CPU are its own:
  *   node dist/bench/server-process.js <h123|node> <h1|h2|h2c|h3> [tlsCertFile tlsKeyFile]
- * Prints `port <n>` when listening; answers `rss` on stdin with `rss <bytes>`.
+ * Prints `port <n>` when listening; answers `rss` on stdin with `rss <bytes>` and `cpu` with
+ * `cpu <microseconds of CPU used so far>` (CPU per request is robust on a busy machine).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -49,7 +50,10 @@ async function main(): Promise<void> {
   process.stdout.write(`port ${port}\n`);
   const rl = createInterface({ input: process.stdin });
   rl.on('line', (line) => {
-    if (line === 'rss') {
+    if (line === 'cpu') {
+      const u = process.cpuUsage();
+      process.stdout.write(`cpu ${u.user + u.system}\n`);
+    } else if (line === 'rss') {
       globalThis.gc?.();
       process.stdout.write(`rss ${process.memoryUsage().rss}\n`);
     }

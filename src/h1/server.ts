@@ -53,6 +53,19 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
 
+  // Flushes made in one tick (several res.flush() calls, a response's end) leave in one writev at
+  // the end of the tick, as node:http corks its socket per tick: same latency, one syscall.
+  let pumpScheduled = false;
+  const runScheduledPump = (): void => {
+    pumpScheduled = false;
+    pump();
+  };
+  const schedulePump = (): void => {
+    if (pumpScheduled) return;
+    pumpScheduled = true;
+    process.nextTick(runScheduledPump);
+  };
+
   const pump = (): void => {
     if (detached) return;
     const out = conn.transmit();
@@ -101,7 +114,7 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
 
   const onData = (data: Buffer): void => {
     conn.receive(data, Date.now());
-    pump();
+    schedulePump();
   };
   const onDrain = (): void => {
     conn.transportBuffered = socket.writableLength;
@@ -132,7 +145,7 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
     resolveClosed();
   }
 
-  conn.onWake = pump;
+  conn.onWake = schedulePump;
   socket.on('data', onData);
   socket.on('drain', onDrain);
   socket.on('end', onEnd);
