@@ -38,7 +38,7 @@ function writePriority(target: Buffer, offset: number, priority: PrioritySpec): 
  * Lays out a frame whose payload is [Pad Length?] fixed fields, body, [padding]. Padding octets
  * are zero (RFC 9113 §6.1: "MUST be set to zero when sending"; Buffer.alloc zero-fills).
  */
-function padded(
+function paddedFrame(
   type: number,
   flags: number,
   streamId: number,
@@ -59,7 +59,7 @@ function padded(
   return out;
 }
 
-function simple(type: number, flags: number, streamId: number, payloadLength: number): Buffer {
+function allocFrame(type: number, flags: number, streamId: number, payloadLength: number): Buffer {
   const out = Buffer.allocUnsafe(FRAME_HEADER_LENGTH + payloadLength);
   writeFrameHeader(out, 0, payloadLength, type, flags, streamId);
   return out;
@@ -71,28 +71,28 @@ const noFixed = (): void => {};
 export function encodeFrame(frame: Frame): Buffer {
   switch (frame.type) {
     case 'DATA':
-      return padded(FrameType.DATA, frame.endStream ? Flag.END_STREAM : 0, frame.streamId, 0, frame.data, frame.padLength, noFixed);
+      return paddedFrame(FrameType.DATA, frame.endStream ? Flag.END_STREAM : 0, frame.streamId, 0, frame.data, frame.padLength, noFixed);
     case 'HEADERS': {
       const { priority } = frame;
       const flags =
         (frame.endStream ? Flag.END_STREAM : 0) | (frame.endHeaders ? Flag.END_HEADERS : 0) | (priority ? Flag.PRIORITY : 0);
-      return padded(FrameType.HEADERS, flags, frame.streamId, priority ? 5 : 0, frame.fragment, frame.padLength, (out, offset) => {
+      return paddedFrame(FrameType.HEADERS, flags, frame.streamId, priority ? 5 : 0, frame.fragment, frame.padLength, (out, offset) => {
         if (priority) writePriority(out, offset, priority);
       });
     }
     case 'PRIORITY': {
-      const out = simple(FrameType.PRIORITY, 0, frame.streamId, 5);
+      const out = allocFrame(FrameType.PRIORITY, 0, frame.streamId, 5);
       writePriority(out, FRAME_HEADER_LENGTH, frame.priority);
       return out;
     }
     case 'RST_STREAM': {
-      const out = simple(FrameType.RST_STREAM, 0, frame.streamId, 4);
+      const out = allocFrame(FrameType.RST_STREAM, 0, frame.streamId, 4);
       out.writeUInt32BE(frame.errorCode, FRAME_HEADER_LENGTH);
       return out;
     }
     case 'SETTINGS': {
       if (frame.ack && frame.settings.length > 0) throw new RangeError('SETTINGS ACK carries no parameters (RFC 9113 §6.5)');
-      const out = simple(FrameType.SETTINGS, frame.ack ? Flag.ACK : 0, 0, 6 * frame.settings.length);
+      const out = allocFrame(FrameType.SETTINGS, frame.ack ? Flag.ACK : 0, 0, 6 * frame.settings.length);
       let offset = FRAME_HEADER_LENGTH;
       for (const [id, value] of frame.settings) {
         out.writeUInt16BE(id, offset);
@@ -104,19 +104,19 @@ export function encodeFrame(frame: Frame): Buffer {
     case 'PUSH_PROMISE': {
       checkStreamId(frame.promisedStreamId, 'promised stream id');
       const flags = frame.endHeaders ? Flag.END_HEADERS : 0;
-      return padded(FrameType.PUSH_PROMISE, flags, frame.streamId, 4, frame.fragment, frame.padLength, (out, offset) => {
+      return paddedFrame(FrameType.PUSH_PROMISE, flags, frame.streamId, 4, frame.fragment, frame.padLength, (out, offset) => {
         out.writeUInt32BE(frame.promisedStreamId, offset);
       });
     }
     case 'PING': {
       if (frame.opaqueData.length !== 8) throw new RangeError('PING carries exactly 8 octets (RFC 9113 §6.7)');
-      const out = simple(FrameType.PING, frame.ack ? Flag.ACK : 0, 0, 8);
+      const out = allocFrame(FrameType.PING, frame.ack ? Flag.ACK : 0, 0, 8);
       out.set(frame.opaqueData, FRAME_HEADER_LENGTH);
       return out;
     }
     case 'GOAWAY': {
       checkStreamId(frame.lastStreamId, 'last stream id');
-      const out = simple(FrameType.GOAWAY, 0, 0, 8 + frame.debugData.length);
+      const out = allocFrame(FrameType.GOAWAY, 0, 0, 8 + frame.debugData.length);
       out.writeUInt32BE(frame.lastStreamId, FRAME_HEADER_LENGTH);
       out.writeUInt32BE(frame.errorCode, FRAME_HEADER_LENGTH + 4);
       out.set(frame.debugData, FRAME_HEADER_LENGTH + 8);
@@ -124,25 +124,25 @@ export function encodeFrame(frame: Frame): Buffer {
     }
     case 'WINDOW_UPDATE': {
       checkStreamId(frame.increment, 'window increment');
-      const out = simple(FrameType.WINDOW_UPDATE, 0, frame.streamId, 4);
+      const out = allocFrame(FrameType.WINDOW_UPDATE, 0, frame.streamId, 4);
       out.writeUInt32BE(frame.increment, FRAME_HEADER_LENGTH);
       return out;
     }
     case 'CONTINUATION': {
-      const out = simple(FrameType.CONTINUATION, frame.endHeaders ? Flag.END_HEADERS : 0, frame.streamId, frame.fragment.length);
+      const out = allocFrame(FrameType.CONTINUATION, frame.endHeaders ? Flag.END_HEADERS : 0, frame.streamId, frame.fragment.length);
       out.set(frame.fragment, FRAME_HEADER_LENGTH);
       return out;
     }
     case 'PRIORITY_UPDATE': {
       checkStreamId(frame.prioritizedStreamId, 'prioritized stream id');
       const valueLength = Buffer.byteLength(frame.fieldValue, 'latin1');
-      const out = simple(FrameType.PRIORITY_UPDATE, 0, 0, 4 + valueLength);
+      const out = allocFrame(FrameType.PRIORITY_UPDATE, 0, 0, 4 + valueLength);
       out.writeUInt32BE(frame.prioritizedStreamId, FRAME_HEADER_LENGTH);
       out.write(frame.fieldValue, FRAME_HEADER_LENGTH + 4, 'latin1');
       return out;
     }
     case 'UNKNOWN': {
-      const out = simple(frame.frameType, frame.flags, frame.streamId, frame.payload.length);
+      const out = allocFrame(frame.frameType, frame.flags, frame.streamId, frame.payload.length);
       out.set(frame.payload, FRAME_HEADER_LENGTH);
       return out;
     }
