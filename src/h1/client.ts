@@ -44,7 +44,7 @@ interface PooledSocket {
 }
 
 /** Escapes a wire excerpt for --trace: CR and LF shown, binary shown as hex. */
-export function traceBytes(bytes: Uint8Array, max = 160): string {
+export function traceBytes(bytes: Uint8Array, max = 512): string {
   const shown = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.length, max));
   let s = '';
   for (const b of shown) {
