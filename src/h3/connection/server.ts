@@ -1,0 +1,521 @@
+/**
+ * The server side of an HTTP/3 connection, sans-I/O (RFC 9114 §4, §5.2, §4.6): requests arrive on
+ * client bidirectional streams and are handed to the Handler; responses go out as HEADERS, DATA
+ * and trailing HEADERS through the shared response engine (src/core/response.ts).
+ *
+ * A request stream's life, with what moves it:
+ *
+ *   | state     | event                                   | next                               |
+ *   |-----------|-----------------------------------------|------------------------------------|
+ *   | head      | HEADERS, valid request (§4.3.1)         | body (handler runs)                |
+ *   | head      | FIN before HEADERS                      | gone: H3_REQUEST_INCOMPLETE (§4.1.2)|
+ *   | head      | malformed (§4.1.2)                      | gone: H3_MESSAGE_ERROR             |
+ *   | head      | field section over the limit (§4.2.2)   | 431, then STOP_SENDING              |
+ *   | body      | DATA                                    | body (Content-Length checked)      |
+ *   | body      | HEADERS                                 | trailers                           |
+ *   | body/trl. | FIN, length matches                     | request complete                   |
+ *   | any       | RESET_STREAM / STOP_SENDING             | gone: req.signal aborted (§4.1.1)  |
+ *
+ * A stream is gone once the response has ended and the request is complete (or abandoned).
+ * Graceful shutdown (§5.2): GOAWAY names the first stream we will not process; later streams are
+ * rejected with H3_REQUEST_REJECTED, accepted ones finish, then the connection closes.
+ * Server push (§4.6): only within the client's MAX_PUSH_ID; PUSH_PROMISE on the request stream,
+ * the response on a push stream.
+ */
+import { RequestBody } from '../../core/body.js';
+import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
+import { StreamAbortedError } from '../../core/errors.js';
+import { HeaderList } from '../../core/headers.js';
+import { StreamingResponse } from '../../core/response.js';
+import type { ResponseSink } from '../../core/sink.js';
+import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
+import { H3Error, H3ErrorCode } from '../errors.js';
+import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, FrameType, UniStreamType, type Frame } from '../frame.js';
+import type { FieldLine } from '../qpack/decoder.js';
+import type { H3Settings } from '../settings.js';
+import type { QuicStreams } from '../transport.js';
+import { contentLength, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
+import { IncomingMessage } from './message.js';
+import { H3Session, type SessionOptions } from './session.js';
+
+export interface H3ServerOptions extends SessionOptions {
+  handler: Handler;
+  remoteAddress: string;
+  remotePort: number;
+  /** Added to every response unless the handler set them. */
+  defaultHeaders?: HeaderList;
+  onHandlerError?: ErrorReporter;
+}
+
+type RequestState = 'head' | 'body' | 'trailers' | 'complete';
+
+/** One request stream and its response. */
+interface Exchange {
+  id: number;
+  message: IncomingMessage;
+  state: RequestState;
+  controller: AbortController;
+  body: RequestBody | null;
+  response: StreamingResponse | null;
+  request: ServerRequest | null;
+  /** Declared Content-Length of the request, when any. */
+  expectedLength: number | undefined;
+  readingPaused: boolean;
+  responseEnded: boolean;
+}
+
+/** One pushed response on its push stream (RFC 9114 §4.6). */
+interface Push {
+  pushId: number;
+  streamId: number;
+  controller: AbortController;
+  response: StreamingResponse;
+}
+
+export class H3ServerConnection extends H3Session {
+  private readonly exchanges = new Map<number, Exchange>();
+  private readonly pushes = new Map<number, Push>();
+  private readonly pushByStream = new Map<number, Push>();
+  /** The client's MAX_PUSH_ID; no push before it (RFC 9114 §4.6). */
+  private maxPushId: number | undefined;
+  private nextPushId = 0;
+  /** Highest request stream we accepted, -4 when none. */
+  private lastAccepted = -4;
+  /** The GOAWAY we sent: streams at or above it are rejected (RFC 9114 §5.2). */
+  private goawayId: number | undefined;
+  /** Called once when a graceful shutdown has nothing left in flight. */
+  onDrained: (() => void) | null = null;
+  requestsServed = 0;
+
+  constructor(transport: QuicStreams, private readonly options: H3ServerOptions) {
+    super(transport, 'server', options);
+  }
+
+  get activeRequests(): number {
+    return this.exchanges.size + this.pushes.size;
+  }
+
+  /**
+   * Graceful shutdown (RFC 9114 §5.2): GOAWAY with the first stream ID we will not process;
+   * requests already accepted finish, then the connection closes with H3_NO_ERROR.
+   */
+  shutdown(): void {
+    if (this.closed || this.goawayId !== undefined) return;
+    this.goawayId = this.lastAccepted + 4;
+    this.sendControlFrame({ type: 'goaway', id: this.goawayId });
+    this.checkDrained();
+  }
+
+  // ---- session hooks ----
+
+  protected localSettings(): Partial<H3Settings> {
+    return {
+      qpackMaxTableCapacity: this.limits.qpackMaxTableCapacity,
+      qpackBlockedStreams: this.limits.qpackBlockedStreams,
+      maxFieldSectionSize: this.limits.maxHeaderListBytes,
+    };
+  }
+
+  protected onStarted(): void {}
+
+  protected onPeerBidiStream(id: number): void {
+    if (this.exchanges.has(id)) return;
+    if (this.goawayId !== undefined && id >= this.goawayId) {
+      // RFC 9114 §5.2: not processed, so the client may retry it elsewhere.
+      this.transport.stopSending(id, H3ErrorCode.H3_REQUEST_REJECTED);
+      this.transport.resetStream(id, H3ErrorCode.H3_REQUEST_REJECTED);
+      return;
+    }
+    this.lastAccepted = Math.max(this.lastAccepted, id);
+    const ex: Exchange = {
+      id,
+      state: 'head',
+      controller: new AbortController(),
+      body: null,
+      response: null,
+      request: null,
+      expectedLength: undefined,
+      readingPaused: false,
+      responseEnded: false,
+      message: undefined as unknown as IncomingMessage,
+    };
+    ex.message = new IncomingMessage(id, 'request', 'server', this.limits.maxHeaderBlockBytes, this.decoder, {
+      headers: (lines) => this.onHeaders(ex, lines),
+      data: (piece) => this.onData(ex, piece),
+      end: () => this.onEnd(ex),
+    });
+    this.exchanges.set(id, ex);
+  }
+
+  protected onBidiData(id: number, data: Uint8Array, fin: boolean): void {
+    const ex = this.exchanges.get(id);
+    if (!ex || ex.state === 'complete') return;
+    ex.message.push(data, fin);
+    this.flushQpack();
+  }
+
+  protected onUnblocked(streamIds: number[]): void {
+    for (const id of streamIds) {
+      const ex = this.exchanges.get(id);
+      const section = this.decoder.takeResumed(id);
+      if (!ex || !section) continue;
+      try {
+        ex.message.resume(section);
+      } catch (err) {
+        this.onError(err, id);
+      }
+      if (ex.readingPaused && !ex.message.isBlocked && (!ex.body || ex.body.buffered < this.limits.requestBodyHighWaterMark)) this.resumeReading(ex);
+    }
+    this.flushQpack();
+  }
+
+  protected onBidiReset(id: number, code: number): void {
+    const ex = this.exchanges.get(id);
+    if (!ex) return;
+    // RFC 9114 §4.1.1: the client abandoned its request (e.g. H3_REQUEST_CANCELLED).
+    this.decoder.cancelStream(id);
+    this.flushQpack();
+    if (ex.state === 'complete') return; // the request had ended; the response may still finish
+    this.abandon(ex, new StreamAbortedError(`client reset the stream (0x${code.toString(16)})`, code), H3ErrorCode.H3_REQUEST_CANCELLED);
+  }
+
+  protected onStopSending(id: number, code: number): void {
+    const push = this.pushByStream.get(id);
+    if (push) {
+      this.endPush(push, new StreamAbortedError(`client stopped the push (0x${code.toString(16)})`, code));
+      this.transport.resetStream(id, H3ErrorCode.H3_REQUEST_CANCELLED);
+      return;
+    }
+    const ex = this.exchanges.get(id);
+    if (!ex) return;
+    // RFC 9000 §3.5: answer STOP_SENDING with RESET_STREAM; the handler's writes are dropped.
+    this.transport.resetStream(id, H3ErrorCode.H3_REQUEST_CANCELLED);
+    if (!ex.responseEnded) {
+      ex.responseEnded = true;
+      ex.body?.fail(new StreamAbortedError('client stopped the response', code));
+      if (!ex.controller.signal.aborted) ex.controller.abort(new StreamAbortedError(`client stopped the response (0x${code.toString(16)})`, code));
+      if (ex.state !== 'complete') {
+        this.transport.stopSending(id, H3ErrorCode.H3_REQUEST_CANCELLED);
+        this.decoder.cancelStream(id);
+        this.flushQpack();
+      }
+      this.forget(ex);
+    }
+  }
+
+  protected onWritable(id: number): void {
+    const ex = this.exchanges.get(id);
+    if (ex) ex.response?.notifyDrain();
+    this.pushByStream.get(id)?.response.notifyDrain();
+  }
+
+  protected onPushStream(): void {
+    // Unreachable: the session rejects client-initiated push streams (RFC 9114 §6.2.2).
+  }
+
+  protected onPushStreamData(): void {}
+  protected onPushStreamReset(): void {}
+
+  protected onControlFrame(frame: Frame): void {
+    switch (frame.type) {
+      case 'max_push_id':
+        // RFC 9114 §7.2.7: MAX_PUSH_ID may not go down.
+        if (this.maxPushId !== undefined && frame.pushId < this.maxPushId) {
+          throw new H3Error(H3ErrorCode.H3_ID_ERROR, `MAX_PUSH_ID went down from ${this.maxPushId} to ${frame.pushId}`, 'RFC 9114 §7.2.7');
+        }
+        this.maxPushId = frame.pushId;
+        return;
+      case 'cancel_push': {
+        // RFC 9114 §7.2.3: a push ID we could not have used is H3_ID_ERROR.
+        if (this.maxPushId === undefined || frame.pushId > this.maxPushId) {
+          throw new H3Error(H3ErrorCode.H3_ID_ERROR, `CANCEL_PUSH for push ID ${frame.pushId} above MAX_PUSH_ID`, 'RFC 9114 §7.2.3');
+        }
+        const push = this.pushes.get(frame.pushId);
+        if (push) {
+          this.transport.resetStream(push.streamId, H3ErrorCode.H3_REQUEST_CANCELLED);
+          this.endPush(push, new StreamAbortedError('client cancelled the push'));
+        }
+        return;
+      }
+      case 'goaway':
+        // From a client, GOAWAY carries a push ID (RFC 9114 §5.2): no pushes from it on.
+        this.receiveGoaway(frame.id);
+        return;
+      default:
+        return;
+    }
+  }
+
+  protected onStreamError(id: number, error: H3Error): void {
+    const ex = this.exchanges.get(id);
+    if (!ex) return;
+    if (error.code === H3ErrorCode.H3_EXCESSIVE_LOAD && ex.state === 'head') {
+      // RFC 9114 §4.2.2: a field section over our limit may be answered with 431.
+      ex.state = 'complete';
+      this.decoder.cancelStream(id);
+      const fields = this.encoder.encodeFieldSection(id, responseFieldLines(431, [['content-length', '0']]));
+      this.transport.write(id, encodeFrame({ type: 'headers', fieldSection: fields }), true);
+      this.transport.stopSending(id, H3ErrorCode.H3_REQUEST_REJECTED);
+      this.flushQpack();
+      this.exchanges.delete(id);
+      this.checkDrained();
+      return;
+    }
+    // RFC 9114 §4.1.2: a malformed request is a stream error; both directions are abandoned.
+    this.decoder.cancelStream(id);
+    this.flushQpack();
+    this.abandon(ex, new StreamAbortedError(error.message, error.code), error.code);
+  }
+
+  protected onClosed(error: H3Error): void {
+    const reason = new StreamAbortedError(`connection closed: ${error.message}`, error.code);
+    for (const ex of [...this.exchanges.values()]) {
+      ex.body?.fail(reason);
+      if (!ex.controller.signal.aborted) ex.controller.abort(reason);
+      ex.response?.notifyFinished();
+    }
+    this.exchanges.clear();
+    for (const push of [...this.pushes.values()]) this.endPush(push, reason);
+  }
+
+  // ---- request stream ----
+
+  private onHeaders(ex: Exchange, lines: FieldLine[]): void {
+    if (ex.state === 'head') {
+      this.startRequest(ex, lines);
+      return;
+    }
+    // RFC 9114 §4.1: a HEADERS after the request's HEADERS (and DATA) is the trailer section.
+    parseTrailers(lines);
+    ex.state = 'trailers';
+    ex.message.endOfMessage();
+  }
+
+  private startRequest(ex: Exchange, lines: FieldLine[]): void {
+    const head = parseRequestHead(lines);
+    ex.expectedLength = contentLength(head.headers);
+    const body = new RequestBody(this.limits.requestBodyHighWaterMark);
+    const signal = ex.controller.signal;
+    const request: ServerRequest = {
+      method: head.method,
+      // CONNECT (RFC 9114 §4.4) has no :path; the handler sees the authority as its target.
+      path: head.path ?? head.authority ?? '',
+      authority: head.authority ?? head.headers.get('host') ?? '',
+      scheme: head.scheme === 'http' ? 'http' : 'https',
+      protocol: 'h3',
+      headers: head.headers,
+      body,
+      signal,
+      remoteAddress: this.options.remoteAddress,
+      remotePort: this.options.remotePort,
+    };
+    body.onConsumed = () => {
+      if (ex.readingPaused && body.buffered < this.limits.requestBodyHighWaterMark) this.resumeReading(ex);
+    };
+    ex.body = body;
+    ex.request = request;
+    ex.state = 'body';
+    ex.response = new StreamingResponse(this.sinkFor(ex), {
+      method: head.method,
+      signal,
+      highWaterMark: this.limits.responseHighWaterMark,
+      defaultHeaders: this.options.defaultHeaders,
+    });
+    runHandler(this.options.handler, request, ex.response, this.options.onHandlerError);
+  }
+
+  private onData(ex: Exchange, piece: Uint8Array): void {
+    const body = ex.body!;
+    // RFC 9114 §4.1.2: more DATA than Content-Length says makes the request malformed.
+    if (ex.expectedLength !== undefined && ex.message.dataBytes > ex.expectedLength) {
+      throw malformed(`request body longer than its Content-Length ${ex.expectedLength}`);
+    }
+    if (piece.length === 0) return;
+    if (!body.push(piece) && !ex.readingPaused) {
+      // Backpressure: the transport stops crediting the client until the handler reads.
+      ex.readingPaused = true;
+      this.transport.pauseReading(ex.id);
+    }
+  }
+
+  private onEnd(ex: Exchange): void {
+    if (ex.state === 'head') {
+      // RFC 9114 §4.1.2: the stream ended without a complete request.
+      throw new H3Error(H3ErrorCode.H3_REQUEST_INCOMPLETE, 'request stream ended before HEADERS', 'RFC 9114 §4.1.2', 'stream');
+    }
+    if (ex.expectedLength !== undefined && ex.message.dataBytes !== ex.expectedLength) {
+      throw malformed(`request body of ${ex.message.dataBytes} bytes, Content-Length ${ex.expectedLength}`);
+    }
+    ex.state = 'complete';
+    ex.body!.end();
+    this.maybeForget(ex);
+  }
+
+  private resumeReading(ex: Exchange): void {
+    ex.readingPaused = false;
+    this.transport.resumeReading(ex.id);
+  }
+
+  // ---- response ----
+
+  private sinkFor(ex: Exchange): ResponseSink {
+    const conn = this;
+    const id = ex.id;
+    return {
+      get bufferedBytes() { return conn.transport.bufferedAmount(id); },
+      trailersAllowed: true,
+      sendInformational(status, headers) {
+        if (ex.responseEnded || conn.closed) return;
+        conn.writeFieldSection(id, responseFieldLines(status, headers), false);
+      },
+      send(head, body, bodyBytes, end, trailers) {
+        if (ex.responseEnded || conn.closed) return;
+        conn.writeMessage(id, head, body, bodyBytes, end, trailers);
+        if (end) {
+          ex.responseEnded = true;
+          ex.response!.notifyFinished();
+          // RFC 9114 §4.1: the response is complete; the rest of the request is not needed.
+          if (ex.state !== 'complete') {
+            conn.transport.stopSending(id, H3ErrorCode.H3_NO_ERROR);
+            ex.body?.fail(new StreamAbortedError('response ended before the request body was read'));
+            conn.decoder.cancelStream(id);
+            conn.flushQpack();
+            ex.state = 'complete';
+          }
+          conn.requestsServed++;
+          conn.maybeForget(ex);
+        }
+      },
+      reset() {
+        if (ex.responseEnded || conn.closed) return;
+        conn.abandon(ex, new StreamAbortedError('response reset by the server'), H3ErrorCode.H3_INTERNAL_ERROR);
+      },
+      push(path, headers) {
+        return conn.push(ex, path, headers);
+      },
+    };
+  }
+
+  /** One flush: HEADERS, a DATA frame over the pieces (not copied), trailing HEADERS, FIN. */
+  private writeMessage(
+    id: number,
+    head: { status: number; headers: HeaderList } | null,
+    body: Uint8Array[],
+    bodyBytes: number,
+    end: boolean,
+    trailers: HeaderList | null,
+  ): void {
+    if (head) this.writeFieldSection(id, responseFieldLines(head.status, head.headers), false);
+    if (bodyBytes > 0) {
+      this.transport.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
+      for (const piece of body) if (piece.length > 0) this.transport.write(id, piece);
+    }
+    if (end) {
+      if (trailers && trailers.size > 0) this.writeFieldSection(id, trailerFieldLines(trailers), true);
+      else this.transport.write(id, new Uint8Array(0), true);
+    }
+  }
+
+  private writeFieldSection(id: number, lines: [string, string][], fin: boolean): void {
+    const section = this.encoder.encodeFieldSection(id, lines);
+    // Encoder instructions first: the peer's decoder would otherwise block on them.
+    this.flushQpack();
+    this.transport.write(id, encodeFrame({ type: 'headers', fieldSection: section }), fin);
+  }
+
+  /** Ends a request stream both ways with `code`, aborting the handler (RFC 9114 §4.1.1). */
+  private abandon(ex: Exchange, reason: StreamAbortedError, code: number): void {
+    if (ex.state !== 'complete') this.transport.stopSending(ex.id, code);
+    if (!ex.responseEnded) this.transport.resetStream(ex.id, code);
+    ex.state = 'complete';
+    ex.responseEnded = true;
+    ex.body?.fail(reason);
+    if (!ex.controller.signal.aborted) ex.controller.abort(reason);
+    ex.response?.notifyFinished();
+    this.forget(ex);
+  }
+
+  private maybeForget(ex: Exchange): void {
+    if (ex.state === 'complete' && ex.responseEnded) this.forget(ex);
+  }
+
+  private forget(ex: Exchange): void {
+    if (this.exchanges.get(ex.id) === ex) this.exchanges.delete(ex.id);
+    this.checkDrained();
+  }
+
+  private checkDrained(): void {
+    if (this.goawayId === undefined || this.closed || this.activeRequests > 0) return;
+    const done = this.onDrained;
+    this.onDrained = null;
+    if (done) done();
+    else {
+      // Close once the last responses are acknowledged, not while they are in flight.
+      this.closed = true;
+      if (this.transport.closeGracefully) this.transport.closeGracefully(H3ErrorCode.H3_NO_ERROR, 'shutdown');
+      else this.transport.close(H3ErrorCode.H3_NO_ERROR, 'shutdown');
+    }
+  }
+
+  // ---- server push (RFC 9114 §4.6) ----
+
+  private push(parent: Exchange, path: string, headers: HeaderList): ServerResponse | null {
+    const request = parent.request;
+    // RFC 9114 §4.6: no push ID above the client's MAX_PUSH_ID; none after the client's GOAWAY.
+    if (!request || this.closed || this.maxPushId === undefined || this.nextPushId > this.maxPushId) return null;
+    if (this.peerGoaway !== undefined && this.nextPushId >= this.peerGoaway) return null;
+    if (parent.responseEnded || !path.startsWith('/')) return null;
+    const streamId = this.transport.openStream(false);
+    if (streamId === null) return null;
+    const pushId = this.nextPushId++;
+    const promised = requestFieldLines(
+      { method: 'GET', scheme: request.scheme, authority: request.authority, path },
+      headers,
+    );
+    const section = this.encoder.encodeFieldSection(parent.id, promised);
+    this.flushQpack();
+    this.transport.write(parent.id, encodeFrame({ type: 'push_promise', pushId, fieldSection: section }));
+    this.transport.write(streamId, encodeUniStreamHeader(UniStreamType.PUSH, pushId));
+    const controller = new AbortController();
+    const push: Push = { pushId, streamId, controller, response: undefined as unknown as StreamingResponse };
+    const conn = this;
+    let ended = false;
+    const sink: ResponseSink = {
+      get bufferedBytes() { return conn.transport.bufferedAmount(streamId); },
+      trailersAllowed: true,
+      sendInformational() {},
+      send(head, body, bodyBytes, end, trailers) {
+        if (ended || conn.closed) return;
+        conn.writeMessage(streamId, head, body, bodyBytes, end, trailers);
+        if (end) {
+          ended = true;
+          conn.endPush(push, null);
+        }
+      },
+      reset() {
+        if (ended || conn.closed) return;
+        ended = true;
+        conn.transport.resetStream(streamId, H3ErrorCode.H3_INTERNAL_ERROR);
+        conn.endPush(push, new StreamAbortedError('push reset by the server'));
+      },
+    };
+    push.response = new StreamingResponse(sink, {
+      method: 'GET',
+      signal: controller.signal,
+      highWaterMark: this.limits.responseHighWaterMark,
+      defaultHeaders: this.options.defaultHeaders,
+    });
+    this.pushes.set(pushId, push);
+    this.pushByStream.set(streamId, push);
+    return push.response;
+  }
+
+  private endPush(push: Push, reason: StreamAbortedError | null): void {
+    if (this.pushes.get(push.pushId) !== push) return;
+    this.pushes.delete(push.pushId);
+    this.pushByStream.delete(push.streamId);
+    if (reason && !push.controller.signal.aborted) push.controller.abort(reason);
+    push.response.notifyFinished();
+    this.checkDrained();
+  }
+}
