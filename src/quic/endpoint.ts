@@ -1,0 +1,162 @@
+/**
+ * The QUIC endpoint over node:dgram: one UDP socket (IPv4 or IPv6) for many connections, server and
+ * client. It is the only QUIC code that touches a socket or a timer — the thin driver of
+ * DESIGN.md: datagrams in go to the sans-I/O ConnectionRouter (connection/router.ts: routing by
+ * connection ID, server connections from valid Initials, Version Negotiation, Retry, stateless
+ * reset, connection and handshake limits), datagrams out go to `socket.send`, and one timer per
+ * endpoint fires at the earliest deadline of all its connections.
+ *
+ * Work is batched per event-loop turn: every datagram that arrived in one turn is processed, the
+ * application's events are delivered, and then each connection transmits once (a send per
+ * datagram, without callbacks, is the cheapest path node:dgram offers).
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { isIPv6 } from 'node:net';
+import type { ClientTlsSettings, Connection, ConnectionEvent } from './connection.js';
+import { ConnectionRouter, type RouterOptions } from './connection/router.js';
+import type { PeerAddress } from './connection/types.js';
+
+export interface EndpointOptions extends RouterOptions {
+  /** Address to bind; default '::' for IPv6 sockets, '0.0.0.0' otherwise. */
+  host?: string;
+  /** Port to bind; 0 (the default) picks a free one. */
+  port?: number;
+  type?: 'udp4' | 'udp6';
+  /** Application events of every connection. */
+  onEvent?: (conn: Connection, event: ConnectionEvent) => void;
+  /** A new server connection (a client's Initial arrived). */
+  onConnection?: (conn: Connection) => void;
+  /** Clock; default Date.now (the one place a real clock enters). */
+  clock?: () => number;
+}
+
+export class QuicEndpoint {
+  readonly router: ConnectionRouter;
+  private readonly socket: Socket;
+  private readonly clock: () => number;
+  private timer: NodeJS.Timeout | undefined;
+  private timerAt = Infinity;
+  private flushScheduled = false;
+  private closed = false;
+
+  private constructor(socket: Socket, private readonly options: EndpointOptions) {
+    this.socket = socket;
+    this.clock = options.clock ?? Date.now;
+    this.router = new ConnectionRouter(options);
+    socket.on('message', (msg, rinfo) => this.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
+    socket.on('error', () => {
+      // ICMP errors surface here on some platforms; QUIC recovers by itself (RFC 9000 §14.2).
+    });
+  }
+
+  /** Binds a UDP socket and starts the endpoint. */
+  static async listen(options: EndpointOptions = {}): Promise<QuicEndpoint> {
+    const type = options.type ?? (options.host !== undefined && isIPv6(options.host) ? 'udp6' : 'udp4');
+    const socket = createSocket({ type, reuseAddr: false });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(options.port ?? 0, options.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    // Larger socket buffers let bursts of a window's worth of datagrams through.
+    try {
+      socket.setRecvBufferSize(4 * 1024 * 1024);
+      socket.setSendBufferSize(4 * 1024 * 1024);
+    } catch {
+      // not permitted on every system; the defaults work, only slower
+    }
+    return new QuicEndpoint(socket, options);
+  }
+
+  get address(): PeerAddress {
+    const a = this.socket.address();
+    return { address: a.address, port: a.port };
+  }
+
+  /** Opens a client connection to `remote`. */
+  connect(remote: PeerAddress, tls: ClientTlsSettings, token?: Buffer): Connection {
+    const conn = this.router.connect(remote, tls, this.clock(), token);
+    this.scheduleFlush();
+    return conn;
+  }
+
+  /** Call after writing to a connection outside an event callback: sends within this tick. */
+  flush(): void {
+    this.scheduleFlush();
+  }
+
+  private onMessage(datagram: Buffer, from: PeerAddress): void {
+    if (this.closed) return;
+    this.router.receive(datagram, from, this.clock());
+    for (let conn = this.router.accept(); conn !== undefined; conn = this.router.accept()) this.options.onConnection?.(conn);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate runs after the pending I/O callbacks of this turn: one batch per turn.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Delivers events, sends what every connection has, and re-arms the timer. */
+  private pump(): void {
+    if (this.closed) return;
+    const now = this.clock();
+    this.router.handleTimeout(now);
+    this.deliverEvents();
+    for (const datagram of this.router.transmit(now)) {
+      this.socket.send(datagram.data, datagram.to.port, datagram.to.address);
+    }
+    this.armTimer();
+  }
+
+  private deliverEvents(): void {
+    const onEvent = this.options.onEvent;
+    for (const conn of this.router.connections) {
+      for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
+    }
+  }
+
+  private armTimer(): void {
+    const next = this.router.nextTimeout();
+    if (next === undefined) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      return;
+    }
+    if (this.timer !== undefined && next >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = next;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.timerAt = Infinity;
+      this.pump();
+    }, Math.max(0, Math.ceil(next - this.clock())));
+  }
+
+  /**
+   * Closes every connection gracefully (each waits until its data is acknowledged, then sends
+   * CONNECTION_CLOSE), waits up to `timeoutMs` for them to finish, then closes the socket.
+   */
+  async close(code = 0, reason = '', timeoutMs = 5_000): Promise<void> {
+    if (this.closed) return;
+    this.router.closeAll(code, reason);
+    this.pump();
+    const deadline = this.clock() + timeoutMs;
+    while ([...this.router.connections].some((c) => c.state === 'handshake' || c.state === 'established') && this.clock() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    for (const conn of this.router.connections) conn.close(code, reason);
+    this.pump();
+    this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+}
