@@ -12,6 +12,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { CONNECTION_PREFACE, FRAME_HEADER_LENGTH, decodeFrame, encodeFrame, type Frame, type SettingsEntry } from '../../../src/h2/frame.js';
+import { errorCodeName } from '../../../src/h2/errors.js';
 import { HpackDecoder, HpackEncoder, type FieldInput, type HeaderField } from '../../../src/h2/hpack.js';
 
 /** Where the server under test listens. */
@@ -235,14 +236,9 @@ export class HandshakeError extends Error {
   override readonly name = 'HandshakeError';
 }
 
-const ERROR_NAMES = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
-];
-
+/** The RFC 9113 §7 name of an error code. */
 export function errorName(code: number): string {
-  return ERROR_NAMES[code] ?? `0x${code.toString(16)}`;
+  return errorCodeName(code);
 }
 
 /** A one-line description of an event, for "expected X, got Y" messages. */

@@ -8,13 +8,14 @@
  * static-table indexes and literals without indexing, so the dynamic table holds only what a case
  * puts there.
  */
+import type { FieldInput } from '../../../../src/h2/hpack.js';
 import type { ConformanceCase } from '../case.js';
 import type { H2TestClient } from '../client.js';
 import { expectConnectionError, expectResponse } from '../expect.js';
 import { E, F, T, frame, indexed, literalIndexedName, literalNewName, plainBlock, sizeUpdate, type LiteralKind } from '../frames.js';
 
-/** A GET whose field block is `before`, the request fields, then `after`. */
-function sendBlock(c: H2TestClient, request: readonly (readonly [string, string | Uint8Array, boolean?])[], after: Buffer, before: Buffer = Buffer.alloc(0), streamId = 1): void {
+/** A request on `streamId` whose field block is `before`, the request fields as raw literals, then `after`. */
+function sendBlock(c: H2TestClient, request: readonly FieldInput[], after: Buffer, before: Buffer = Buffer.alloc(0), streamId = 1): void {
   const fields = request.map(([n, v]) => [n, typeof v === 'string' ? v : Buffer.from(v).toString('latin1')] as const);
   c.send(frame(T.HEADERS, F.END_STREAM | F.END_HEADERS, streamId, Buffer.concat([before, plainBlock(fields), after])));
 }
