@@ -162,28 +162,7 @@ export class TlsServer extends HandshakeEndpoint {
     const second = this.state === 'wait-second-client-hello';
     const ch = decodeClientHello(msg.body);
     const ext = (type: number) => findExtension(ch.extensions, type);
-
-    // §4.2.1: only TLS 1.3, negotiated through supported_versions.
-    const versions = ext(ExtensionType.supported_versions);
-    if (!versions || !decodeSupportedVersionsClient(versions).includes(TLS13)) {
-      throw alert('protocol_version', 'client does not offer TLS 1.3', 'RFC 8446 §4.2.1');
-    }
-    // §4.1.2: legacy_compression_methods must be exactly [null].
-    if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
-      throw alert('illegal_parameter', 'legacy_compression_methods must be the single value 0', 'RFC 8446 §4.1.2');
-    }
-    // RFC 9001 §8.4: no middlebox compatibility mode in QUIC.
-    if (this.quic && ch.legacySessionId.length > 0) {
-      throw alert('illegal_parameter', 'non-empty legacy_session_id', 'RFC 9001 §8.4', QUIC_PROTOCOL_VIOLATION);
-    }
-    // §4.2.11: pre_shared_key must be the last extension.
-    const pskIndex = ch.extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
-    if (pskIndex !== -1 && pskIndex !== ch.extensions.length - 1) {
-      throw alert('illegal_parameter', 'pre_shared_key is not the last extension', 'RFC 8446 §4.2.11');
-    }
-    if (second && ext(ExtensionType.early_data)) {
-      throw alert('illegal_parameter', 'early_data in the ClientHello after HelloRetryRequest', 'RFC 8446 §4.2.10');
-    }
+    checkClientHello(ch, second, this.quic);
 
     const suite = this.chooseSuite(ch, second);
     const alpn = this.chooseAlpn(ext(ExtensionType.application_layer_protocol_negotiation));
@@ -219,44 +198,26 @@ export class TlsServer extends HandshakeEndpoint {
     const psk = this.choosePsk(ch, msg.raw, suite);
     const modes = ext(ExtensionType.psk_key_exchange_modes);
     this.clientResumes = modes !== undefined && decodePskModes(modes).includes(PskKeyExchangeMode.psk_dhe_ke);
-    // The transcript now takes the whole ClientHello (binders were checked over its truncation).
-    this.transcript.add(msg.raw);
     if (!psk && !ext(ExtensionType.signature_algorithms)) {
       throw alert('missing_extension', 'signature_algorithms is required for certificate authentication', 'RFC 8446 §9.2');
     }
+    // The transcript now takes the whole ClientHello (binders were checked over its truncation).
+    this.transcript.add(msg.raw);
     const early = !second && ext(ExtensionType.early_data) !== undefined && psk !== null && this.acceptEarlyData(ch, psk, suite, alpn);
 
     this.suite = suite.id;
     this.alpn = alpn;
     this.peerTransportParameters = clientTp ? Buffer.from(clientTp) : null;
     this.schedule = new KeySchedule(suite.hash, psk?.state.psk);
-
     // §7.1: client_early_traffic_secret over Transcript-Hash(ClientHello).
     const earlySecret = early ? this.schedule.clientEarlyTrafficSecret(this.transcript.digest()) : null;
 
-    // §4.1.3 ServerHello.
-    const keyShare = generateKeyShare(share.group, this.options.random);
-    const sharedSecret = keyShare.computeSecret(share.keyExchange);
-    const shExtensions: Extension[] = [
-      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
-      { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: share.group, keyExchange: keyShare.publicKey }) },
-    ];
-    if (psk) shExtensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
-    const serverHello = encodeServerHello({
-      legacyVersion: LEGACY_VERSION,
-      random: this.options.random(32),
-      legacySessionIdEcho: ch.legacySessionId,
-      cipherSuite: suite.id,
-      legacyCompressionMethod: 0,
-      extensions: shExtensions,
-    });
-    this.sendMessage('initial', HandshakeType.server_hello, serverHello);
+    const sharedSecret = this.sendServerHello(ch, share, psk);
     if (earlySecret) {
       this.earlyDataAccepted = true;
       this.log('CLIENT_EARLY_TRAFFIC_SECRET', earlySecret);
       this.emitKeys('early', 'read', earlySecret);
     }
-
     const hs = this.schedule.handshakeTrafficSecrets(sharedSecret, this.transcript.digest());
     this.clientHandshakeSecret = hs.client;
     this.log('SERVER_HANDSHAKE_TRAFFIC_SECRET', hs.server);
@@ -265,21 +226,51 @@ export class TlsServer extends HandshakeEndpoint {
     this.emitKeys('handshake', 'read', hs.client);
     this.readLevel = 'handshake';
 
-    // §4.3.1 EncryptedExtensions.
-    const eeExtensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) }];
+    this.sendEncryptedExtensions(alpn, clientTp, early);
+    if (!psk) this.sendCertificate(ext(ExtensionType.signature_algorithms)!);
+    this.sendFinished(hs.server);
+  }
+
+  /**
+   * §4.1.3 ServerHello with our key share (and the chosen PSK), at the initial level. Returns the
+   * (EC)DHE secret, computed first so that an invalid client share fails before anything is sent.
+   */
+  private sendServerHello(ch: ClientHello, clientShare: KeyShareEntry, psk: ChosenPsk | null): Buffer {
+    const ours = generateKeyShare(clientShare.group, this.options.random);
+    const sharedSecret = ours.computeSecret(clientShare.keyExchange);
+    const extensions: Extension[] = [
+      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
+      { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: clientShare.group, keyExchange: ours.publicKey }) },
+    ];
+    if (psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
+    this.sendMessage('initial', HandshakeType.server_hello, encodeServerHello({
+      legacyVersion: LEGACY_VERSION,
+      random: this.options.random(32),
+      legacySessionIdEcho: ch.legacySessionId,
+      cipherSuite: this.suite!,
+      legacyCompressionMethod: 0,
+      extensions,
+    }));
+    return sharedSecret;
+  }
+
+  /** §4.3.1: ALPN and transport parameters (RFC 9001 §8.1, §8.2), early_data when 0-RTT is accepted. */
+  private sendEncryptedExtensions(alpn: string, clientTp: Buffer | undefined, early: boolean): void {
+    const extensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) }];
     if (this.quic) {
       const tp = this.options.transportParameters!;
-      eeExtensions.push({ type: ExtensionType.quic_transport_parameters, data: typeof tp === 'function' ? tp(Buffer.from(clientTp!)) : tp });
+      extensions.push({ type: ExtensionType.quic_transport_parameters, data: typeof tp === 'function' ? tp(Buffer.from(clientTp!)) : tp });
     }
-    if (this.serverName !== null) eeExtensions.push({ type: ExtensionType.server_name, data: Buffer.alloc(0) }); // RFC 6066 §3
-    if (early) eeExtensions.push({ type: ExtensionType.early_data, data: Buffer.alloc(0) });
-    this.sendMessage('handshake', HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions: eeExtensions }));
+    if (this.serverName !== null) extensions.push({ type: ExtensionType.server_name, data: Buffer.alloc(0) }); // RFC 6066 §3
+    if (early) extensions.push({ type: ExtensionType.early_data, data: Buffer.alloc(0) });
+    this.sendMessage('handshake', HandshakeType.encrypted_extensions, encodeEncryptedExtensions({ extensions }));
+  }
 
-    if (!psk) this.sendCertificate(ext(ExtensionType.signature_algorithms)!);
-
-    // §4.4.4 Finished.
-    this.sendMessage('handshake', HandshakeType.finished, finishedVerifyData(suite.hash, hs.server, this.transcript.digest()));
-    const app = this.schedule.applicationTrafficSecrets(this.transcript.digest());
+  /** §4.4.4 Finished, then the application secrets; 1-RTT write keys may be used right away (0.5-RTT). */
+  private sendFinished(serverHandshakeSecret: Buffer): void {
+    const hash = this.suiteInfo().hash;
+    this.sendMessage('handshake', HandshakeType.finished, finishedVerifyData(hash, serverHandshakeSecret, this.transcript.digest()));
+    const app = this.schedule!.applicationTrafficSecrets(this.transcript.digest());
     this.clientApplicationSecret = app.client;
     this.log('SERVER_TRAFFIC_SECRET_0', app.server);
     this.log('CLIENT_TRAFFIC_SECRET_0', app.client);
@@ -443,6 +434,32 @@ export class TlsServer extends HandshakeEndpoint {
       // Post-handshake messages do not enter the transcript.
       this.queueData('application', encodeHandshake(HandshakeType.new_session_ticket, body));
     });
+  }
+}
+
+/** The ClientHello rules that need no negotiation state. */
+function checkClientHello(ch: ClientHello, second: boolean, quic: boolean): void {
+  const versions = findExtension(ch.extensions, ExtensionType.supported_versions);
+  // §4.2.1: only TLS 1.3, negotiated through supported_versions (legacy_version is ignored).
+  if (!versions || !decodeSupportedVersionsClient(versions).includes(TLS13)) {
+    throw alert('protocol_version', 'client does not offer TLS 1.3', 'RFC 8446 §4.2.1');
+  }
+  // §4.1.2: legacy_compression_methods must be exactly [null].
+  if (ch.legacyCompressionMethods.length !== 1 || ch.legacyCompressionMethods[0] !== 0) {
+    throw alert('illegal_parameter', 'legacy_compression_methods must be the single value 0', 'RFC 8446 §4.1.2');
+  }
+  // RFC 9001 §8.4: no middlebox compatibility mode in QUIC.
+  if (quic && ch.legacySessionId.length > 0) {
+    throw alert('illegal_parameter', 'non-empty legacy_session_id', 'RFC 9001 §8.4', QUIC_PROTOCOL_VIOLATION);
+  }
+  // §4.2.11: pre_shared_key must be the last extension.
+  const pskIndex = ch.extensions.findIndex((e) => e.type === ExtensionType.pre_shared_key);
+  if (pskIndex !== -1 && pskIndex !== ch.extensions.length - 1) {
+    throw alert('illegal_parameter', 'pre_shared_key is not the last extension', 'RFC 8446 §4.2.11');
+  }
+  // §4.2.10: no early data after a HelloRetryRequest.
+  if (second && findExtension(ch.extensions, ExtensionType.early_data)) {
+    throw alert('illegal_parameter', 'early_data in the ClientHello after HelloRetryRequest', 'RFC 8446 §4.2.10');
   }
 }
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { TlsEndpoint, TlsEvent } from '../../../src/quic/tls/handshake.js';
 import { encodeHandshake } from '../../../src/quic/tls/framing.js';
 import { decodeClientHello, encodeClientHello, encodeNewSessionTicket, HandshakeType, type ClientHello } from '../../../src/quic/tls/messages.js';
-import { ExtensionType, encodeMaxEarlyData, encodeSupportedVersionsClient } from '../../../src/quic/tls/extensions.js';
+import { ExtensionType, encodeKeyShareClient, encodeMaxEarlyData, encodeSupportedVersionsClient } from '../../../src/quic/tls/extensions.js';
 import { CA, CERTS, drive, makeClient, makeServer } from './harness.js';
 
 function drain(endpoint: TlsEndpoint): TlsEvent[] {
@@ -88,6 +88,17 @@ describe('server alerts', () => {
     const psk = { type: ExtensionType.pre_shared_key, data: Buffer.alloc(50) };
     server.receive('initial', editedClientHello((ch) => ({ ...ch, extensions: [psk, ...ch.extensions] })));
     expect(alerts(drain(server))).toEqual([expect.objectContaining({ alert: 47 })]);
+  });
+
+  it('illegal_parameter (47) for an invalid key share, before anything is sent (RFC 8446 §4.2.8.2, §7.4.2)', () => {
+    for (const keyExchange of [Buffer.alloc(32) /* small-order X25519 point */, Buffer.alloc(31, 9)]) {
+      const server = makeServer('ecdsa');
+      server.receive('initial', editedClientHello((ch) => ({
+        ...ch,
+        extensions: ch.extensions.map((e) => (e.type === ExtensionType.key_share ? { type: e.type, data: encodeKeyShareClient([{ group: 0x1d, keyExchange }]) } : e)),
+      })));
+      expect(drain(server)).toEqual([expect.objectContaining({ type: 'alert', alert: 47 })]);
+    }
   });
 
   it('handshake_failure (40) without a common cipher suite', () => {
