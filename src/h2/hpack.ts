@@ -62,15 +62,15 @@ function createTable(maxSize: number): hpack.Table {
 
 const NON_ASCII = /[^\x00-\x7f]/;
 
-/** Octets of a field string or byte value, and the same octets as a latin1 key for hpack.js. */
-function octets(input: string | Uint8Array): { bytes: Buffer; key: string } {
+/**
+ * The octets of a name or value as a "byte string" (one char per octet), the form hpack.js tables
+ * compare and size: ASCII strings as they are, other strings as their UTF-8 octets.
+ */
+function byteString(input: string | Uint8Array): string {
   if (typeof input === 'string') {
-    if (!NON_ASCII.test(input)) return { bytes: Buffer.from(input, 'latin1'), key: input };
-    const bytes = Buffer.from(input, 'utf8');
-    return { bytes, key: bytes.toString('latin1') };
+    return NON_ASCII.test(input) ? Buffer.from(input, 'utf8').toString('latin1') : input;
   }
-  const bytes = Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.length);
-  return { bytes, key: bytes.toString('latin1') };
+  return Buffer.from(input.buffer, input.byteOffset, input.length).toString('latin1');
 }
 
 export interface HpackEncoderOptions {
@@ -148,11 +148,11 @@ export class HpackEncoder {
   }
 
   private encodeField(encoder: hpack.Encoder, nameInput: string, valueInput: string | Uint8Array, sensitive?: boolean): void {
-    const name = octets(nameInput);
-    const value = octets(valueInput);
-    const index = this.table.reverseLookup(name.key, value.key);
+    const name = byteString(nameInput);
+    const value = byteString(valueInput);
+    const index = this.table.reverseLookup(name, value);
     const nameIndex = Math.abs(index);
-    if (sensitive ?? this.isSensitive(name.key, value.bytes.length)) {
+    if (sensitive ?? this.isSensitive(name, value.length)) {
       // RFC 7541 §6.2.3: literal never indexed, "0001" + 4-bit prefix name index.
       encoder.encodeBits(0b0001, 4);
       encoder.encodeInt(nameIndex);
@@ -161,7 +161,7 @@ export class HpackEncoder {
       encoder.encodeBit(1);
       encoder.encodeInt(index);
       return;
-    } else if (name.bytes.length + value.bytes.length + ENTRY_OVERHEAD > this.table.maxSize) {
+    } else if (name.length + value.length + ENTRY_OVERHEAD > this.table.maxSize) {
       // Would evict the whole table for nothing (RFC 7541 §4.4): literal without indexing, §6.2.2.
       encoder.encodeBits(0b0000, 4);
       encoder.encodeInt(nameIndex);
@@ -169,15 +169,16 @@ export class HpackEncoder {
       // RFC 7541 §6.2.1: literal with incremental indexing, "01" + 6-bit prefix name index.
       encoder.encodeBits(0b01, 2);
       encoder.encodeInt(nameIndex);
-      this.table.add(name.key, value.key, name.bytes.length, value.bytes.length);
+      this.table.add(name, value, name.length, value.length);
     }
     if (nameIndex === 0) this.writeString(encoder, name);
     this.writeString(encoder, value);
   }
 
-  private writeString(encoder: hpack.Encoder, string: { bytes: Buffer; key: string }): void {
+  /** RFC 7541 §5.2 string literal of a byte string. */
+  private writeString(encoder: hpack.Encoder, string: string): void {
     // Octets ≥ 0x80 have 19–30 bit Huffman codes (RFC 7541 Appendix B): raw is shorter.
-    encoder.encodeStr(string.bytes, this.huffman && !NON_ASCII.test(string.key));
+    encoder.encodeStr(Buffer.from(string, 'latin1'), this.huffman && !NON_ASCII.test(string));
   }
 
   /**
