@@ -11,7 +11,7 @@ import type { Handler } from '../../src/core/types.js';
 import { demoHandler } from '../../src/demo/routes.js';
 import type { ClientResponse } from '../../src/h1/client.js';
 import { H3ClientConnection, H3RequestRejected, H3ServerConnection, type H3ClientOptions, type H3Push } from '../../src/h3/connection.js';
-import { H3ErrorCode } from '../../src/h3/errors.js';
+import { H3Error, H3ErrorCode } from '../../src/h3/errors.js';
 import type { Limits } from '../../src/core/limits.js';
 import { MemoryLink, seededRandom, type LinkOptions } from './connection-harness.js';
 
@@ -355,12 +355,12 @@ describe('HTTP/3 graceful shutdown (RFC 9114 §5.2)', () => {
   });
 
   it('the connection closing aborts requests in flight on both sides', async () => {
-    let signal: AbortSignal | null = null;
-    const { client, server } = connect((req) => { signal = req.signal; });
+    const seen: { signal?: AbortSignal } = {};
+    const { client, server } = connect((req) => { seen.signal = req.signal; });
     const pending = get(client, '/');
-    while (!signal) await new Promise((r) => setTimeout(r, 1));
-    server.fail(new (await import('../../src/h3/errors.js')).H3Error(H3ErrorCode.H3_INTERNAL_ERROR, 'test', 'RFC 9114 §8'));
-    expect(signal!.aborted).toBe(true);
+    while (!seen.signal) await new Promise((r) => setTimeout(r, 1));
+    server.fail(new H3Error(H3ErrorCode.H3_INTERNAL_ERROR, 'test', 'RFC 9114 §8'));
+    expect(seen.signal.aborted).toBe(true);
     await expect(pending).rejects.toMatchObject({ code: H3ErrorCode.H3_INTERNAL_ERROR });
   });
 });
