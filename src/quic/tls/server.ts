@@ -125,9 +125,12 @@ export class TlsServer extends HandshakeEndpoint {
 
   constructor(private readonly options: ServerOptions) {
     super(options.keylog);
-    this.chainDer = options.certificateChain.flatMap(splitPem).map((pem) => Buffer.from(new X509Certificate(pem).raw));
-    if (this.chainDer.length === 0) throw new TypeError('certificateChain holds no PEM certificate');
+    const chain = options.certificateChain.flatMap(splitPem).map((pem) => new X509Certificate(pem));
+    if (chain.length === 0) throw new TypeError('certificateChain holds no PEM certificate');
+    this.chainDer = chain.map((c) => Buffer.from(c.raw));
     this.privateKey = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
+    // A mismatched key would only show up as every client's decrypt_error: refuse it here.
+    if (!chain[0]!.checkPrivateKey(this.privateKey)) throw new TypeError('privateKey does not match the leaf certificate');
     if (schemesForKey(this.privateKey).length === 0) throw new TypeError('private key type has no TLS 1.3 signature scheme here');
     this.suites = (options.suites ?? DEFAULT_CIPHER_SUITES).filter((s) => cipherSuite(s));
     this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);

@@ -268,3 +268,9 @@ describe('client alerts', () => {
     expect(pinned.handshakeComplete).toBe(true);
   });
 });
+
+describe('configuration errors throw at construction, not during a handshake', () => {
+  it('a private key that does not match the certificate', () => {
+    expect(() => makeServer('ecdsa', { privateKey: CERTS.rsa.key })).toThrow(TypeError);
+  });
+});
