@@ -329,6 +329,7 @@ export class H2Connection {
     this.recvFlow.openStream(stream.id);
     this.queueFieldBlock(stream.id, fields, endStream);
     if (endStream) this.finishSend(record);
+    this.wake();
     return stream.id;
   }
 
