@@ -249,7 +249,9 @@ export class Connection implements FrameHandlers {
   private readonly paused = new Set<number>();
   private readonly highWaterMark: number;
   private readonly wantWritable = new Set<number>();
+  /** Streams that may still hold data to send, for the graceful close; pruned as it doubles. */
   private readonly knownStreams = new Set<number>();
+  private knownStreamsPruneAt = 256;
   private streamsBlockedWanted = { bidi: false, uni: false };
   private readonly qlog: ((event: QlogEvent) => void) | undefined;
   private readonly onConnectionId: ((cid: Buffer, added: boolean) => void) | undefined;
@@ -275,7 +277,9 @@ export class Connection implements FrameHandlers {
     this.spaces = SPACES.map((id) => new PacketSpace(id, this.settings.maxAckDelay, DEFAULT_LIMITS.maxCryptoBufferBytes));
     const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
     this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
-    this.pacer = new Pacer(MIN_INITIAL_DATAGRAM, congestion.congestionWindow, 0);
+    // Bursts of up to 32 datagrams: timers in a busy event loop fire late, and a 10-packet bucket
+    // would then cap throughput at 10 packets per timer tick (RFC 9002 §7.7 leaves N and bursts open).
+    this.pacer = new Pacer(MIN_INITIAL_DATAGRAM, congestion.congestionWindow, 0, { burstPackets: 32 });
 
     let initialDcid: Buffer;
     if (options.role === 'client') {
@@ -886,6 +890,8 @@ export class Connection implements FrameHandlers {
       }
       if (built === undefined) break;
       out.push(built);
+      // Control frames queued while choosing chunks (STREAM_DATA_BLOCKED) go in the next packet.
+      if (out.length % 16 === 0) this.collectStreamControl();
     }
     // RFC 9002 §7.8: not filling the window for lack of data makes the sender application-limited.
     this.loss.congestion.setAppLimited(!limitedByWindow);
@@ -1096,8 +1102,6 @@ export class Connection implements FrameHandlers {
         { kind: 'stream', streamId: chunk.streamId, offset: chunk.offset, length: chunk.data.length, fin: chunk.fin },
       );
     }
-    // Stream-level control frames queued while choosing chunks (STREAM_DATA_BLOCKED).
-    this.collectStreamControl();
   }
 
   /** Writes header and frames, then protects the packet (RFC 9001 §5.3, §5.4). */
@@ -1325,6 +1329,7 @@ export class Connection implements FrameHandlers {
 
   private checkGracefulClose(): void {
     if (this.gracefulClose === undefined || this.state !== 'established') return;
+    this.pruneKnownStreams();
     for (const id of this.knownStreams) {
       const stream = this.streams.get(id);
       if (stream?.send !== undefined && stream.send.hasPendingData) return;
@@ -1408,7 +1413,7 @@ export class Connection implements FrameHandlers {
       this.collectStreamControl();
       return null;
     }
-    this.knownStreams.add(stream.id);
+    this.noteStream(stream.id);
     return stream.id;
   }
 
@@ -1422,7 +1427,7 @@ export class Connection implements FrameHandlers {
     if (send === undefined) return false;
     if (data.length > 0) send.write(data);
     if (fin) send.end();
-    this.knownStreams.add(id);
+    this.noteStream(id);
     const below = send.bufferedBytes < this.highWaterMark;
     if (!below) this.wantWritable.add(id);
     return below;
@@ -1491,7 +1496,7 @@ export class Connection implements FrameHandlers {
 
   private acceptNewStreams(): void {
     for (let stream = this.streams.acceptStream(); stream !== undefined; stream = this.streams.acceptStream()) {
-      this.knownStreams.add(stream.id);
+      this.noteStream(stream.id);
       this.events.push({ type: 'stream-opened', id: stream.id });
     }
   }
@@ -1508,9 +1513,19 @@ export class Connection implements FrameHandlers {
   private collectStreamControl(): void {
     const frames = this.streams.takeControlFrames();
     if (frames.length > 0) this.pendingControl.push(...frames);
+  }
+
+  /** Forgets streams the stream manager has dropped (both parts terminal, RFC 9000 §3.3). */
+  private pruneKnownStreams(): void {
     for (const id of this.knownStreams) {
       if (this.streams.get(id) === undefined) this.knownStreams.delete(id);
     }
+    this.knownStreamsPruneAt = Math.max(256, 2 * this.knownStreams.size);
+  }
+
+  private noteStream(id: number): void {
+    this.knownStreams.add(id);
+    if (this.knownStreams.size > this.knownStreamsPruneAt) this.pruneKnownStreams();
   }
 
   private log(name: string, data: Record<string, unknown>): void {
