@@ -10,6 +10,7 @@
  * Each failure throws a ConformanceFailure saying what was expected and what came instead.
  */
 import { describe, errorName, type H2TestClient, type Received, type TimedOut } from './client.js';
+import { ErrorCode } from '../../../src/h2/errors.js';
 import type { HeaderField } from '../../../src/h2/hpack.js';
 
 export class ConformanceFailure extends Error {
@@ -169,4 +170,43 @@ export async function expectResetOrAlive(c: H2TestClient, streamId: number, ...c
     return 'reset';
   }
   throw new ConformanceFailure(expected, seenText(c, from, event));
+}
+
+/** DATA on a closed stream: STREAM_CLOSED as a stream error (§6.1) or a connection error (§5.1). */
+export async function expectStreamClosed(c: H2TestClient, streamId: number): Promise<void> {
+  const event = await c.waitFor((e) => e.kind === 'frame' && (e.frame.type === 'GOAWAY' || (e.frame.type === 'RST_STREAM' && e.frame.errorCode !== ErrorCode.CANCEL)));
+  if (event.kind === 'frame' && event.frame.type === 'GOAWAY' && event.frame.errorCode === ErrorCode.STREAM_CLOSED) return;
+  if (event.kind === 'frame' && event.frame.type === 'RST_STREAM' && event.frame.streamId === streamId && event.frame.errorCode === ErrorCode.STREAM_CLOSED) {
+    await expectAlive(c);
+    return;
+  }
+  throw new ConformanceFailure(`RST_STREAM STREAM_CLOSED on stream ${streamId} or GOAWAY STREAM_CLOSED`, describe(event));
+}
+
+/** HEADERS on a closed stream: STREAM_CLOSED (either scope) or GOAWAY PROTOCOL_ERROR; never answered. */
+export async function expectClosedStreamRefused(c: H2TestClient, streamId: number): Promise<void> {
+  const event = await c.waitFor((e) => e.kind === 'frame' && (e.frame.type === 'GOAWAY' || e.frame.type === 'HEADERS' || (e.frame.type === 'RST_STREAM' && e.frame.errorCode !== ErrorCode.CANCEL)));
+  if (event.kind === 'frame') {
+    const f = event.frame;
+    if (f.type === 'GOAWAY' && (f.errorCode === ErrorCode.STREAM_CLOSED || f.errorCode === ErrorCode.PROTOCOL_ERROR)) return;
+    if (f.type === 'RST_STREAM' && f.streamId === streamId && f.errorCode === ErrorCode.STREAM_CLOSED) {
+      await expectAlive(c);
+      return;
+    }
+  }
+  throw new ConformanceFailure('GOAWAY STREAM_CLOSED or PROTOCOL_ERROR, or RST_STREAM STREAM_CLOSED', describe(event));
+}
+
+/** A PING answer, or a close preceded by nothing worse than GOAWAY NO_ERROR. */
+export async function expectPingOrCleanClose(c: H2TestClient): Promise<void> {
+  const data = c.ping();
+  for (;;) {
+    const event = await c.next();
+    if (event.kind === 'closed') return;
+    if (event.kind === 'frame' && event.frame.type === 'PING' && event.frame.ack && Buffer.from(event.frame.opaqueData).equals(data)) return;
+    if (event.kind === 'frame' && event.frame.type === 'GOAWAY' && event.frame.errorCode !== ErrorCode.NO_ERROR) {
+      throw new ConformanceFailure('a PING answer or a clean close', describe(event));
+    }
+    if (event.kind === 'timeout') throw new ConformanceFailure('a PING answer or a clean close', describe(event));
+  }
 }

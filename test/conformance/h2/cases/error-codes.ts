@@ -3,10 +3,9 @@
  * behavior", in GOAWAY and in RST_STREAM alike.
  */
 import type { ConformanceCase } from '../case.js';
-import { expectAlive } from '../expect.js';
+import { expectAlive, expectPingOrCleanClose } from '../expect.js';
 import { E, T, frame, u32 } from '../frames.js';
 import { sendRequest } from './common.js';
-import { expectPingOrCleanClose } from './frame-definitions.js';
 
 export const errorCodeCases: ConformanceCase[] = [
   {

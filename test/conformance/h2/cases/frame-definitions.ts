@@ -4,12 +4,11 @@
  * (§6.8), flow control through WINDOW_UPDATE and SETTINGS_INITIAL_WINDOW_SIZE (§6.9), and
  * CONTINUATION sequencing (§6.10).
  */
-import type { ConformanceCase } from '../case.js';
+import type { CaseContext, ConformanceCase } from '../case.js';
 import { describe, type H2TestClient, type Received } from '../client.js';
-import { check, ConformanceFailure, expectAlive, expectConnectionError, expectResponse, expectStreamError } from '../expect.js';
+import { check, ConformanceFailure, expectAlive, expectConnectionError, expectPingOrCleanClose, expectResponse, expectStreamClosed, expectStreamError } from '../expect.js';
 import { E, F, S, T, frame, frameOfLength, padded, priorityFields, settingsPayload, u32 } from '../frames.js';
 import { halfClosedRemote, sendData, sendRequest } from './common.js';
-import { expectStreamClosed } from './streams.js';
 
 const isData = (streamId: number) => (e: Received): boolean => e.kind === 'frame' && e.frame.type === 'DATA' && e.frame.streamId === streamId;
 
@@ -31,7 +30,7 @@ async function expectDataTotal(c: H2TestClient, streamId: number, total: number,
 }
 
 /** A GET of `size` octets on stream 1 once SETTINGS_INITIAL_WINDOW_SIZE is `window`. */
-async function requestWithWindow(c: H2TestClient, ctx: Parameters<ConformanceCase['run']>[1], window: number, size: number): Promise<void> {
+async function requestWithWindow(c: H2TestClient, ctx: CaseContext, window: number, size: number): Promise<void> {
   c.send(frame(T.SETTINGS, 0, 0, settingsPayload([S.INITIAL_WINDOW_SIZE, window])));
   await c.waitFor((e) => e.kind === 'frame' && e.frame.type === 'SETTINGS' && e.frame.ack);
   sendRequest(c, ctx, 1, { path: `/bytes?size=${size}` });
@@ -745,19 +744,3 @@ export const frameDefinitionCases: ConformanceCase[] = [
     },
   },
 ];
-
-/** A PING answer, or a close preceded by nothing worse than GOAWAY NO_ERROR. */
-async function expectPingOrCleanClose(c: H2TestClient): Promise<void> {
-  const data = c.ping();
-  for (;;) {
-    const event = await c.next();
-    if (event.kind === 'closed') return;
-    if (event.kind === 'frame' && event.frame.type === 'PING' && event.frame.ack && Buffer.from(event.frame.opaqueData).equals(data)) return;
-    if (event.kind === 'frame' && event.frame.type === 'GOAWAY' && event.frame.errorCode !== E.NO_ERROR) {
-      throw new ConformanceFailure('a PING answer or a clean close', describe(event));
-    }
-    if (event.kind === 'timeout') throw new ConformanceFailure('a PING answer or a clean close', describe(event));
-  }
-}
-
-export { expectPingOrCleanClose };

@@ -10,14 +10,14 @@
  * - §5.3: the RFC 7540 priority scheme is deprecated; the self-dependency rule (RFC 7540 §5.3.1)
  *   is no longer in the text, so a self-dependent priority may be reset or ignored.
  */
-import type { ConformanceCase } from '../case.js';
-import { describe } from '../client.js';
-import { check, ConformanceFailure, expectAlive, expectClosed, expectConnectionError, expectResetOrAlive, expectResponse, expectStreamError } from '../expect.js';
+import type { CaseContext, ConformanceCase } from '../case.js';
+import { describe, type H2TestClient } from '../client.js';
+import { check, expectAlive, expectClosed, expectClosedStreamRefused, expectConnectionError, expectResetOrAlive, expectResponse, expectStreamClosed, expectStreamError } from '../expect.js';
 import { E, F, T, frame, frameOfLength, priorityFields, u32 } from '../frames.js';
 import { halfClosedRemote, sendData, sendRequest } from './common.js';
 
 /** A stream the client opened and then reset: "closed" after receiving RST_STREAM (§5.1). */
-function resetStream(c: Parameters<ConformanceCase['run']>[0], ctx: Parameters<ConformanceCase['run']>[1], id: number): void {
+function resetStream(c: H2TestClient, ctx: CaseContext, id: number): void {
   sendRequest(c, ctx, id, { method: 'POST', endStream: false });
   c.send(frame(T.RST_STREAM, 0, id, u32(E.CANCEL)));
 }
@@ -467,27 +467,3 @@ export const streamCases: ConformanceCase[] = [
     },
   },
 ];
-
-/** DATA on a closed stream: STREAM_CLOSED as a stream error (§6.1) or a connection error (§5.1). */
-async function expectStreamClosed(c: Parameters<ConformanceCase['run']>[0], streamId: number): Promise<void> {
-  const event = await c.waitFor((e) => e.kind === 'frame' && (e.frame.type === 'GOAWAY' || (e.frame.type === 'RST_STREAM' && e.frame.errorCode !== E.CANCEL)));
-  if (event.kind === 'frame' && event.frame.type === 'GOAWAY' && event.frame.errorCode === E.STREAM_CLOSED) return;
-  if (event.kind === 'frame' && event.frame.type === 'RST_STREAM' && event.frame.streamId === streamId && event.frame.errorCode === E.STREAM_CLOSED) {
-    await expectAlive(c);
-    return;
-  }
-  throw new ConformanceFailure(`RST_STREAM STREAM_CLOSED on stream ${streamId} or GOAWAY STREAM_CLOSED`, describe(event));
-}
-
-/** HEADERS on a closed stream: STREAM_CLOSED (either scope) or GOAWAY PROTOCOL_ERROR; never answered. */
-async function expectClosedStreamRefused(c: Parameters<ConformanceCase['run']>[0], streamId: number): Promise<void> {
-  const event = await c.waitFor((e) => e.kind === 'frame' && (e.frame.type === 'GOAWAY' || e.frame.type === 'HEADERS' || (e.frame.type === 'RST_STREAM' && e.frame.errorCode !== E.CANCEL)));
-  if (event.kind === 'frame') {
-    const f = event.frame;
-    if (f.type === 'GOAWAY' && (f.errorCode === E.STREAM_CLOSED || f.errorCode === E.PROTOCOL_ERROR)) return;
-    if (f.type === 'RST_STREAM' && f.streamId === streamId && f.errorCode === E.STREAM_CLOSED) return;
-  }
-  throw new ConformanceFailure('GOAWAY STREAM_CLOSED or PROTOCOL_ERROR, or RST_STREAM STREAM_CLOSED', describe(event));
-}
-
-export { expectStreamClosed, expectClosedStreamRefused };
