@@ -240,6 +240,28 @@ describe('h1 client review', () => {
     }
   });
 
+  it('a pooled socket released while paused (unread body over the high-water mark) still serves the next request', async () => {
+    const handler: Handler = async (req, res) => {
+      if (req.path === '/big') await res.end(Buffer.alloc(100_000, 0x64));
+      else await res.end('small');
+    };
+    const s = await startCleartext(handler, { h2: false, limits: { shutdownTimeoutMs: 300 } });
+    const agent = new H1Agent();
+    try {
+      const r1 = await agent.request(new URL(`${s.url}/big`));
+      await sleep(300); // r1's whole body has arrived; nobody has read it yet
+      const r2 = await Promise.race([
+        agent.request(new URL(`${s.url}/small`)).then(async (r) => (await readAll(r.body)).toString()),
+        sleep(2000).then(() => 'timed out'),
+      ]);
+      expect(r2).toBe('small');
+      expect((await readAll(r1.body)).length).toBe(100_000);
+    } finally {
+      agent.close();
+      await s.close();
+    }
+  });
+
   it('an idle pooled socket that fails (e.g. ECONNRESET) does not throw into the event loop', async () => {
     const handler: Handler = async (_req, res) => { await res.end('ok'); };
     const s = await startCleartext(handler, { h2: false });
