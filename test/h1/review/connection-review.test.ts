@@ -196,6 +196,39 @@ describe('h1 connection review', () => {
     }
   });
 
+  it('a HEAD response is complete with its head: the next request is not held behind a streaming handler (RFC 9112 §6.3 item 1)', async () => {
+    const handler: Handler = async (req, res) => {
+      if (req.path === '/events') {
+        // An event stream (SSE-like): the same code answers GET and HEAD.
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.flush();
+        for (let i = 0; i < 60 && !req.signal.aborted; i++) {
+          await sleep(50);
+          res.write(`data: ${i}\n\n`);
+          res.flush();
+        }
+        await res.end();
+        return;
+      }
+      await res.end('after\n');
+    };
+    const s = await startCleartext(handler, { h2: false, limits: { shutdownTimeoutMs: 300 } });
+    const c = rawClient(s.httpPort!);
+    try {
+      await c.connected;
+      c.socket.write('HEAD /events HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(await c.waitFor(() => c.text().includes('\r\n\r\n'), 1000)).toBe(true);
+      // The HEAD response ended with its header section; the client reuses the connection.
+      c.socket.write('GET /after HTTP/1.1\r\nHost: x\r\n\r\n');
+      const answered = await c.waitFor(() => c.text().includes('after\n'), 1000);
+      expect(answered).toBe(true);
+      expect(statusLines(Buffer.from(c.text(), 'latin1'))).toEqual([200, 200]);
+    } finally {
+      c.socket.destroy();
+      await s.close();
+    }
+  });
+
   it('a 500 after a handler failure does not carry the failed response\'s content headers (RFC 9110 §8.4)', async () => {
     const handler: Handler = (_req, res) => {
       res.setHeader('content-encoding', 'gzip');
