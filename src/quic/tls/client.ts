@@ -157,7 +157,7 @@ export class TlsClient extends HandshakeEndpoint {
     });
   }
 
-  protected handleMessage(level: CryptoLevel, msg: HandshakeMessage): void {
+  protected handleMessage(_level: CryptoLevel, msg: HandshakeMessage): void {
     const t = msg.type;
     switch (this.state) {
       case 'start':
@@ -183,7 +183,6 @@ export class TlsClient extends HandshakeEndpoint {
         // RFC 9001 §6: KeyUpdate is forbidden in QUIC (error 0x010a); nothing else is expected.
         throw unexpected(t, this.state, t === HandshakeType.key_update ? 'RFC 9001 §6' : 'RFC 8446 §4.6');
     }
-    void level;
   }
 
   // ---- ClientHello (§4.1.2), also after HelloRetryRequest ----

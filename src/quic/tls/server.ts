@@ -139,7 +139,7 @@ export class TlsServer extends HandshakeEndpoint {
     this.quic = options.transportParameters !== null;
   }
 
-  protected handleMessage(level: CryptoLevel, msg: HandshakeMessage): void {
+  protected handleMessage(_level: CryptoLevel, msg: HandshakeMessage): void {
     switch (this.state) {
       case 'wait-client-hello':
       case 'wait-second-client-hello':
@@ -156,7 +156,6 @@ export class TlsServer extends HandshakeEndpoint {
         // RFC 9001 §6: a TLS KeyUpdate is an error (0x010a); no other message is expected from a client.
         throw unexpected(msg.type, this.state, msg.type === HandshakeType.key_update ? 'RFC 9001 §6' : undefined);
     }
-    void level;
   }
 
   // ---- ClientHello (RFC 8446 §4.1.2) ----

@@ -7,7 +7,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SessionTicket } from '../../../src/quic/tls/handshake.js';
 import { NamedGroup } from '../../../src/quic/tls/key-exchange.js';
-import { HELLO_RETRY_REQUEST_RANDOM, HandshakeType } from '../../../src/quic/tls/messages.js';
+import * as ext from '../../../src/quic/tls/extensions.js';
+import { encodeHandshake } from '../../../src/quic/tls/framing.js';
+import { decodeClientHello, encodeClientHello, HELLO_RETRY_REQUEST_RANDOM, HandshakeType } from '../../../src/quic/tls/messages.js';
 import { SingleUseTicketStore } from '../../../src/quic/tls/tickets.js';
 import { CERTS, CLIENT_TP, drive, keyEvents, makeClient, makeServer, NOW, SERVER_TP, seededRandom, type CertKind, type Side } from './harness.js';
 
@@ -291,5 +293,47 @@ describe('ticket policy', () => {
     drive(c2, s2);
     expect(s2.suite).toBe(0x1303);
     expect(c2.earlyDataAccepted && s2.earlyDataAccepted).toBe(true);
+  });
+});
+
+describe('GREASE and unknown values in a ClientHello (RFC 8701, RFC 8446 §4.1.2, §4.2)', () => {
+  it('the server ignores GREASE suites, groups, key shares, signature schemes, ALPN and extensions', () => {
+    const client = makeClient();
+    client.start();
+    const raw = (client.poll() as { data: Buffer }).data;
+    const ch = decodeClientHello(raw.subarray(4));
+    const grease = 0x2a2a;
+    const edited = {
+      ...ch,
+      cipherSuites: [grease, ...ch.cipherSuites],
+      extensions: [
+        { type: grease, data: Buffer.alloc(0) },
+        { type: 0x4469 /* application_settings */, data: Buffer.from('0003026833', 'hex') },
+        ...ch.extensions.map((e) => {
+          if (e.type === ext.ExtensionType.supported_groups) return { type: e.type, data: ext.encodeU16List([grease, 0x11ec, ...ext.decodeU16List(e.data, 'g')]) };
+          if (e.type === ext.ExtensionType.key_share) {
+            return { type: e.type, data: ext.encodeKeyShareClient([{ group: grease, keyExchange: Buffer.of(0) }, { group: 0x11ec, keyExchange: Buffer.alloc(1216, 1) }, ...ext.decodeKeyShareClient(e.data)]) };
+          }
+          if (e.type === ext.ExtensionType.signature_algorithms) return { type: e.type, data: ext.encodeU16List([grease, ...ext.decodeU16List(e.data, 's')]) };
+          if (e.type === ext.ExtensionType.application_layer_protocol_negotiation) return { type: e.type, data: ext.encodeAlpn(['\u000a\u000a', 'h3']) };
+          return e;
+        }),
+        { type: 0x0a0a, data: Buffer.of(0) },
+      ],
+    };
+    const server = makeServer('ecdsa');
+    server.receive('initial', encodeHandshake(1, encodeClientHello(edited)));
+    const events = [];
+    for (let e = server.poll(); e; e = server.poll()) events.push(e);
+    expect(events.filter((e) => e.type === 'alert')).toEqual([]);
+    expect(server.suite).toBe(0x1301);
+    expect(server.alpn).toBe('h3');
+    expect(events.map((e) => (e.type === 'keys' ? `${e.level}:${e.direction}` : e.type))).toEqual([
+      'handshake-data',
+      'handshake:write',
+      'handshake:read',
+      'handshake-data',
+      'application:write',
+    ]);
   });
 });
