@@ -20,6 +20,9 @@ export interface H1ServeOptions {
   onUpgradeH2c?: (socket: net.Socket, head: RequestHead, rest: Uint8Array) => boolean;
 }
 
+/** Output smaller than this is copied into one buffer per write; larger output goes out as a vector. */
+const COALESCE_LIMIT = 16 * 1024;
+
 /** A live connection as serve() tracks it for graceful shutdown. */
 export interface TrackedConnection {
   shutdown(): void;
@@ -72,9 +75,17 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
     if (out.length > 0 && !socket.destroyed) {
       if (out.length === 1) socket.write(out[0]!);
       else {
-        socket.cork();
-        for (const piece of out) socket.write(piece);
-        socket.uncork();
+        let total = 0;
+        for (const piece of out) total += piece.length;
+        if (total <= COALESCE_LIMIT) {
+          // Many small pieces (status line, chunk-size lines, CRLFs, small chunks): one copy into
+          // one buffer costs less than a write request per piece.
+          socket.write(Buffer.concat(out, total));
+        } else {
+          socket.cork();
+          for (const piece of out) socket.write(piece);
+          socket.uncork();
+        }
       }
     }
     conn.transportBuffered = socket.writableLength;
