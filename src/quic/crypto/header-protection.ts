@@ -1,18 +1,17 @@
 /**
  * Header protection masks (RFC 9001 §5.4): a 5-byte mask computed from a 16-byte sample of the
  * packet's ciphertext, with AES-ECB for the AES suites (§5.4.3) and raw ChaCha20 for
- * ChaCha20-Poly1305 (§5.4.4). Applying the mask to the header lives in packet-protection.ts.
+ * ChaCha20-Poly1305 (§5.4.4, one block of chacha20.ts). Applying the mask to the header lives in
+ * packet-protection.ts.
  */
 import { createCipheriv, createSecretKey, type Cipher, type KeyObject } from 'node:crypto';
+import { chacha20Block, chacha20KeyWords } from './chacha20.js';
 import { CIPHER_SUITES, SAMPLE_LENGTH, type CipherSuite } from './suites.js';
 
 export interface HeaderProtection {
   /** First 5 bytes of the mask for a 16-byte ciphertext sample (RFC 9001 §5.4.1). */
   mask(sample: Uint8Array): Buffer;
 }
-
-/** Five zero bytes: ChaCha20 "encrypts" them to produce its mask (RFC 9001 §5.4.4). */
-const FIVE_ZEROS = Buffer.alloc(5);
 
 /**
  * RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). ECB keeps no state between whole blocks, so one
@@ -31,14 +30,22 @@ class AesHeaderProtection implements HeaderProtection {
 
 /**
  * RFC 9001 §5.4.4: counter = sample[0..3] (little-endian), nonce = sample[4..15],
- * mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}). OpenSSL's "chacha20" takes exactly that
- * 16-byte counter||nonce as its IV. The IV changes per packet, so a cipher object is made per mask.
+ * mask = ChaCha20(hp_key, counter, nonce, {0,0,0,0,0}): the first 5 keystream bytes, since
+ * encrypting zeros yields the keystream. One block function call, no cipher object per packet.
  */
 class ChaChaHeaderProtection implements HeaderProtection {
-  constructor(private readonly key: KeyObject) {}
+  private readonly keyWords: Uint32Array;
+  private readonly block = new Uint32Array(16);
+  constructor(key: Uint8Array) {
+    this.keyWords = chacha20KeyWords(key);
+  }
   mask(sample: Uint8Array): Buffer {
     if (sample.length < SAMPLE_LENGTH) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
-    return createCipheriv('chacha20', this.key, sample.subarray(0, SAMPLE_LENGTH)).update(FIVE_ZEROS);
+    chacha20Block(this.keyWords, sample, this.block);
+    const mask = Buffer.allocUnsafe(5);
+    mask.writeUInt32LE(this.block[0]!, 0); // keystream bytes 0..3: word 0, little-endian
+    mask[4] = this.block[1]! & 0xff; // keystream byte 4: low byte of word 1
+    return mask;
   }
 }
 
@@ -48,8 +55,7 @@ export function createHeaderProtection(suite: CipherSuite, hpKey: Uint8Array): H
   if (hpKey.length !== params.hpKeyLength) {
     throw new RangeError(`${params.name} header protection key is ${params.hpKeyLength} bytes`);
   }
-  const key = createSecretKey(hpKey);
   return params.headerProtection === 'chacha20'
-    ? new ChaChaHeaderProtection(key)
-    : new AesHeaderProtection(params.headerProtection, key);
+    ? new ChaChaHeaderProtection(hpKey)
+    : new AesHeaderProtection(params.headerProtection, createSecretKey(hpKey));
 }
