@@ -1,6 +1,7 @@
 /** `npm run bench -- <name>…`: runs the named benchmarks (all when none is named). */
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   h1: () => import('./h1.js'),
+  h2: () => import('./h2.js'),
 };
 
 async function main(): Promise<void> {

@@ -1,0 +1,104 @@
+/**
+ * `npm run bench -- h2`: h123 and node:http2 serving the same workloads over TLS (ALPN h2), each in
+ * its own process, loaded by h2load -c 50 -m 10 from a third. Workloads S (five flushed 16-byte
+ * chunks) and B (1 MiB in 16 KiB pieces), then 100 concurrent streams on one connection whose
+ * reader is slow (it reads nothing: the server holds what flow control does not let out) to compare
+ * memory per stalled stream. nghttpd serving the same bytes as static files is a native reference.
+ */
+import http2 from 'node:http2';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateDevCertificate } from '../src/cert/dev-cert.js';
+import { B_PIECES, CHUNK_16, PIECE_16K } from './handlers.js';
+import { h2load, ratio, startServerProcess, table, findProgram, type LoadResult } from './lib.js';
+
+const REQUESTS = { S: 40_000, B: 2_000 };
+const SLOW_STREAMS = 100;
+
+async function load(port: number, path: string, n: number): Promise<LoadResult> {
+  const url = `https://127.0.0.1:${port}${path}`;
+  await h2load(['-n', String(Math.floor(n / 10)), '-c', '50', '-m', '10', '-t', '1', url]); // warm-up
+  const r = await h2load(['-n', String(n), '-c', '50', '-m', '10', '-t', '1', url]);
+  if (r.succeeded !== r.total) throw new Error(`${path}: ${r.total - r.succeeded} requests failed`);
+  return r;
+}
+
+/** Opens `count` streams of /b on one connection and reads none of them; returns a closer. */
+async function slowStreams(port: number, ca: string, count: number): Promise<() => void> {
+  const session = http2.connect(`https://localhost:${port}`, { ca });
+  await new Promise<void>((resolve, reject) => { session.once('connect', () => resolve()); session.once('error', reject); });
+  const streams = Array.from({ length: count }, () => {
+    const s = session.request({ ':path': '/b' });
+    s.pause(); // a slow reader: windows fill, the server must hold the rest
+    s.on('error', () => {});
+    return s;
+  });
+  await new Promise((r) => setTimeout(r, 1000));
+  return () => { for (const s of streams) s.close(); session.destroy(); };
+}
+
+async function nghttpdReference(certFile: string, keyFile: string): Promise<{ S: LoadResult; B: LoadResult } | null> {
+  const bin = findProgram('nghttpd');
+  if (!bin) return null;
+  const docroot = mkdtempSync(join(tmpdir(), 'h123-nghttpd-'));
+  writeFileSync(join(docroot, 's'), Buffer.concat(Array(5).fill(CHUNK_16)));
+  writeFileSync(join(docroot, 'b'), Buffer.concat(Array(B_PIECES).fill(PIECE_16K)));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  const child = spawn(bin, ['-d', docroot, '--address=127.0.0.1', String(port), keyFile, certFile], { stdio: 'ignore' });
+  try {
+    await new Promise((r) => setTimeout(r, 500));
+    return { S: await load(port, '/s', REQUESTS.S), B: await load(port, '/b', REQUESTS.B) };
+  } finally {
+    child.kill();
+    rmSync(docroot, { recursive: true, force: true });
+  }
+}
+
+export async function run(): Promise<void> {
+  if (!findProgram('h2load')) {
+    console.log('bench h2: skipped: h2load is not installed (Debian package nghttp2-client)');
+    return;
+  }
+  const certDir = mkdtempSync(join(tmpdir(), 'h123-bench-h2-'));
+  const cert = loadOrCreateDevCertificate(certDir);
+  const tls = { certFile: cert.certPath, keyFile: cert.keyPath };
+  const results: Record<string, { S: LoadResult; B: LoadResult; rss: number; slowKb: number }> = {};
+  try {
+    for (const impl of ['h123', 'node'] as const) {
+      const server = await startServerProcess(impl, 'h2', tls);
+      try {
+        const S = await load(server.port, '/s', REQUESTS.S);
+        const B = await load(server.port, '/b', REQUESTS.B);
+        const rss = await server.rss();
+        const before = await server.rss();
+        const close = await slowStreams(server.port, cert.caCertPem, SLOW_STREAMS);
+        const after = await server.rss();
+        close();
+        results[impl] = { S, B, rss, slowKb: (after - before) / 1e3 / SLOW_STREAMS };
+      } finally {
+        server.stop();
+      }
+    }
+    const h = results.h123!, n = results.node!;
+    table('HTTP/2 — h123 vs node:http2 (TLS, h2load -c 50 -m 10 -t 1, loopback)', ['workload', 'h123', 'node:http2', 'h123/node'], [
+      ['S req/s (5×16 B flushed)', h.S.reqPerSec, n.S.reqPerSec, ratio(h.S.reqPerSec, n.S.reqPerSec)],
+      ['B MB/s (1 MiB in 16 KiB)', h.B.mbPerSec, n.B.mbPerSec, ratio(h.B.mbPerSec, n.B.mbPerSec)],
+      ['B req/s', h.B.reqPerSec, n.B.reqPerSec, ratio(h.B.reqPerSec, n.B.reqPerSec)],
+      ['RSS after load (MB)', h.rss / 1e6, n.rss / 1e6, ratio(h.rss, n.rss)],
+      [`KB per stalled stream (${SLOW_STREAMS} on one conn)`, h.slowKb, n.slowKb, ratio(h.slowKb, n.slowKb)],
+    ]);
+    const native = await nghttpdReference(cert.certPath, cert.keyPath);
+    if (native) {
+      table('Reference: nghttpd (C, static files, same bytes)', ['workload', 'nghttpd', 'h123/nghttpd'], [
+        ['S req/s', native.S.reqPerSec, ratio(h.S.reqPerSec, native.S.reqPerSec)],
+        ['B MB/s', native.B.mbPerSec, ratio(h.B.mbPerSec, native.B.mbPerSec)],
+      ]);
+    } else {
+      console.log('nghttpd reference: skipped: nghttpd is not installed (Debian package nghttp2-server)');
+    }
+  } finally {
+    rmSync(certDir, { recursive: true, force: true });
+  }
+}
