@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { RECEIVE, RESET_SENT, Stream, StreamRegistry, StreamState, TRANSITIONS, transition, type StreamEvent } from '../../src/h2/stream.js';
 import { ErrorCode, H2Error } from '../../src/h2/errors.js';
 
@@ -58,6 +59,31 @@ describe('stream state transitions (RFC 9113 §5.1)', () => {
     const client = new Stream(2);
     expect([server.apply('send PP'), server.apply('send H'), server.apply('send ES')]).toEqual([S.ReservedLocal, S.HalfClosedRemote, S.Closed]);
     expect([client.apply('recv PP'), client.apply('recv H'), client.apply('recv ES')]).toEqual([S.ReservedRemote, S.HalfClosedLocal, S.Closed]);
+  });
+
+  it('two endpoints stay in mirrored states: whatever one may send, the other accepts (§5.1)', () => {
+    const MIRROR: Record<StreamState, StreamState> = {
+      [S.Idle]: S.Idle, [S.Open]: S.Open, [S.Closed]: S.Closed,
+      [S.ReservedLocal]: S.ReservedRemote, [S.ReservedRemote]: S.ReservedLocal,
+      [S.HalfClosedLocal]: S.HalfClosedRemote, [S.HalfClosedRemote]: S.HalfClosedLocal,
+    };
+    const step = fc.record({ byA: fc.boolean(), kind: fc.constantFrom('H', 'ES', 'R', 'PP') });
+    fc.assert(fc.property(fc.array(step, { maxLength: 12 }), (steps) => {
+      const a = new Stream(2);
+      const b = new Stream(2);
+      for (const { byA, kind } of steps) {
+        const [sender, receiver] = byA ? [a, b] : [b, a];
+        let sent: StreamState;
+        try {
+          sent = transition(sender.state, `send ${kind}` as StreamEvent, 2);
+        } catch {
+          continue; // not allowed to send this now
+        }
+        sender.state = sent;
+        receiver.apply(`recv ${kind}` as StreamEvent);
+        expect(b.state).toBe(MIRROR[a.state]);
+      }
+    }), { numRuns: 500 });
   });
 
   it('errors name the stream and the rule', () => {
