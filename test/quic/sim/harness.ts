@@ -43,7 +43,7 @@ export class Pair {
   now = START;
   readonly link: SimulatedLink<PeerAddress>;
   readonly clientRouter: ConnectionRouter;
-  readonly serverRouter: ConnectionRouter;
+  serverRouter: ConnectionRouter;
   readonly client: Connection;
   server: Connection | undefined;
   clientAddr: PeerAddress = CLIENT_ADDR;
@@ -71,11 +71,18 @@ export class Pair {
   }
 
   /** Sends what both sides have, then moves the clock to the next event and processes it. Returns false when nothing is scheduled. */
-  step(): boolean {
+  step(until = Infinity): boolean {
+    this.pollEvents();
     this.flush();
     const times = [this.link.nextArrival(), this.clientRouter.nextTimeout(), this.serverRouter.nextTimeout()].filter((t): t is number => t !== undefined);
     if (times.length === 0) return false;
-    this.now = Math.max(this.now, Math.min(...times));
+    const next = Math.min(...times);
+    if (next > until) {
+      // Nothing happens before `until`: the clock stops there.
+      this.now = Math.max(this.now, until);
+      return false;
+    }
+    this.now = Math.max(this.now, next);
     for (const d of this.link.deliver(this.now)) {
       if (d.to.address === SERVER_ADDR.address) {
         this.serverReceived.push({ at: this.now, length: d.data.length });
@@ -122,7 +129,7 @@ export class Pair {
     while (!done()) {
       if (this.now > deadline) return false;
       const before = this.now;
-      if (!this.step()) return done();
+      if (!this.step(deadline)) return done();
       // A connection whose timer fires again at the same instant without progress is a bug.
       stalled = this.now === before ? stalled + 1 : 0;
       if (stalled > 10_000) throw new Error(`no progress at t=${this.now - START} ms`);
