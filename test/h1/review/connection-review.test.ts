@@ -229,6 +229,28 @@ describe('h1 connection review', () => {
     }
   });
 
+  it('does not start pipelined requests while earlier responses are still buffered for a client that does not read', async () => {
+    // One shared 4 MiB buffer: the server queues references, so the test itself stays small.
+    const BIG = Buffer.alloc(4 * 1024 * 1024, 0x65);
+    let started = 0;
+    const handler: Handler = async (_req, res) => { started++; await res.end(BIG); };
+    const s = await startCleartext(handler, { h2: false, limits: { shutdownTimeoutMs: 300 } });
+    const c = rawClient(s.httpPort!);
+    try {
+      await c.connected;
+      c.socket.pause(); // never reads
+      c.socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(50));
+      await sleep(800);
+      // Backpressure must reach the request side: with responses stuck in the transport (well over
+      // responseHighWaterMark), the next pipelined request waits. Otherwise a client that pipelines
+      // and never reads makes the server buffer without bound (here 50 x 4 MiB).
+      expect(started).toBeLessThanOrEqual(10);
+    } finally {
+      c.socket.destroy();
+      await s.close();
+    }
+  });
+
   it('a 500 after a handler failure does not carry the failed response\'s content headers (RFC 9110 §8.4)', async () => {
     const handler: Handler = (_req, res) => {
       res.setHeader('content-encoding', 'gzip');
