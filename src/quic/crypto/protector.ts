@@ -4,13 +4,12 @@
  * ciphertext||tag. A PacketProtector holds ready-made key objects so that nothing is derived per
  * packet, counts what RFC 9001 §6.6 asks to count, and makes the next generation for a key update
  * (RFC 9001 §6) keeping the same header protection key.
+ *
+ * Node's AEAD cipher objects are single-use (no re-keying or new nonce after final()), so each
+ * packet needs a fresh one; what is prepared once is the KeyObject (no key import per packet), the
+ * nonce buffer, and the header protection cipher.
  */
-import {
-  createCipheriv,
-  createDecipheriv,
-  createSecretKey,
-  type KeyObject,
-} from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { createHeaderProtection, type HeaderProtection } from './header-protection.js';
 import { initialSecrets, nextSecret, packetKeys, type PacketKeys } from './keys.js';
 import { CIPHER_SUITES, TAG_LENGTH, TLS_AES_128_GCM_SHA256, type AeadName, type CipherSuite, type SuiteParams } from './suites.js';
