@@ -39,6 +39,7 @@ import {
 import { encodeHandshake, type HandshakeMessage } from './framing.js';
 import { alert, HandshakeEndpoint, type CryptoLevel, type RandomSource } from './handshake.js';
 import { DEFAULT_GROUPS, generateKeyShare, isSupportedGroup } from './key-exchange.js';
+import { digest } from './hkdf.js';
 import { finishedVerifyData, KeySchedule, ticketPsk, verifyFinished } from './key-schedule.js';
 import type { Keylog } from './keylog.js';
 import {
@@ -84,6 +85,12 @@ export interface ServerOptions {
   ticketStore?: TicketStore;
   /** Non-zero: tickets allow 0-RTT (sent as 0xffffffff, RFC 9001 §4.6.1) and 0-RTT is accepted. */
   maxEarlyData?: number;
+  /**
+   * What 0-RTT depends on besides the ticket: our transport parameters and application settings
+   * (RFC 9001 §4.6.2, RFC 9000 §7.4.1, RFC 9114 §7.2.4.2). Sealed (hashed) into tickets; a ticket
+   * issued under another context gets no 0-RTT.
+   */
+  earlyDataContext?: Buffer;
   /** Ticket lifetime in seconds (≤ 7 days, RFC 8446 §4.6.1). */
   ticketLifetime?: number;
   /** Allowed difference between the client's and our view of a ticket's age for 0-RTT (RFC 8446 §8.3). */
@@ -122,6 +129,7 @@ export class TlsServer extends HandshakeEndpoint {
   /** Whether the client can use our tickets: it listed psk_dhe_ke (§4.2.9). */
   private clientResumes = false;
   private readonly quic: boolean;
+  private readonly earlyDataContextHash: Buffer;
 
   constructor(private readonly options: ServerOptions) {
     super(options.keylog);
@@ -137,6 +145,7 @@ export class TlsServer extends HandshakeEndpoint {
     this.ticketKey = options.ticketKey ?? options.random(32);
     this.ticketStore = options.ticketStore ?? new SingleUseTicketStore();
     this.quic = options.transportParameters !== null;
+    this.earlyDataContextHash = digest('sha256', options.earlyDataContext ?? Buffer.alloc(0));
   }
 
   protected handleMessage(_level: CryptoLevel, msg: HandshakeMessage): void {
@@ -364,6 +373,7 @@ export class TlsServer extends HandshakeEndpoint {
   private acceptEarlyData(ch: ClientHello, psk: ChosenPsk, suite: CipherSuite, alpn: string): boolean {
     if ((this.options.maxEarlyData ?? 0) === 0 || psk.index !== 0 || psk.state.maxEarlyData === 0) return false;
     if (psk.state.suite !== suite.id || psk.state.alpn !== alpn) return false;
+    if (!psk.state.contextHash.equals(this.earlyDataContextHash)) return false; // RFC 9001 §4.6.2
     const now = this.options.now();
     const identity = decodeOfferedPsks(findExtension(ch.extensions, ExtensionType.pre_shared_key)!).identities[0]!;
     const clientAge = (identity.obfuscatedTicketAge - psk.state.ageAdd) >>> 0;
@@ -424,6 +434,7 @@ export class TlsServer extends HandshakeEndpoint {
         maxEarlyData: allowEarly ? 0xffffffff : 0,
         alpn: this.alpn,
         id: this.options.random(16),
+        contextHash: this.earlyDataContextHash,
       };
       const extensions: Extension[] = allowEarly ? [{ type: ExtensionType.early_data, data: encodeMaxEarlyData(0xffffffff) }] : [];
       const body = encodeNewSessionTicket({

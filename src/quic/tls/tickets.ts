@@ -59,6 +59,8 @@ export interface TicketState {
   readonly alpn: string | null;
   /** Random, unique per ticket: the key of the single-use store. */
   readonly id: Buffer;
+  /** SHA-256 of the server's early data context when issued (see ServerOptions.earlyDataContext). */
+  readonly contextHash: Buffer;
 }
 
 const TICKET_FORMAT = 1;
@@ -78,6 +80,7 @@ function encodeState(s: TicketState): Buffer {
     .u32(s.maxEarlyData)
     .vector(1, s.alpn === null ? Buffer.alloc(0) : Buffer.from(s.alpn, 'latin1'))
     .vector(1, s.id)
+    .vector(1, s.contextHash)
     .finish();
 }
 
@@ -92,8 +95,9 @@ function decodeState(b: Buffer): TicketState {
   const maxEarlyData = r.u32();
   const alpnBytes = r.vector(1);
   const id = r.vector(1);
+  const contextHash = r.vector(1);
   r.end();
-  return { suite, psk, issuedAt, lifetime, ageAdd, maxEarlyData, alpn: alpnBytes.length ? alpnBytes.toString('latin1') : null, id };
+  return { suite, psk, issuedAt, lifetime, ageAdd, maxEarlyData, alpn: alpnBytes.length ? alpnBytes.toString('latin1') : null, id, contextHash };
 }
 
 /** Ticket = iv || AES-256-GCM(ticketKey, state) || tag. */

@@ -253,6 +253,18 @@ describe('resumption and 0-RTT', () => {
     expect(server.earlyDataAccepted).toBe(false);
   });
 
+  it('refuses 0-RTT for a ticket issued under another early data context (RFC 9001 §4.6.2)', () => {
+    const options = { ticketKey, ticketStore: new SingleUseTicketStore(), maxEarlyData: 0xffffffff, earlyDataContext: Buffer.from('settings v1') };
+    const ticket = firstSession(options);
+    const client = makeClient({ session: ticket, earlyData: true, random: seededRandom('c9') });
+    const server = makeServer('ecdsa', { ...options, earlyDataContext: Buffer.from('settings v2'), random: seededRandom('s9') });
+    client.start();
+    drive(client, server);
+    expect(client.handshakeComplete && server.handshakeComplete).toBe(true);
+    expect(client.peerPublicKey).toBeNull(); // resumed all the same
+    expect(server.earlyDataAccepted || client.earlyDataAccepted).toBe(false);
+  });
+
   it('does not offer an expired ticket', () => {
     const ticket = firstSession({ ticketKey });
     const client = makeClient({ session: ticket, now: () => NOW + (ticket.lifetime + 1) * 1000 });

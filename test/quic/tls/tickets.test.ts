@@ -18,6 +18,7 @@ const state: TicketState = {
   maxEarlyData: 0xffffffff,
   alpn: 'h3',
   id: Buffer.alloc(16, 9),
+  contextHash: Buffer.alloc(32, 3),
 };
 
 describe('sealed tickets', () => {
