@@ -8,6 +8,7 @@
  * connection error the first bad value calls for. Unknown identifiers are ignored (§6.5.2).
  */
 import { ErrorCode, connectionError } from './errors.js';
+import { MAX_WINDOW_SIZE } from './flow.js';
 import { DEFAULT_MAX_FRAME_SIZE, MAX_FRAME_SIZE_LIMIT } from './frames/header.js';
 import type { SettingsEntry } from './frames/types.js';
 
@@ -23,9 +24,6 @@ export const SettingId = {
   /** RFC 9218 §2.1. */
   NO_RFC7540_PRIORITIES: 0x9,
 } as const;
-
-/** Largest flow-control window (RFC 9113 §6.9.1). */
-export const MAX_WINDOW_SIZE = 2 ** 31 - 1;
 
 export interface Settings {
   headerTableSize: number;
