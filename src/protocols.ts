@@ -45,5 +45,6 @@ export interface ProtocolExtensions {
 
 export async function protocolExtensions(): Promise<ProtocolExtensions> {
   const { h2Extension } = await import('./h2/server.js');
-  return { h2: h2Extension, h3: null };
+  const { h3Extension } = await import('./h3/server.js');
+  return { h2: h2Extension, h3: h3Extension };
 }

@@ -62,3 +62,59 @@ export function isClientInitiated(id: number): boolean {
 export function isBidirectional(id: number): boolean {
   return Math.floor(id / 2) % 2 === 0; // not `&`: IDs go up to 2^62
 }
+
+/**
+ * The real QUIC connection (src/quic/connection.ts) already has the QuicStreams methods; the
+ * adapter adds one thing: every call that queues output tells the driver to transmit (`flush`,
+ * e.g. QuicEndpoint.flush), since HTTP/3 writes also happen outside QUIC's event callbacks
+ * (a handler writing later, a request body pumped from its source).
+ */
+export function flushingStreams(quic: QuicStreams, flush: () => void): QuicStreams {
+  return {
+    openStream: (bidi) => quic.openStream(bidi),
+    write(id, data, fin) {
+      const below = quic.write(id, data, fin);
+      flush();
+      return below;
+    },
+    resetStream(id, code) {
+      quic.resetStream(id, code);
+      flush();
+    },
+    stopSending(id, code) {
+      quic.stopSending(id, code);
+      flush();
+    },
+    pauseReading: (id) => quic.pauseReading(id),
+    resumeReading(id) {
+      quic.resumeReading(id);
+      flush();
+    },
+    bufferedAmount: (id) => quic.bufferedAmount(id),
+    close(code, reason) {
+      quic.close(code, reason);
+      flush();
+    },
+    closeGracefully(code, reason) {
+      if (quic.closeGracefully) quic.closeGracefully(code, reason);
+      else quic.close(code, reason);
+      flush();
+    },
+  };
+}
+
+/** Whether a QUIC event is one the HTTP/3 layer takes (the others are QUIC's own business). */
+export function isStreamEvent(event: { type: string }): event is QuicStreamEvent {
+  switch (event.type) {
+    case 'stream-opened':
+    case 'stream-data':
+    case 'stream-reset':
+    case 'stop-sending':
+    case 'writable':
+    case 'streams-available':
+    case 'closed':
+      return true;
+    default:
+      return false;
+  }
+}

@@ -83,6 +83,8 @@ export class H3ServerConnection extends H3Session {
   private lastAccepted = -4;
   /** The GOAWAY we sent: streams at or above it are rejected (RFC 9114 §5.2). */
   private goawayId: number | undefined;
+  /** Streams whose last write found QUIC over its high-water mark; `writable` clears them. */
+  private readonly writeBlocked = new Set<number>();
   /** Called once when a graceful shutdown has nothing left in flight. */
   onDrained: (() => void) | null = null;
   requestsServed = 0;
@@ -204,6 +206,7 @@ export class H3ServerConnection extends H3Session {
   }
 
   protected onWritable(id: number): void {
+    this.writeBlocked.delete(id);
     const ex = this.exchanges.get(id);
     if (ex) ex.response?.notifyDrain();
     this.pushByStream.get(id)?.response.notifyDrain();
@@ -362,7 +365,7 @@ export class H3ServerConnection extends H3Session {
     const conn = this;
     const id = ex.id;
     return {
-      get bufferedBytes() { return conn.transport.bufferedAmount(id); },
+      get bufferedBytes() { return conn.bufferedBytes(id); },
       trailersAllowed: true,
       sendInformational(status, headers) {
         if (ex.responseEnded || conn.closed) return;
@@ -396,6 +399,21 @@ export class H3ServerConnection extends H3Session {
     };
   }
 
+  /**
+   * What the response engine counts as buffered on stream `id`. QUIC signals `writable` only
+   * after a write found it over its own high-water mark, so the response is told it is over
+   * its mark exactly then, and below it otherwise; its drain() then always has a wake-up coming.
+   */
+  private bufferedBytes(id: number): number {
+    const amount = this.transport.bufferedAmount(id);
+    const mark = this.limits.responseHighWaterMark;
+    return this.writeBlocked.has(id) ? Math.max(amount, mark) : Math.min(amount, mark - 1);
+  }
+
+  private write(id: number, data: Uint8Array, fin = false): void {
+    if (!this.transport.write(id, data, fin) && !fin) this.writeBlocked.add(id);
+  }
+
   /** One flush: HEADERS, a DATA frame over the pieces (not copied), trailing HEADERS, FIN. */
   private writeMessage(
     id: number,
@@ -407,10 +425,11 @@ export class H3ServerConnection extends H3Session {
   ): void {
     if (head) this.writeFieldSection(id, responseFieldLines(head.status, head.headers), false);
     if (bodyBytes > 0) {
-      this.transport.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
-      for (const piece of body) if (piece.length > 0) this.transport.write(id, piece);
+      this.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
+      for (const piece of body) if (piece.length > 0) this.write(id, piece);
     }
     if (end) {
+      this.writeBlocked.delete(id);
       if (trailers && trailers.size > 0) this.writeFieldSection(id, trailerFieldLines(trailers), true);
       else this.transport.write(id, new Uint8Array(0), true);
     }
@@ -420,7 +439,7 @@ export class H3ServerConnection extends H3Session {
     const section = this.encoder.encodeFieldSection(id, lines);
     // Encoder instructions first: the peer's decoder would otherwise block on them.
     this.flushQpack();
-    this.transport.write(id, encodeFrame({ type: 'headers', fieldSection: section }), fin);
+    this.write(id, encodeFrame({ type: 'headers', fieldSection: section }), fin);
   }
 
   /** Ends a request stream both ways with `code`, aborting the handler (RFC 9114 §4.1.1). */
@@ -441,6 +460,7 @@ export class H3ServerConnection extends H3Session {
 
   private forget(ex: Exchange): void {
     if (this.exchanges.get(ex.id) === ex) this.exchanges.delete(ex.id);
+    this.writeBlocked.delete(ex.id);
     this.checkDrained();
   }
 
@@ -481,7 +501,7 @@ export class H3ServerConnection extends H3Session {
     const conn = this;
     let ended = false;
     const sink: ResponseSink = {
-      get bufferedBytes() { return conn.transport.bufferedAmount(streamId); },
+      get bufferedBytes() { return conn.bufferedBytes(streamId); },
       trailersAllowed: true,
       sendInformational() {},
       send(head, body, bodyBytes, end, trailers) {
@@ -514,6 +534,7 @@ export class H3ServerConnection extends H3Session {
     if (this.pushes.get(push.pushId) !== push) return;
     this.pushes.delete(push.pushId);
     this.pushByStream.delete(push.streamId);
+    this.writeBlocked.delete(push.streamId);
     if (reason && !push.controller.signal.aborted) push.controller.abort(reason);
     push.response.notifyFinished();
     this.checkDrained();
