@@ -3,7 +3,7 @@
  * h1/client.ts). Each test asserts the behaviour RFC 9110/9112 (or the issue) requires.
  */
 import net from 'node:net';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Handler } from '../../../src/core/types.js';
 import { readAll } from '../../../src/core/body.js';
 import { H1Agent } from '../../../src/h1/client.js';
@@ -36,6 +36,9 @@ function rawClient(port: number, opts: { allowHalfOpen?: boolean } = {}) {
     },
   };
 }
+
+// serve() loads the protocol modules on first use: do that outside the timed tests.
+beforeAll(async () => { const s = await startCleartext(() => {}, { h2: false }); await s.close(); });
 
 describe('h1 connection review', () => {
   it('closes after a response whose handler sent Connection: close (RFC 9112 §9.6)', async () => {
@@ -225,6 +228,57 @@ describe('h1 connection review', () => {
       expect(statusLines(Buffer.from(c.text(), 'latin1'))).toEqual([200, 200]);
     } finally {
       c.socket.destroy();
+      await s.close();
+    }
+  });
+
+  it('the lingering close does not cut a Connection: close response a slow reader is still downloading (RFC 9112 §9.6)', async () => {
+    const size = 8 * 1024 * 1024;
+    const handler: Handler = async (_req, res) => { await res.end(Buffer.alloc(size, 0x66)); };
+    const s = await startCleartext(handler, { h2: false, limits: { keepAliveTimeoutMs: 300 } });
+    const c = rawClient(s.httpPort!);
+    try {
+      await c.connected;
+      c.socket.pause(); // a slow link: nothing read for a while
+      c.socket.write('GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      await sleep(1500);
+      c.socket.resume();
+      await c.waitFor(() => c.closed, 3000);
+      const text = c.text();
+      const bodyStart = text.indexOf('\r\n\r\n') + 4;
+      expect(text.length - bodyStart).toBe(size);
+    } finally {
+      c.socket.destroy();
+      await s.close();
+    }
+  });
+
+  it('a client that never reads a large response does not hold its connection forever', async () => {
+    const handler: Handler = async (_req, res) => { await res.end(Buffer.alloc(8 * 1024 * 1024, 0x67)); };
+    const s = await startCleartext(handler, {
+      h2: false,
+      limits: { headersTimeoutMs: 300, keepAliveTimeoutMs: 300, bodyTimeoutMs: 300, maxConnections: 1, shutdownTimeoutMs: 300 },
+    });
+    const hostile = rawClient(s.httpPort!);
+    try {
+      await hostile.connected;
+      hostile.socket.pause(); // never reads: the response sits in the server's socket buffer
+      hostile.socket.write('GET /big HTTP/1.1\r\nHost: x\r\n\r\n');
+      // Some timeout must eventually free the slot (the committed code used the keep-alive timer).
+      let served = false;
+      const t0 = Date.now();
+      while (!served && Date.now() - t0 < 3500) {
+        await sleep(300);
+        const c = rawClient(s.httpPort!);
+        await c.connected;
+        c.socket.write('GET /small HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        await c.waitFor(() => c.closed || c.text().includes('\r\n\r\n'), 500);
+        served = statusLines(Buffer.from(c.text(), 'latin1'))[0] === 200;
+        c.socket.destroy();
+      }
+      expect(served).toBe(true);
+    } finally {
+      hostile.socket.destroy();
       await s.close();
     }
   });
