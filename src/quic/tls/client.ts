@@ -144,6 +144,8 @@ export class TlsClient extends HandshakeEndpoint {
     this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);
     this.schemes = (options.signatureSchemes ?? DEFAULT_SIGNATURE_SCHEMES).filter(isSupportedScheme);
     if (!this.suites.length || !this.groups.length || !this.schemes.length) throw new TypeError('no supported suite, group or signature scheme configured');
+    // RFC 9001 §8.1: ALPN is mandatory; names are 1..255 bytes (RFC 7301 §3.1).
+    if (!options.alpn.length || options.alpn.some((p) => p.length === 0 || Buffer.byteLength(p, 'latin1') > 255)) throw new TypeError('alpn needs 1..255-byte protocol names');
     this.ca = options.ca ? parseCaList(options.ca) : undefined;
   }
 

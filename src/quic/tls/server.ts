@@ -140,6 +140,7 @@ export class TlsServer extends HandshakeEndpoint {
     // A mismatched key would only show up as every client's decrypt_error: refuse it here.
     if (!chain[0]!.checkPrivateKey(this.privateKey)) throw new TypeError('privateKey does not match the leaf certificate');
     if (schemesForKey(this.privateKey).length === 0) throw new TypeError('private key type has no TLS 1.3 signature scheme here');
+    if (options.alpn.length === 0) throw new TypeError('alpn must name at least one protocol (RFC 9001 §8.1)');
     this.suites = (options.suites ?? DEFAULT_CIPHER_SUITES).filter((s) => cipherSuite(s));
     this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);
     this.ticketKey = options.ticketKey ?? options.random(32);

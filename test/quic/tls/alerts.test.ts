@@ -273,4 +273,10 @@ describe('configuration errors throw at construction, not during a handshake', (
   it('a private key that does not match the certificate', () => {
     expect(() => makeServer('ecdsa', { privateKey: CERTS.rsa.key })).toThrow(TypeError);
   });
+
+  it('no ALPN protocol to offer or accept (RFC 9001 §8.1)', () => {
+    expect(() => makeClient({ alpn: [] })).toThrow(TypeError);
+    expect(() => makeClient({ alpn: [''] })).toThrow(TypeError);
+    expect(() => makeServer('ecdsa', { alpn: [] })).toThrow(TypeError);
+  });
 });
