@@ -157,6 +157,8 @@ export interface ClientConnectionOptions extends CommonOptions {
   tls: ClientTlsSettings;
   /** A NEW_TOKEN token from an earlier connection (RFC 9000 §8.1.3). */
   token?: Buffer;
+  /** The first Destination Connection ID (≥ 8 unpredictable bytes, RFC 9000 §7.2); default random. */
+  initialDcid?: Buffer;
 }
 
 export interface ServerConnectionOptions extends CommonOptions {
@@ -285,7 +287,8 @@ export class Connection implements FrameHandlers {
     if (options.role === 'client') {
       this.scid = this.random(this.cidLength);
       // RFC 9000 §7.2: the client's first DCID is unpredictable and at least 8 bytes.
-      initialDcid = this.random(Math.max(8, this.cidLength));
+      initialDcid = options.initialDcid ?? this.random(Math.max(8, this.cidLength));
+      if (initialDcid.length < 8 || initialDcid.length > 20) throw new RangeError('the first DCID is 8 to 20 bytes (RFC 9000 §7.2, §17.2)');
       this.originalDcid = initialDcid;
       this.peerCids = new PeerConnectionIds(initialDcid, this.settings.activeConnectionIdLimit);
       this.token = options.token ?? Buffer.alloc(0);
@@ -563,6 +566,7 @@ export class Connection implements FrameHandlers {
     this.closeInfo = { code: 0, application: false, reason: 'no common QUIC version', source: 'version-negotiation' };
     this.state = 'closed';
     this.events.push({ type: 'closed', error: this.closeInfo });
+    this.log('connectivity:connection_closed', { owner: 'remote', trigger: 'version_mismatch' });
   }
 
   /** RFC 9000 §17.2.5.2: a client accepts one Retry, before any other server packet. */
@@ -1280,6 +1284,7 @@ export class Connection implements FrameHandlers {
       this.closeInfo = { code: 0, application: false, reason: 'idle timeout', source: 'idle' };
       this.state = 'closed';
       this.events.push({ type: 'closed', error: this.closeInfo });
+      this.log('connectivity:connection_closed', { owner: 'local', trigger: 'idle_timeout' });
       this.localCids.clear();
       return;
     }

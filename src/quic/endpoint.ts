@@ -15,6 +15,7 @@ import { isIPv6 } from 'node:net';
 import type { ClientTlsSettings, Connection, ConnectionEvent } from './connection.js';
 import { ConnectionRouter, type RouterOptions } from './connection/router.js';
 import type { PeerAddress } from './connection/types.js';
+import { qlogSinks } from './qlog.js';
 
 export interface EndpointOptions extends RouterOptions {
   /** Address to bind; default '::' for IPv6 sockets, '0.0.0.0' otherwise. */
@@ -42,7 +43,8 @@ export class QuicEndpoint {
   private constructor(socket: Socket, private readonly options: EndpointOptions) {
     this.socket = socket;
     this.clock = options.clock ?? Date.now;
-    this.router = new ConnectionRouter(options);
+    // qlog files when QLOGDIR is set (qlog.ts), unless the caller brought its own sink.
+    this.router = new ConnectionRouter({ qlog: qlogSinks(undefined, this.clock), ...options });
     socket.on('message', (msg, rinfo) => this.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
     socket.on('error', () => {
       // ICMP errors surface here on some platforms; QUIC recovers by itself (RFC 9000 §14.2).

@@ -82,7 +82,9 @@ export class ConnectionRouter {
   /** Starts a client connection to `remote`. */
   connect(remote: PeerAddress, tls: ClientTlsSettings, now: number, token?: Buffer): Connection {
     const holder: RouteHolder = { pending: [] };
-    const conn = new Connection({ ...this.common(remote, now, holder, undefined, 'client'), role: 'client', tls, token });
+    // RFC 9000 §7.2: an unpredictable first DCID of at least 8 bytes; it also names the qlog file.
+    const initialDcid = this.random(Math.max(8, this.cidLength));
+    const conn = new Connection({ ...this.common(remote, now, holder, initialDcid, 'client'), role: 'client', tls, token, initialDcid });
     this.bind(holder, conn);
     return conn;
   }
