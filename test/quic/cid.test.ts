@@ -1,0 +1,82 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from '../../src/quic/cid.js';
+import { TransportErrorCode } from '../../src/quic/errors.js';
+
+const cid = (n: number) => Buffer.alloc(8, n);
+const token = (n: number) => Buffer.alloc(16, n);
+
+describe('stateless reset tokens (RFC 9000 §10.3.2)', () => {
+  it('are 16 bytes, a function of key and connection ID only', () => {
+    const key = Buffer.alloc(32, 1);
+    expect(statelessResetToken(key, cid(1))).toHaveLength(16);
+    expect(statelessResetToken(key, cid(1))).toEqual(statelessResetToken(key, cid(1)));
+    expect(statelessResetToken(key, cid(1))).not.toEqual(statelessResetToken(key, cid(2)));
+    expect(statelessResetToken(Buffer.alloc(32, 2), cid(1))).not.toEqual(statelessResetToken(key, cid(1)));
+  });
+});
+
+describe('connection IDs we issue (RFC 9000 §5.1.1, §19.16)', () => {
+  function local() {
+    let n = 0;
+    const changes: string[] = [];
+    const ids = new LocalConnectionIds(() => cid(++n), (c) => token(c[0]!), (c, added) => changes.push(`${added ? '+' : '-'}${c[0]}`));
+    ids.add(cid(0));
+    return { ids, changes };
+  }
+
+  it('issues up to the peer active_connection_id_limit', () => {
+    const { ids, changes } = local();
+    expect(ids.issueUpToLimit()).toHaveLength(1); // default limit 2
+    ids.peerLimit = 4;
+    expect(ids.issueUpToLimit().map((i) => i.sequence)).toEqual([2, 3]);
+    expect(ids.issueUpToLimit()).toHaveLength(0);
+    expect(changes).toEqual(['+0', '+1', '+2', '+3']);
+  });
+
+  it('retiring a sequence never issued, or the ID in use by this packet, is a PROTOCOL_VIOLATION', () => {
+    const { ids } = local();
+    ids.issueUpToLimit();
+    expect(() => ids.retire(5, cid(0))).toThrow(expect.objectContaining({ code: TransportErrorCode.PROTOCOL_VIOLATION }));
+    expect(() => ids.retire(1, cid(1))).toThrow(expect.objectContaining({ code: TransportErrorCode.PROTOCOL_VIOLATION }));
+    expect(ids.retire(1, cid(0))).toBe(true);
+    expect(ids.retire(1, cid(0))).toBe(false); // already retired: ignored
+  });
+});
+
+describe('connection IDs the peer issued (RFC 9000 §5.1, §19.15)', () => {
+  it('enforces our active_connection_id_limit', () => {
+    const peer = new PeerConnectionIds(cid(0), 2);
+    peer.onNewConnectionId(1, 0, cid(1), token(1));
+    expect(() => peer.onNewConnectionId(2, 0, cid(2), token(2))).toThrow(expect.objectContaining({ code: TransportErrorCode.CONNECTION_ID_LIMIT_ERROR }));
+  });
+
+  it('retire_prior_to retires older IDs and moves to a newer one', () => {
+    const peer = new PeerConnectionIds(cid(0), 4);
+    peer.onNewConnectionId(1, 0, cid(1), token(1));
+    peer.onNewConnectionId(2, 2, cid(2), token(2));
+    expect(peer.toRetire.sort()).toEqual([0, 1]);
+    expect(peer.dcid).toEqual(cid(2));
+    // A late frame below retire_prior_to is retired at once.
+    peer.onNewConnectionId(1, 0, cid(9), token(9));
+    expect(peer.toRetire).toContain(1);
+  });
+
+  it('the same sequence number with different content is a PROTOCOL_VIOLATION; a repeat is fine', () => {
+    const peer = new PeerConnectionIds(cid(0), 4);
+    peer.onNewConnectionId(1, 0, cid(1), token(1));
+    peer.onNewConnectionId(1, 0, cid(1), token(1));
+    expect(() => peer.onNewConnectionId(1, 0, cid(7), token(1))).toThrow(expect.objectContaining({ code: TransportErrorCode.PROTOCOL_VIOLATION }));
+  });
+
+  it('recognises a stateless reset by its last 16 bytes, and nothing else', () => {
+    const peer = new PeerConnectionIds(cid(0), 4);
+    peer.setInitialResetToken(token(5));
+    const reset = Buffer.concat([Buffer.from([0x45, 1, 2, 3, 4, 5, 6]), token(5)]);
+    expect(peer.isStatelessReset(reset)).toBe(true);
+    fc.assert(fc.property(fc.uint8Array({ maxLength: 100 }), (bytes) => {
+      const b = Buffer.from(bytes);
+      expect(peer.isStatelessReset(b)).toBe(b.length >= 21 && b.subarray(b.length - 16).equals(token(5)));
+    }), { numRuns: 300 });
+  });
+});
