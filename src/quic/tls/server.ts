@@ -11,10 +11,10 @@
  * queued, 0-RTT read (if early data is accepted), handshake write + read, application write after our Finished, application
  * read after the client's Finished.
  */
-import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import { QUIC_PROTOCOL_VIOLATION } from './alerts.js';
 import { cipherSuite, DEFAULT_CIPHER_SUITES, type CipherSuite } from './cipher-suites.js';
-import { splitPem } from './certificate-verify.js';
+import { loadCredentials } from './credentials.js';
 import {
   decodeAlpn,
   decodeKeyShareClient,
@@ -114,7 +114,7 @@ export class TlsServer extends HandshakeEndpoint {
   serverName: string | null = null;
 
   private state: ServerState = 'wait-client-hello';
-  private readonly chainDer: Buffer[];
+  private readonly chainDer: readonly Buffer[];
   private readonly privateKey: KeyObject;
   private readonly suites: readonly number[];
   private readonly groups: readonly number[];
@@ -133,13 +133,7 @@ export class TlsServer extends HandshakeEndpoint {
 
   constructor(private readonly options: ServerOptions) {
     super(options.keylog);
-    const chain = options.certificateChain.flatMap(splitPem).map((pem) => new X509Certificate(pem));
-    if (chain.length === 0) throw new TypeError('certificateChain holds no PEM certificate');
-    this.chainDer = chain.map((c) => Buffer.from(c.raw));
-    this.privateKey = typeof options.privateKey === 'string' ? createPrivateKey(options.privateKey) : options.privateKey;
-    // A mismatched key would only show up as every client's decrypt_error: refuse it here.
-    if (!chain[0]!.checkPrivateKey(this.privateKey)) throw new TypeError('privateKey does not match the leaf certificate');
-    if (schemesForKey(this.privateKey).length === 0) throw new TypeError('private key type has no TLS 1.3 signature scheme here');
+    ({ chain: this.chainDer, privateKey: this.privateKey } = loadCredentials(options.certificateChain, options.privateKey));
     if (options.alpn.length === 0) throw new TypeError('alpn must name at least one protocol (RFC 9001 §8.1)');
     this.suites = (options.suites ?? DEFAULT_CIPHER_SUITES).filter((s) => cipherSuite(s));
     this.groups = (options.groups ?? DEFAULT_GROUPS).filter(isSupportedGroup);
