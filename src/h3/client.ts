@@ -1,8 +1,9 @@
 /**
- * The HTTP/3 client driver: one QUIC connection over node:dgram per request (ALPN "h3",
- * RFC 9114 §3.1), an H3ClientConnection on it, and the same ClientResponse as the h1 and h2
- * clients. When the response body has ended the connection closes gracefully (GOAWAY, then
- * CONNECTION_CLOSE H3_NO_ERROR, RFC 9114 §5.2).
+ * The HTTP/3 client driver: a QUIC connection over node:dgram (ALPN "h3", RFC 9114 §3.1) with an
+ * H3ClientConnection on it, giving the same ClientResponse as the h1 and h2 clients.
+ * `connectH3` keeps one connection for many requests; `h3Request` (what src/client.ts and
+ * `h123 get --http3` use) opens one per request and closes it gracefully when the response body
+ * has ended (GOAWAY, then CONNECTION_CLOSE H3_NO_ERROR, RFC 9114 §5.2).
  */
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -20,7 +21,17 @@ function caList(ca: string | string[] | undefined): string[] | undefined {
   return (Array.isArray(ca) ? ca : [ca]).map((c) => (c.includes('-----BEGIN') ? c : readFileSync(c, 'utf8')));
 }
 
-export async function h3Request(url: URL, options: ClientRequestOptions & { protocol?: string } = {}): Promise<ClientResponse> {
+/** One HTTP/3 connection to an origin, for several requests (bench, pooled callers). */
+export interface H3ClientHandle {
+  readonly session: H3ClientConnection;
+  /** Sends a request for `url`'s path on this connection. */
+  request(url: URL, options?: ClientRequestOptions): Promise<ClientResponse>;
+  /** GOAWAY and CONNECTION_CLOSE H3_NO_ERROR when the requests in flight are done (RFC 9114 §5.2). */
+  close(): Promise<void>;
+}
+
+/** Opens a QUIC connection with ALPN h3 to `url`'s origin and starts HTTP/3 on it. */
+export async function connectH3(url: URL, options: ClientRequestOptions = {}): Promise<H3ClientHandle> {
   if (url.protocol !== 'https:') throw new TypeError('HTTP/3 needs an https URL (RFC 9114 §3.1)');
   const hostname = url.hostname.replace(/^\[|\]$/g, '');
   const port = url.port ? Number(url.port) : 443;
@@ -28,10 +39,19 @@ export async function h3Request(url: URL, options: ClientRequestOptions & { prot
   const limits = resolveLimits(options.limits);
   const trace = options.trace;
   let session!: H3ClientConnection;
-  let conn!: Connection;
   let endpoint!: QuicEndpoint;
   let handshake!: { resolve: () => void; reject: (e: Error) => void };
   const ready = new Promise<void>((resolve, reject) => { handshake = { resolve, reject }; });
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      session.close();
+      // The endpoint waits for the connection to finish closing, then releases the socket.
+      await new Promise((r) => setTimeout(r, 0));
+      await endpoint.close(H3ErrorCode.H3_NO_ERROR, 'done', 1000);
+    })();
+    return closing;
+  };
   endpoint = await QuicEndpoint.listen({
     type: family === 6 ? 'udp6' : 'udp4',
     transport: { maxIdleTimeout: limits.idleTimeoutMs },
@@ -44,44 +64,55 @@ export async function h3Request(url: URL, options: ClientRequestOptions & { prot
         session.handleEvent(event);
         if (event.type === 'closed') {
           handshake.reject(new H3Error(event.error.code, `connection closed: ${event.error.reason}`, 'RFC 9000 §10'));
-          done();
+          void close();
         }
       }
     },
   });
-  conn = endpoint.connect(
+  const conn: Connection = endpoint.connect(
     { address, port },
     { serverName: hostname, alpn: ['h3'], ca: caList(options.ca), insecure: options.insecure },
   );
   session = new H3ClientConnection(flushingStreams(conn, () => endpoint.flush()), { limits: options.limits });
-  let closing = false;
-  const done = (): void => {
-    if (closing) return;
-    closing = true;
-    session.close();
-    // The endpoint waits for the connection to finish closing, then releases the socket.
-    setTimeout(() => void endpoint.close(H3ErrorCode.H3_NO_ERROR, 'done', 1000), 0);
-  };
   try {
     await ready;
     if (conn.alpn !== 'h3') throw new H3Error(H3ErrorCode.H3_VERSION_FALLBACK, `server chose ALPN ${conn.alpn}`, 'RFC 9114 §3.1');
-    const headers: [string, string][] = [];
-    for (const [n, v] of options.headers ?? []) headers.push([n.toLowerCase(), v]);
-    if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', 'h123']);
-    const response = await session.request({
-      method: options.method ?? 'GET',
-      scheme: 'https',
-      authority: url.host,
-      path: `${url.pathname}${url.search}`,
-      headers,
-      body: options.body,
-      signal: options.signal,
-    });
-    trace?.(`h3 response ${response.status}`);
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return {
+    session,
+    close,
+    async request(target, requestOptions = {}) {
+      const headers: [string, string][] = [];
+      for (const [n, v] of requestOptions.headers ?? []) headers.push([n.toLowerCase(), v]);
+      if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', 'h123']);
+      const response = await session.request({
+        method: requestOptions.method ?? 'GET',
+        scheme: 'https',
+        authority: target.host,
+        path: `${target.pathname}${target.search}`,
+        headers,
+        body: requestOptions.body,
+        signal: requestOptions.signal,
+      });
+      trace?.(`h3 response ${response.status}`);
+      return response;
+    },
+  };
+}
+
+/** One request on its own connection, closed when the response body has ended. */
+export async function h3Request(url: URL, options: ClientRequestOptions & { protocol?: string } = {}): Promise<ClientResponse> {
+  const handle = await connectH3(url, options);
+  try {
+    const response = await handle.request(url, options);
+    const done = () => void handle.close();
     void response.trailers.then(done, done);
     return response;
   } catch (err) {
-    done();
+    void handle.close();
     throw err;
   }
 }
