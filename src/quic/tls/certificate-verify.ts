@@ -26,8 +26,18 @@ function bundledRoots(): X509Certificate[] {
   return defaultRoots;
 }
 
+const parsedCaLists = new Map<string, X509Certificate[]>();
+
+/** Trust anchors from PEM strings; the last few lists are kept parsed, as a client is made per connection. */
 export function parseCaList(pems: readonly string[]): X509Certificate[] {
-  return pems.flatMap((pem) => splitPem(pem).map((one) => new X509Certificate(one)));
+  const key = pems.join('\n');
+  let list = parsedCaLists.get(key);
+  if (!list) {
+    list = pems.flatMap((pem) => splitPem(pem).map((one) => new X509Certificate(one)));
+    if (parsedCaLists.size >= 16) parsedCaLists.delete(parsedCaLists.keys().next().value!);
+    parsedCaLists.set(key, list);
+  }
+  return list;
 }
 
 /** A PEM string may hold several certificates. */
