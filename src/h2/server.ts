@@ -85,7 +85,9 @@ export function attachH2(
   const armTimer = (): void => {
     const at = conn.nextTimeout();
     if (at === undefined) { clearTimer(); return; }
-    if (timer && timerAt === at) return;
+    // A timer already due no later is kept: firing early is harmless (handleTimeout checks each
+    // deadline) and saves a clearTimeout/setTimeout pair per request as deadlines move.
+    if (timer && timerAt <= at) return;
     clearTimer();
     timerAt = at;
     timer = setTimeout(() => {

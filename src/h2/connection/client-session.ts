@@ -137,7 +137,7 @@ export class H2ClientConnection {
   /** Queues request body octets; false when over the high-water mark (await drain()). */
   writeBody(streamId: number, chunk: Uint8Array): boolean {
     this.connection.sendData(streamId, [chunk], false);
-    return this.connection.streamBuffered(streamId) + this.connection.transportBuffered < this.highWaterMark;
+    return this.connection.streamBuffered(streamId) < this.highWaterMark;
   }
 
   endBody(streamId: number, trailers?: HeaderList): void {
@@ -147,7 +147,7 @@ export class H2ClientConnection {
 
   drain(streamId: number): Promise<void> {
     const exchange = this.exchanges.get(streamId);
-    if (!exchange || this.connection.streamBuffered(streamId) + this.connection.transportBuffered < this.highWaterMark) return Promise.resolve();
+    if (!exchange || this.connection.streamBuffered(streamId) < this.highWaterMark) return Promise.resolve();
     return new Promise((resolve) => exchange.drainWaiters.push(resolve));
   }
 
@@ -210,7 +210,7 @@ export class H2ClientConnection {
   private wakeDrain(id: number): void {
     const exchange = this.exchanges.get(id);
     if (!exchange || exchange.drainWaiters.length === 0) return;
-    if (this.connection.streamBuffered(id) + this.connection.transportBuffered >= this.highWaterMark) return;
+    if (this.connection.streamBuffered(id) >= this.highWaterMark) return;
     for (const wake of exchange.drainWaiters.splice(0)) wake();
   }
 

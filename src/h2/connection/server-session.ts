@@ -175,8 +175,11 @@ export class H2ServerConnection {
         }
         connection.sendData(id, body, end, trailers ? trailerFields(trailers) : null);
       },
+      // Only this stream's queue: the connection stops cutting DATA while the socket is full, so
+      // the queue grows then and write() says so; counting the socket too would stall every
+      // stream each time the socket fills, leaving it idle until the handler refills it.
       get bufferedBytes() {
-        return connection.streamBuffered(id) + connection.transportBuffered;
+        return connection.streamBuffered(id);
       },
       trailersAllowed: true,
       // RFC 9113 §8.1: an abandoned response ends with RST_STREAM, never a clean END_STREAM.
