@@ -50,7 +50,7 @@ describe('hostile input into a handshake in progress', () => {
         expect(after.every((e) => e.type === 'alert')).toBe(true);
         expect(after.length).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 
@@ -70,7 +70,7 @@ describe('hostile input into a handshake in progress', () => {
         expect(() => target.receive(step.level, data)).not.toThrow();
         expect(drain(target).filter((e) => e.type === 'alert').length).toBeLessThanOrEqual(1);
       }),
-      { numRuns: 120 },
+      { numRuns: 200 },
     );
   });
 });
