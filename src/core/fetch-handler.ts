@@ -18,10 +18,13 @@ export function toRequest(req: ServerRequest): Request {
   const hasBody = req.method !== 'GET' && req.method !== 'HEAD';
   const init: RequestInit & { duplex?: 'half' } = { method: req.method, headers, signal: req.signal };
   if (hasBody) {
-    const iterator = req.body[Symbol.asyncIterator]();
+    // The iterator is made on the first pull: starting to read is what sends `100 Continue` on
+    // h1, so an app that answers without reading the body must not start it (RFC 9110 §10.1.1).
+    let iterator: AsyncIterator<Uint8Array> | undefined;
     init.body = new ReadableStream<Uint8Array>({
       async pull(controller) {
         try {
+          iterator ??= req.body[Symbol.asyncIterator]();
           const { value, done } = await iterator.next();
           if (done) controller.close();
           else controller.enqueue(value);
@@ -29,7 +32,7 @@ export function toRequest(req: ServerRequest): Request {
           controller.error(err);
         }
       },
-      cancel() { void iterator.return?.(); },
+      cancel() { void iterator?.return?.(); },
     }, { highWaterMark: 0 });
     init.duplex = 'half';
   }

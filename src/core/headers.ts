@@ -92,14 +92,16 @@ function isIterable(x: unknown): x is Iterable<readonly [string, string]> {
   return typeof (x as Iterable<unknown>)[Symbol.iterator] === 'function';
 }
 
-// RFC 9110 §5.1: field-name = token; §5.5: field-value has no CR, LF or NUL.
+// RFC 9110 §5.1: field-name = token; §5.5: field-value has no control character but HTAB. Values go on the
+// wire as one octet per character (latin1), so a character above U+00FF has no octet: refusing it
+// keeps, e.g., U+010D from becoming a CR on the wire (response splitting, RFC 9112 §11.1).
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\0\r\n]/;
+const BAD_VALUE = /[\x00-\x08\x0a-\x1f\x7f\u0100-\uffff]/;
 
 /** Rejects names and values that would break framing on any protocol (response splitting). */
 export function assertValidField(name: string, value: string): void {
   if (!TOKEN.test(name)) throw new TypeError(`invalid header name ${JSON.stringify(name)} (RFC 9110 §5.1)`);
-  if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name} (RFC 9110 §5.5)`);
+  if (BAD_VALUE.test(value)) throw new TypeError(`invalid value for header ${name}: a control character or a character above U+00FF (RFC 9110 §5.5)`);
 }
 
 /**

@@ -18,7 +18,10 @@ export interface Limits {
   headersTimeoutMs: number;
   /** Idle keep-alive connection with no request in progress is closed after this. */
   keepAliveTimeoutMs: number;
-  /** Time allowed between two pieces of a request body; then the request aborts. */
+  /**
+   * Time allowed without progress on a body: between two pieces of a request body, and (h1) while
+   * response bytes wait for a client that reads nothing. Then the request aborts.
+   */
   bodyTimeoutMs: number;
   /** Requests queued behind one in progress on a pipelined connection. */
   maxPipelinedRequests: number;

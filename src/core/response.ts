@@ -131,7 +131,9 @@ export class StreamingResponse implements ServerResponse {
     if (!this.headSent) {
       this.pending = [];
       this.pendingBytes = 0;
-      this.headers.delete('content-length');
+      // The failed response's fields (Content-Encoding, Content-Range, …) do not describe the
+      // 500's content (RFC 9110 §8.4), so none of them is kept.
+      for (const [name] of [...this.headers]) this.headers.delete(name);
       this.status = 500;
       this.headers.set('content-type', 'text/plain; charset=utf-8');
       void this.end('internal server error\n');

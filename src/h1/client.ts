@@ -89,19 +89,31 @@ export class H1Agent {
   }
 
   private give(p: PooledSocket): void {
-    if (p.socket.destroyed) return;
+    const socket = p.socket;
+    if (socket.destroyed) return;
     const list = this.idle.get(p.key) ?? [];
-    if (list.length >= this.maxIdlePerOrigin) { p.socket.destroy(); return; }
-    p.socket.unref(); // an idle pooled socket must not keep the process alive
-    const drop = (): void => {
-      const i = list.indexOf(p);
-      if (i >= 0) list.splice(i, 1);
-    };
-    p.socket.once('close', drop);
+    if (list.length >= this.maxIdlePerOrigin) { socket.destroy(); return; }
+    // The response that released it may have paused it (its body was over the high-water mark);
+    // all of that body has arrived, so reading can resume for the next response.
+    socket.resume();
+    socket.unref(); // an idle pooled socket must not keep the process alive
+    if (!POOLED.has(socket)) {
+      // Once per socket: leave the pool on close, and swallow errors (ECONNRESET) while idle.
+      POOLED.add(socket);
+      socket.on('close', () => {
+        const l = this.idle.get(p.key);
+        const i = l ? l.findIndex((x) => x.socket === socket) : -1;
+        if (i >= 0) l!.splice(i, 1);
+      });
+      socket.on('error', () => socket.destroy());
+    }
     list.push(p);
     this.idle.set(p.key, list);
   }
 }
+
+/** Sockets that already carry the pool's close and error listeners. */
+const POOLED = new WeakSet<net.Socket>();
 
 const defaultAgent = new H1Agent();
 

@@ -119,7 +119,7 @@ export class H1ServerConnection {
   get wantsInput(): boolean {
     if (this.state === 'closing' || this.state === 'closed') return false;
     const ex = this.exchange;
-    if (!ex) return true;
+    if (!ex) return this.input.length === 0 || this.bufferedOutput < this.limits.responseHighWaterMark;
     if (!ex.bodyDone) return ex.body.buffered < this.limits.requestBodyHighWaterMark;
     // Pipelined input waits; do not let it grow without bound.
     return this.input.length < this.limits.maxHeaderBytes + this.limits.maxRequestLineBytes;
@@ -159,19 +159,28 @@ export class H1ServerConnection {
 
   /** The transport wrote its buffer out: responses waiting on drain() may continue. */
   onTransportDrain(): void {
+    // The keep-alive idle time starts when the last response has left, not when it was queued:
+    // a slow reader of a large response is not idle (RFC 9112 §9.6).
+    if (this.state === 'idle' && this.requestsServed > 0) this.waitStartedAt = this.clock();
     this.exchange?.response.notifyDrain();
+    if (!this.exchange && this.input.length > 0) this.process(this.clock());
   }
 
   /** The earliest time handleTimeout() must be called, or undefined. */
   nextTimeout(): number | undefined {
     switch (this.state) {
       case 'idle':
-        return this.waitStartedAt + (this.requestsServed > 0 ? this.limits.keepAliveTimeoutMs : this.limits.headersTimeoutMs);
+        if (this.requestsServed === 0) return this.waitStartedAt + this.limits.headersTimeoutMs;
+        if (this.bufferedOutput > 0) return undefined; // still writing the last response
+        return this.waitStartedAt + this.limits.keepAliveTimeoutMs;
       case 'head':
         return this.waitStartedAt + this.limits.headersTimeoutMs;
       case 'active': {
         const ex = this.exchange;
-        if (ex && !ex.bodyDone && ex.body.buffered === 0) return ex.lastBodyAt + this.limits.bodyTimeoutMs;
+        // RFC 9110 §10.1.1: a client that asked for 100-continue may wait for it before sending
+        // content, so the body clock starts only once the 100 (or the final response) went out.
+        const awaitingContinue = ex && ex.framing.expectContinue && !ex.continueSent && !ex.response.headersSent;
+        if (ex && !ex.bodyDone && ex.body.buffered === 0 && !awaitingContinue) return ex.lastBodyAt + this.limits.bodyTimeoutMs;
         return undefined;
       }
       default:
@@ -231,6 +240,9 @@ export class H1ServerConnection {
       }
       if (this.input.length === 0) return;
       if (this.draining) { this.close(); return; }
+      // A pipelined request waits while earlier responses sit unread in the transport: otherwise a
+      // client that pipelines and never reads makes us buffer without bound (RFC 9112 §9.3.2).
+      if (this.bufferedOutput >= this.limits.responseHighWaterMark) return;
       if (this.state === 'idle') {
         this.state = 'head';
         this.waitStartedAt = now;
@@ -300,6 +312,9 @@ export class H1ServerConnection {
     if (ex.bodyDone) body.end();
     else {
       body.onConsumed = () => {
+        // The body clock measures how long we wait for the client while we want data: time the
+        // handler spent before reading (backpressure) is not the client's (RFC 9110 §15.5.9).
+        ex.lastBodyAt = this.clock();
         if (framing.expectContinue && !ex.continueSent) this.sendContinue(ex);
         this.wake(); // the driver may resume reading
       };
@@ -322,6 +337,7 @@ export class H1ServerConnection {
   private sendContinue(ex: Exchange): void {
     if (ex.continueSent || ex.response.headersSent || this.exchange !== ex) return;
     ex.continueSent = true;
+    ex.lastBodyAt = this.clock();
     this.queue(CONTINUE_100);
     this.wake();
   }
@@ -361,7 +377,7 @@ export class H1ServerConnection {
     if (this.exchange !== ex) return;
     if (head) this.sendHead(ex, head, end);
     this.sendBody(ex, body, bodyBytes, end, trailers);
-    if (end) {
+    if (end || this.completesWithHead(ex)) {
       ex.responseDone = true;
       this.maybeFinishExchange();
     }
@@ -411,10 +427,18 @@ export class H1ServerConnection {
     // A request body nobody read keeps the connection only if it can be skipped cheaply.
     if (!ex.bodyDone && !ex.body.started && end) ex.keepAlive = false;
     if (this.draining) ex.keepAlive = false;
+    // RFC 9112 §9.6: a response carrying the close option ends the connection after it.
+    const connection = headers.get('connection');
+    if (connection !== undefined && /(^|[\s,])close($|[\s,])/i.test(connection)) ex.keepAlive = false;
     if (!ex.keepAlive) headers.set('connection', 'close');
     else if (ex.framing.version === '1.0') headers.set('connection', 'keep-alive');
     if (!headers.has('date')) headers.add('date', httpDate(this.clock()));
     this.queue(serializeHead(status, headers, null));
+  }
+
+  /** HEAD, 204 and 304 responses end with their head (RFC 9112 §6.3 item 1), whatever the handler does next. */
+  private completesWithHead(ex: Exchange): boolean {
+    return ex.mode === 'none';
   }
 
   private sendBody(ex: Exchange, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
@@ -468,7 +492,7 @@ export class H1ServerConnection {
     this.exchange = null;
     this.requestsServed++;
     ex.response.notifyFinished();
-    if (!ex.keepAlive || ex.mode === 'close') {
+    if (!ex.keepAlive || ex.mode === 'close' || this.draining) {
       this.close();
       return;
     }

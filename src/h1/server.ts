@@ -6,7 +6,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Handler } from '../core/types.js';
 import type { HeaderList } from '../core/headers.js';
-import type { Limits } from '../core/limits.js';
+import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { ErrorReporter } from '../core/dispatch.js';
 import { H1ServerConnection } from './connection.js';
 import type { RequestHead } from './parse.js';
@@ -22,6 +22,14 @@ export interface H1ServeOptions {
 
 /** Output smaller than this is copied into one buffer per write; larger output goes out as a vector. */
 const COALESCE_LIMIT = 16 * 1024;
+
+/** Large buffers go to the socket in slices (views, no copies), so the send watchdog sees progress. */
+const SLICE = 256 * 1024;
+function writeInSlices(socket: net.Socket, piece: Uint8Array): void {
+  if (piece.length <= SLICE) { socket.write(piece); return; }
+  for (let offset = 0; offset < piece.length; offset += SLICE) socket.write(piece.subarray(offset, offset + SLICE));
+}
+const EMPTY = Buffer.alloc(0);
 
 /** A live connection as serve() tracks it for graceful shutdown. */
 export interface TrackedConnection {
@@ -53,6 +61,11 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
   let timerAt = 0;
   let paused = false;
   let detached = false;
+  /** socket.end() was called: the rest is the kernel's (and the linger timer's). */
+  let ending = false;
+  /** Bytes handed to socket.write so far (for the send watchdog). */
+  let bytesQueued = 0;
+  const lingerMs = Math.max(1000, Math.min(options.limits?.keepAliveTimeoutMs ?? 5000, 30_000));
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
 
@@ -73,7 +86,8 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
     if (detached) return;
     const out = conn.transmit();
     if (out.length > 0 && !socket.destroyed) {
-      if (out.length === 1) socket.write(out[0]!);
+      for (const piece of out) bytesQueued += piece.length;
+      if (out.length === 1) writeInSlices(socket, out[0]!);
       else {
         let total = 0;
         for (const piece of out) total += piece.length;
@@ -83,16 +97,32 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
           socket.write(Buffer.concat(out, total));
         } else {
           socket.cork();
-          for (const piece of out) socket.write(piece);
+          for (const piece of out) writeInSlices(socket, piece);
           socket.uncork();
         }
       }
     }
     conn.transportBuffered = socket.writableLength;
+    if (ending) return;
     if (conn.shouldClose) {
-      if (!socket.destroyed) socket.end();
+      // RFC 9112 §9.6: close in stages — send what is buffered, then FIN, keep reading (and
+      // discarding) so the client's late bytes do not turn our close into a reset, and destroy
+      // after a bounded linger so a client that never closes cannot hold the socket.
+      ending = true;
       conn.state = 'closed';
       clearTimer();
+      if (!socket.destroyed) {
+        socket.end();
+        if (paused) { paused = false; socket.resume(); }
+        // The linger starts once everything we wrote has left ('finish'): a slow reader of the
+        // last response is not cut; one that reads nothing at all is the send watchdog's.
+        socket.once('finish', () => {
+          const linger = setTimeout(() => socket.destroy(), lingerMs);
+          linger.unref();
+          socket.once('close', () => clearTimeout(linger));
+        });
+        watchSending();
+      }
       return;
     }
     if (conn.state === 'closed') {
@@ -104,7 +134,52 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
     if (want && paused) { paused = false; socket.resume(); }
     else if (!want && !paused) { paused = true; socket.pause(); }
     armTimer();
+    watchSending();
   };
+
+  // Send watchdog: a client that stops reading while we have output buffered gets
+  // limits.bodyTimeoutMs (the same "no progress on a body" budget as for request bodies) between
+  // signs of progress, then the connection is destroyed and the exchange aborted. Without it, a
+  // client could hold a connection and its buffers forever by never reading.
+  const stallMs = options.limits?.bodyTimeoutMs ?? DEFAULT_LIMITS.bodyTimeoutMs;
+  let watchdog: NodeJS.Timeout | null = null;
+  let flushedAtLastCheck = 0;
+  /** Bytes the socket has passed on to the kernel: progress, however the handler refills. */
+  const flushedBytes = (): number => bytesQueued - socket.writableLength;
+  function watchSending(): void {
+    if (socket.destroyed || socket.writableLength === 0) return;
+    if (!flushWatch && !socket.writableEnded) {
+      // An empty write completes after every write before it: then the output is out, and the
+      // connection hears of it even when no 'drain' comes (writes that never filled the buffer).
+      flushWatch = true;
+      socket.write(EMPTY, onFlushed);
+    }
+    if (watchdog) return;
+    flushedAtLastCheck = flushedBytes();
+    watchdog = setInterval(() => {
+      if (socket.destroyed || socket.writableLength === 0) {
+        clearInterval(watchdog!);
+        watchdog = null;
+        return;
+      }
+      const flushed = flushedBytes();
+      if (flushed === flushedAtLastCheck) {
+        clearInterval(watchdog!);
+        watchdog = null;
+        socket.destroy();
+      } else {
+        flushedAtLastCheck = flushed;
+      }
+    }, stallMs);
+    watchdog.unref();
+  }
+  let flushWatch = false;
+  function onFlushed(): void {
+    flushWatch = false;
+    conn.transportBuffered = socket.writableLength;
+    conn.onTransportDrain();
+    if (!ending) pump();
+  }
 
   const armTimer = (): void => {
     const at = conn.nextTimeout();
@@ -141,6 +216,7 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
   const onClose = (): void => {
     conn.peerClosed('connection closed');
     clearTimer();
+    if (watchdog) { clearInterval(watchdog); watchdog = null; }
     resolveClosed();
   };
   const onError = (): void => { /* 'close' follows */ };
