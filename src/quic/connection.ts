@@ -50,6 +50,7 @@ import { QUIC_V1 } from './version.js';
 import { dispatchFrame, type FrameHandlers, type PacketContext } from './connection/frame-dispatch.js';
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
+import { PmtuSearch } from './connection/pmtu.js';
 import type { SentFrameRecord, SentRecords } from './connection/sent-record.js';
 import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
 
@@ -211,10 +212,12 @@ export class Connection implements FrameHandlers {
   private amplificationReceived = 0;
   private amplificationSent = 0;
   /** Size of the datagram being processed (a new path's first anti-amplification credit). */
-  private datagramSize = 0;
+  private receivedDatagramLength = 0;
   private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined } | undefined;
   private readonly pathResponses: { data: Buffer; to: PeerAddress }[] = [];
   private maxDatagramSize = MIN_INITIAL_DATAGRAM;
+  /** DPLPMTUD (RFC 9000 §14.3) up to our max_udp_payload_size and the peer's. */
+  private readonly pmtu: PmtuSearch;
 
   // Handshake (RFC 9001 §4)
   private readonly originalDcid: Buffer;
@@ -271,6 +274,7 @@ export class Connection implements FrameHandlers {
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = options.statelessResetKey ?? this.random(32);
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
+    this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize);
     this.localCids = new LocalConnectionIds(
       () => this.random(this.cidLength),
       (cid) => statelessResetToken(this.resetKey, cid),
@@ -405,7 +409,7 @@ export class Connection implements FrameHandlers {
       return;
     }
     if (!this.addressValidated && sameAddress(from, this.remote)) this.amplificationReceived += datagram.length;
-    this.datagramSize = datagram.length;
+    this.receivedDatagramLength = datagram.length;
 
     let packets: PacketHeader[];
     try {
@@ -792,6 +796,7 @@ export class Connection implements FrameHandlers {
     this.streams.setPeerParams(params);
     this.loss.setPeerMaxAckDelay(params.maxAckDelay, this.now);
     this.localCids.peerLimit = params.activeConnectionIdLimit;
+    this.pmtu.capAt(params.maxUdpPayloadSize);
     // RFC 9000 §10.1: the effective idle timeout is the minimum of the two non-zero values.
     const peerIdle = params.maxIdleTimeout;
     if (peerIdle > 0 && (this.idleTimeout === 0 || peerIdle < this.idleTimeout)) this.idleTimeout = peerIdle;
@@ -847,7 +852,7 @@ export class Connection implements FrameHandlers {
     // RFC 9000 §9.3: until validated, the new path is limited to 3× what it sent us.
     if (this.role === 'server') {
       this.addressValidated = false;
-      this.amplificationReceived = this.datagramSize;
+      this.amplificationReceived = this.receivedDatagramLength;
       this.amplificationSent = 0;
     }
     // RFC 9000 §9.5: use a new connection ID on the new path when the peer gave us one.
@@ -885,6 +890,8 @@ export class Connection implements FrameHandlers {
       return out;
     }
     this.collectStreamControl();
+    const probe = this.buildPmtuProbe(now);
+    if (probe !== undefined) out.push(probe);
     let limitedByWindow = false;
     while (out.length < MAX_DATAGRAMS_PER_CALL) {
       const built = this.buildDatagram(now);
@@ -978,6 +985,46 @@ export class Connection implements FrameHandlers {
     return { data, to };
   }
 
+  /**
+   * RFC 9000 §14.3: once the handshake is confirmed, a PING padded to the probed size. It is sent as
+   * not in flight, so that its loss is no congestion signal (§14.4) and the window is not spent.
+   */
+  private buildPmtuProbe(now: number): OutgoingDatagram | undefined {
+    if (!this.handshakeConfirmed || this.keyPhase === undefined || this.pathChallenge !== undefined) return undefined;
+    const size = this.pmtu.nextProbe();
+    if (size === undefined) return undefined;
+    const space = this.spaces[ApplicationData]!;
+    const packetNumber = space.nextPacketNumber++;
+    const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(ApplicationData));
+    const dcid = this.peerCids.dcid;
+    const headerSize = 1 + dcid.length + pnLength;
+    const planned: PlannedPacket = {
+      space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [{ type: 'ping' }],
+      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true, padding: size - headerSize - 1 - TAG, size, to: undefined,
+    };
+    const data = this.sealPacket(planned);
+    this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: data.length, payload: planned.records }, now);
+    this.keyPhase.onPacketSent(packetNumber);
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += data.length;
+    this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: data.length, frames: ['ping', 'padding'], pmtu_probe: true });
+    return { data, to: this.remote };
+  }
+
+  /** RFC 9000 §14.3: a larger datagram size is confirmed; congestion control and pacing follow (RFC 9002 §7.2). */
+  private setDatagramSize(size: number): void {
+    if (size <= this.maxDatagramSize) return;
+    this.maxDatagramSize = size;
+    this.loss.congestion.setMaxDatagramSize(size);
+    this.updatePacer(this.now);
+    this.log('connectivity:mtu_updated', { new: size, done: this.pmtu.done });
+  }
+
+  /** The datagram size in use (DPLPMTUD result, RFC 9000 §14.3). */
+  get datagramSize(): number {
+    return this.maxDatagramSize;
+  }
+
   private hasDataFor(id: PacketNumberSpace): boolean {
     if (this.spaces[id]!.cryptoOut.hasChunkToSend) return true;
     return id === ApplicationData && (this.streams.nextStreamToSend() !== undefined || this.pendingControl.length > 0);
@@ -1024,7 +1071,7 @@ export class Connection implements FrameHandlers {
       if (id === ApplicationData) to = this.addControlFrames(add, () => room);
       // CRYPTO (RFC 9000 §19.6): handshake bytes, then session tickets at the application level.
       while (room > 24 && space.cryptoOut.hasChunkToSend) {
-        const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - 2);
+        const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
         if (chunk === null || chunk.data.length === 0) break;
         add({ type: 'crypto', offset: chunk.offset, data: chunk.data }, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length });
       }
@@ -1097,7 +1144,7 @@ export class Connection implements FrameHandlers {
       const send = this.streams.nextStreamToSend();
       if (send === undefined) break;
       // Frame header: type, stream ID, offset (≤ 8 bytes), length (2 bytes for data under 16 KiB).
-      const capacity = room() - 1 - varintLength(send.id) - 8 - 2;
+      const capacity = room() - 1 - varintLength(send.id) - 8 - (room() > 16_000 ? 4 : 2);
       if (capacity <= 0) break;
       const chunk = send.nextChunk(capacity);
       if (chunk === null) break;
@@ -1193,6 +1240,10 @@ export class Connection implements FrameHandlers {
         case 'ack':
           this.spaces[record.space]!.ack.onAckOfAck(record.largest);
           break;
+        case 'pmtu-probe':
+          this.pmtu.onAcked(record.size);
+          this.setDatagramSize(this.pmtu.current);
+          break;
         default:
           break;
       }
@@ -1231,6 +1282,9 @@ export class Connection implements FrameHandlers {
           if (this.pathChallenge !== undefined && this.pathChallenge.data.equals(record.data)) {
             this.pathChallenge = { data: this.random(8), to: this.pathChallenge.to, sentAt: undefined };
           }
+          break;
+        case 'pmtu-probe':
+          this.pmtu.onLost(record.size);
           break;
         case 'ack':
           break;

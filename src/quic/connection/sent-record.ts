@@ -17,6 +17,8 @@ export type SentFrameRecord =
   | { kind: 'new-connection-id'; sequence: number }
   | { kind: 'retire-connection-id'; sequence: number }
   | { kind: 'new-token'; token: Uint8Array }
-  | { kind: 'path-challenge'; data: Buffer };
+  | { kind: 'path-challenge'; data: Buffer }
+  /** A DPLPMTUD probe of this datagram size (RFC 9000 §14.3). */
+  | { kind: 'pmtu-probe'; size: number };
 
 export type SentRecords = SentFrameRecord[];

@@ -29,6 +29,8 @@ export interface LinkConditions {
   corrupt?: number;
   /** [from, to) times (ms) during which every datagram is lost. */
   blackholes?: [number, number][];
+  /** Datagrams larger than this are dropped (a path MTU, for DPLPMTUD). */
+  mtu?: number;
   /** Only these directions suffer loss, corruption and black holes ('both' by default). */
   lossyDirection?: 'both' | 'to-server' | 'to-client';
 }
@@ -60,7 +62,7 @@ export class SimulatedLink<A> {
       this.stats.lost++;
       return;
     }
-    if (lossy && c.loss !== undefined && this.rng() < c.loss) {
+    if ((c.mtu !== undefined && data.length > c.mtu) || (lossy && c.loss !== undefined && this.rng() < c.loss)) {
       this.stats.lost++;
       return;
     }
