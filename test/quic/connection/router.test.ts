@@ -1,0 +1,50 @@
+/**
+ * The router's admission rules (RFC 9000 §5.2.2, §7.2, §14.1) and limits (DEFAULT_LIMITS
+ * maxQuicConnections, maxQuicHandshakes): a server creates connections only from acceptable
+ * Initials and never more than it is allowed to hold.
+ */
+import { describe, expect, it } from 'vitest';
+import { ConnectionRouter } from '../../../src/quic/connection/router.js';
+import { CA, CERT, KEY, SERVER_ADDR, seededBytes, START } from '../sim/harness.js';
+
+function clientInitials(n: number): Buffer[] {
+  const clients = new ConnectionRouter({ random: seededBytes('many-clients') });
+  for (let i = 0; i < n; i++) clients.connect(SERVER_ADDR, { serverName: 'localhost', alpn: ['h3'], ca: [CA] }, START);
+  return clients.transmit(START).map((d) => d.data);
+}
+
+function serverRouter(options: { maxConnections?: number; maxHandshakes?: number } = {}): ConnectionRouter {
+  return new ConnectionRouter({ random: seededBytes('limits'), server: { certificateChain: [CERT], privateKey: KEY, alpn: ['h3'] }, ...options });
+}
+
+describe('server admission (connection/router.ts)', () => {
+  it('creates one connection per client Initial, and routes a repeat of it to the same connection', () => {
+    const server = serverRouter();
+    const [initial] = clientInitials(1);
+    server.receive(initial!, { address: '192.0.2.1', port: 1000 }, START);
+    server.receive(initial!, { address: '192.0.2.1', port: 1000 }, START + 1);
+    expect(server.connections.size).toBe(1);
+  });
+
+  it('holds at most maxHandshakes connections in the handshake, and maxConnections in all', () => {
+    const initials = clientInitials(5);
+    const byHandshakes = serverRouter({ maxHandshakes: 3 });
+    initials.forEach((d, i) => byHandshakes.receive(d, { address: '192.0.2.1', port: 1000 + i }, START));
+    expect(byHandshakes.connections.size).toBe(3);
+    expect(byHandshakes.dropped).toBe(2);
+    const byConnections = serverRouter({ maxConnections: 2 });
+    initials.forEach((d, i) => byConnections.receive(d, { address: '192.0.2.1', port: 1000 + i }, START));
+    expect(byConnections.connections.size).toBe(2);
+  });
+
+  it('drops Initials under 1200 bytes and first DCIDs under 8 bytes (RFC 9000 §14.1, §7.2)', () => {
+    const server = serverRouter();
+    const [initial] = clientInitials(1);
+    server.receive(initial!.subarray(0, 1199), { address: '192.0.2.1', port: 1000 }, START);
+    const shortDcid = Buffer.from(initial!);
+    shortDcid[5] = 4; // claims a 4-byte DCID
+    server.receive(shortDcid, { address: '192.0.2.1', port: 1000 }, START);
+    expect(server.connections.size).toBe(0);
+    expect(server.transmit(START)).toHaveLength(0);
+  });
+});
