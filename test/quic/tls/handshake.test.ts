@@ -219,6 +219,22 @@ describe('resumption and 0-RTT', () => {
     expect(again.handshakeComplete && server2.handshakeComplete).toBe(true);
   });
 
+  it('logs CLIENT_EARLY_TRAFFIC_SECRET on both sides when 0-RTT is used', () => {
+    const options = { ticketKey, ticketStore: new SingleUseTicketStore(), maxEarlyData: 0xffffffff };
+    const ticket = firstSession(options);
+    const clientLines: string[] = [];
+    const serverLines: string[] = [];
+    const client = makeClient({ session: ticket, earlyData: true, random: seededRandom('c10'), keylog: (l) => clientLines.push(l) });
+    const server = makeServer('ecdsa', { ...options, random: seededRandom('s10'), keylog: (l) => serverLines.push(l) });
+    client.start();
+    const r = drive(client, server);
+    const early = (lines: string[]) => lines.filter((l) => l.startsWith('CLIENT_EARLY_TRAFFIC_SECRET '));
+    expect(early(clientLines)).toHaveLength(1);
+    expect(early(serverLines)).toEqual(early(clientLines));
+    const earlyKey = keyEvents(r.client).find((k) => k.level === 'early')!;
+    expect(early(clientLines)[0]!.endsWith(earlyKey.secret.toString('hex'))).toBe(true);
+  });
+
   it('refuses the 0-RTT of a replayed ClientHello', () => {
     const store = new SingleUseTicketStore();
     const options = { ticketKey, ticketStore: store, maxEarlyData: 0xffffffff };
