@@ -262,6 +262,27 @@ describe('raw frames against the server connection', () => {
     expect(ofType(frames, 'RST_STREAM')).toContainEqual(expect.objectContaining({ streamId: 3, errorCode: ErrorCode.PROTOCOL_ERROR }));
   });
 
+  test('a response completed before the request body ends is followed by RST_STREAM NO_ERROR (RFC 9113 §8.1)', async () => {
+    const raw = new RawClient(async (_req, res) => { await res.end('early'); }).start();
+    await raw.read();
+    raw.request(1, '/upload', 'POST', [], false);
+    const frames = await raw.read();
+    const onStream1 = frames.filter((f) => f.streamId === 1).map((f) => f.type);
+    expect(onStream1).toEqual(['HEADERS', 'DATA', 'RST_STREAM']);
+    expect(ofType(frames, 'RST_STREAM')[0]!.errorCode).toBe(ErrorCode.NO_ERROR);
+    expect(ofType(frames, 'DATA')[0]!.endStream).toBe(true);
+  });
+
+  test('a declared body over limits.maxBodyBytes gets 413 without running the handler (RFC 9110 §15.5.14)', async () => {
+    let ran = false;
+    const raw = new RawClient(() => { ran = true; }, { maxBodyBytes: 1000 }).start();
+    await raw.read();
+    raw.request(1, '/upload', 'POST', [['content-length', '1001']], false);
+    const frames = await raw.read();
+    expect(ofType(frames, 'HEADERS')[0]!.fields).toContainEqual([':status', '413']);
+    expect(ran).toBe(false);
+  });
+
   test('RST_STREAM from the client aborts req.signal and the request body', async () => {
     let reason: unknown;
     const handler: Handler = async (req) => {

@@ -18,7 +18,7 @@ import type { ResponseHead, ResponseSink } from '../../core/sink.js';
 import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
 import { H2Connection } from '../connection.js';
 import { ErrorCode, errorCodeName, type H2Error } from '../errors.js';
-import { joinCookies, type RequestHead } from '../headers.js';
+import { contentLengthOf, joinCookies, type RequestHead } from '../headers.js';
 import type { FieldInput } from '../hpack.js';
 
 export interface H2ServerOptions {
@@ -57,6 +57,8 @@ interface Exchange {
   response: StreamingResponse;
   /** The request's authority, for the :authority of promised requests (§8.4.1). */
   authority: string;
+  /** Request body octets received so far (limits.maxBodyBytes). */
+  received: number;
 }
 
 export class H2ServerConnection {
@@ -74,13 +76,31 @@ export class H2ServerConnection {
           self.connection.consumed(id, data.length);
           return;
         }
+        const exchange = self.exchanges.get(id)!;
+        exchange.received += data.length;
+        if (exchange.received > self.connection.limits.maxBodyBytes) {
+          // Past the body limit: stop the upload (the handler sees a failed body).
+          body.fail(new StreamAbortedError(`request body over ${self.connection.limits.maxBodyBytes} bytes`, ErrorCode.CANCEL));
+          self.connection.resetStream(id, ErrorCode.CANCEL, 'silent');
+          return;
+        }
         body.push(data);
         if (endStream) body.end();
       },
       onTrailers: (id) => self.exchanges.get(id)?.body?.end(),
       onReset: (id, code, by) => self.abort(id, code, by),
       onDrain: (id) => self.exchanges.get(id)?.response.notifyDrain(),
-      onSendFinished: (id) => self.exchanges.get(id)?.response.notifyFinished(),
+      onSendFinished: (id) => {
+        const exchange = self.exchanges.get(id);
+        if (!exchange) return;
+        exchange.response.notifyFinished();
+        if (exchange.body && !exchange.body.ended) {
+          // RFC 9113 §8.1: the response is complete before the request; ask the client to stop
+          // sending with RST_STREAM NO_ERROR rather than leave the stream open.
+          exchange.body.fail(new StreamAbortedError('response completed before the request body', ErrorCode.NO_ERROR));
+          self.connection.resetStream(id, ErrorCode.NO_ERROR, 'silent');
+        }
+      },
       onStreamClosed: (id) => {
         const exchange = self.exchanges.get(id);
         if (!exchange) return;
@@ -123,6 +143,13 @@ export class H2ServerConnection {
   // ---- streams ----
 
   private onRequest(id: number, head: RequestHead, endStream: boolean): void {
+    const declared = contentLengthOf(head.headers, id);
+    if (declared !== null && declared > this.connection.limits.maxBodyBytes) {
+      // RFC 9110 §15.5.14: 413 Content Too Large, without reading the body.
+      this.connection.sendHeaders(id, [[':status', '413'], ['content-length', '0']], true);
+      if (!endStream) this.connection.resetStream(id, ErrorCode.NO_ERROR, 'silent');
+      return;
+    }
     const host = head.headers.find(([name]) => name === 'host')?.[1];
     this.start(id, {
       method: head.method,
@@ -157,7 +184,7 @@ export class H2ServerConnection {
       remotePort: this.opts.remotePort,
     };
     const response = this.createResponse(id, request.method, controller);
-    this.exchanges.set(id, { controller, body, response, authority: request.authority });
+    this.exchanges.set(id, { controller, body, response, authority: request.authority, received: 0 });
     runHandler(this.opts.handler, req, response, this.opts.onHandlerError);
   }
 
@@ -207,7 +234,7 @@ export class H2ServerConnection {
     if (promised === null) return null;
     const controller = new AbortController();
     const response = this.createResponse(promised, 'GET', controller);
-    this.exchanges.set(promised, { controller, body: null, response, authority: parent.authority });
+    this.exchanges.set(promised, { controller, body: null, response, authority: parent.authority, received: 0 });
     return response;
   }
 
