@@ -6,7 +6,7 @@
  * (RFC 9001 §4.8) after which the endpoint ignores further input.
  */
 import { DecodeError } from '../../core/errors.js';
-import { AlertDescription, alertName, TlsAlert } from './alerts.js';
+import { AlertDescription, alertName, QUIC_PROTOCOL_VIOLATION, TlsAlert } from './alerts.js';
 import { cipherSuite, type CipherSuite } from './cipher-suites.js';
 import { encodeHandshake, HandshakeReader, type HandshakeMessage } from './framing.js';
 import { keylogLine, type Keylog, type KeylogLabel } from './keylog.js';
@@ -43,6 +43,8 @@ export interface TlsEndpoint {
 
 export type RandomSource = (n: number) => Buffer;
 
+const LEVEL_ORDER: readonly CryptoLevel[] = ['initial', 'handshake', 'application'];
+
 export abstract class HandshakeEndpoint implements TlsEndpoint {
   alpn: string | null = null;
   peerTransportParameters: Buffer | null = null;
@@ -73,15 +75,18 @@ export abstract class HandshakeEndpoint implements TlsEndpoint {
       if (!reader) throw new TlsAlert(AlertDescription.unexpected_message, `CRYPTO data at unknown level ${String(level)}`, 'RFC 9001 §4.1.3');
       if (data.length === 0) return;
       if (level !== this.readLevel) {
-        throw new TlsAlert(AlertDescription.unexpected_message, `handshake data at the ${level} level, expected ${this.readLevel ?? 'none'}`, 'RFC 9001 §4.1.3');
+        // RFC 9001 §4.1.3: new data at a level we have left is a PROTOCOL_VIOLATION; data for a level
+        // we do not read yet is the QUIC layer's to hold until its keys exist.
+        const left = LEVEL_ORDER.indexOf(level) < LEVEL_ORDER.indexOf(this.readLevel!);
+        throw new TlsAlert(AlertDescription.unexpected_message, `handshake data at the ${level} level, expected ${this.readLevel ?? 'none'}`, 'RFC 9001 §4.1.3', left ? QUIC_PROTOCOL_VIOLATION : undefined);
       }
       reader.push(data);
       try {
         for (let msg = reader.next(); msg && !this.failed; msg = this.failed ? undefined : reader.next()) {
           this.handleMessage(level, msg);
-          // RFC 8446 §5.1: a message that precedes a key change must end at the key change.
+          // RFC 8446 §5.1, RFC 9001 §4.1.3: a message that precedes a key change must end at the key change.
           if (this.readLevel !== level && reader.pendingBytes > 0) {
-            throw new TlsAlert(AlertDescription.unexpected_message, `data at the ${level} level after a key change`, 'RFC 8446 §5.1');
+            throw new TlsAlert(AlertDescription.unexpected_message, `data at the ${level} level after a key change`, 'RFC 9001 §4.1.3', QUIC_PROTOCOL_VIOLATION);
           }
         }
       } finally {

@@ -117,13 +117,25 @@ describe('server alerts', () => {
     expect(alerts(drain(server))).toEqual([expect.objectContaining({ alert: 50 })]);
   });
 
-  it('unexpected_message (10) for a non-ClientHello first message, or at the wrong level', () => {
+  it('unexpected_message (10) for a non-ClientHello first message, or at a level not read yet', () => {
     const a = makeServer('ecdsa');
     a.receive('initial', encodeHandshake(HandshakeType.finished, Buffer.alloc(32)));
     expect(alerts(drain(a))).toEqual([expect.objectContaining({ alert: 10 })]);
     const b = makeServer('ecdsa');
     b.receive('handshake', editedClientHello((ch) => ch));
-    expect(alerts(drain(b))).toEqual([expect.objectContaining({ alert: 10 })]);
+    expect(alerts(drain(b))).toEqual([{ type: 'alert', alert: 10, description: expect.any(String) }]);
+  });
+
+  it('PROTOCOL_VIOLATION for new data at a level already left, or left over at a key change (RFC 9001 §4.1.3)', () => {
+    const hello = editedClientHello((ch) => ch);
+    const a = makeServer('ecdsa');
+    a.receive('initial', hello);
+    drain(a);
+    a.receive('initial', Buffer.from([1, 0, 0]));
+    expect(alerts(drain(a))).toEqual([expect.objectContaining({ alert: 10, transportError: 0x0a })]);
+    const b = makeServer('ecdsa');
+    b.receive('initial', Buffer.concat([hello, Buffer.from([20, 0])]));
+    expect(alerts(drain(b))).toEqual([expect.objectContaining({ alert: 10, transportError: 0x0a })]);
   });
 
   it('decrypt_error (51) for a wrong client Finished', () => {
