@@ -2,6 +2,8 @@
 const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   h1: () => import('./h1.js'),
   h2: () => import('./h2.js'),
+  h3: () => import('./h3.js'),
+  'quic-crypto': () => import('./quic-crypto.js'),
 };
 
 async function main(): Promise<void> {

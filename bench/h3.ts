@@ -1,0 +1,154 @@
+/**
+ * `npm run bench -- h3`:
+ *  1. Goodput: a 100 MB download by the same native client (ngtcp2's gtlsclient) from our h3
+ *     server (/bytes) and from ngtcp2's gtlsserver (a static file of the same size), side by side.
+ *     Target: ours ≥ 0.25× ngtcp2's.
+ *  2. Workloads S (five flushed 16-byte chunks) and B (1 MiB in 16 KiB pieces) over h1, h2 and h3,
+ *     each server in its own process with the same handler, loaded by the h123 client with 10
+ *     requests in flight (h1: a pool of connections; h2 and h3: one multiplexed connection).
+ *     Target: h3 S requests/s ≥ 0.5× our h2's.
+ * Environment: H3_BENCH_S / H3_BENCH_B request counts, H3_BENCH_SKIP_GOODPUT=1 for part 2 only.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadOrCreateDevCertificate } from '../src/cert/dev-cert.js';
+import { readAll } from '../src/core/body.js';
+import { resolveLimits } from '../src/core/limits.js';
+import { demoHandler, patternSlice } from '../src/demo/routes.js';
+import { request } from '../src/client.js';
+import type { ClientResponse } from '../src/h1/client.js';
+import { connectH3 } from '../src/h3/client.js';
+import { listenH3 } from '../src/h3/server.js';
+import { findProgram, ratio, startServerProcess, table } from './lib.js';
+
+const DOWNLOAD_BYTES = 100_000_000;
+const REQUESTS = { S: Number(process.env.H3_BENCH_S ?? 2_000), B: Number(process.env.H3_BENCH_B ?? 100) };
+/** H3_BENCH_SKIP_GOODPUT=1 runs the workloads only. */
+const SKIP_GOODPUT = process.env.H3_BENCH_SKIP_GOODPUT === '1';
+const IN_FLIGHT = 10;
+
+/** Runs gtlsclient for one URL and returns the seconds it took (the body is not kept). */
+async function ngtcp2Download(gtlsclient: string, port: number, path: string): Promise<number> {
+  const out = mkdtempSync(join(tmpdir(), 'h123-bench-h3-dl-'));
+  const started = performance.now();
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(gtlsclient, ['--quiet', '--exit-on-all-streams-close', '--no-quic-dump', '--no-http-dump', `--download=${out}`, '127.0.0.1', String(port), `https://localhost:${port}${path}`], { stdio: 'ignore' });
+      child.on('close', resolve);
+    });
+    if (code !== 0) throw new Error(`gtlsclient exited with ${code}`);
+    return (performance.now() - started) / 1000;
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
+}
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function goodput(cert: { certPem: string; keyPem: string; certPath: string; keyPath: string }): Promise<void> {
+  const gtlsclient = findProgram('gtlsclient');
+  if (!gtlsclient) {
+    console.log('bench h3 goodput: skipped: gtlsclient is not installed (Debian package ngtcp2-client)');
+    return;
+  }
+  const ours = await listenH3({ addresses: ['127.0.0.1'], port: 0, cert: cert.certPem, key: cert.keyPem, handler: demoHandler, limits: resolveLimits({}) });
+  let oursSeconds: number;
+  try {
+    oursSeconds = await ngtcp2Download(gtlsclient, ours.port, `/bytes?size=${DOWNLOAD_BYTES}`);
+  } finally {
+    await ours.close();
+  }
+  const rows: (string | number)[][] = [['h123 h3 server', DOWNLOAD_BYTES * 8 / oursSeconds / 1e6, oursSeconds]];
+  const gtlsserver = findProgram('gtlsserver');
+  if (gtlsserver) {
+    const htdocs = mkdtempSync(join(tmpdir(), 'h123-bench-h3-htdocs-'));
+    const file = Buffer.allocUnsafe(DOWNLOAD_BYTES);
+    for (let o = 0; o < DOWNLOAD_BYTES; o += 16 * 1024) patternSlice(o, Math.min(16 * 1024, DOWNLOAD_BYTES - o)).copy(file, o);
+    writeFileSync(join(htdocs, 'bytes'), file);
+    const port = await freePort();
+    const child = spawn(gtlsserver, ['--quiet', `--htdocs=${htdocs}`, '127.0.0.1', String(port), cert.keyPath, cert.certPath], { stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const seconds = await ngtcp2Download(gtlsclient, port, '/bytes');
+      rows.push(['ngtcp2 gtlsserver', DOWNLOAD_BYTES * 8 / seconds / 1e6, seconds]);
+      rows.push(['h123 / ngtcp2', ratio(seconds, oursSeconds), '']);
+    } finally {
+      child.kill();
+      rmSync(htdocs, { recursive: true, force: true });
+    }
+  } else {
+    console.log('ngtcp2 server reference: skipped: gtlsserver is not installed (Debian package ngtcp2-server)');
+  }
+  table(`HTTP/3 goodput — ${DOWNLOAD_BYTES / 1e6} MB to ngtcp2's gtlsclient, loopback`, ['server', 'Mbit/s', 'seconds'], rows);
+}
+
+/** `count` requests, IN_FLIGHT at a time; returns requests per second. */
+async function load(send: () => Promise<ClientResponse>, count: number): Promise<number> {
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < count) {
+      next++;
+      const res = await send();
+      await readAll(res.body);
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    }
+  };
+  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
+  return count / ((performance.now() - started) / 1000);
+}
+
+async function workloads(cert: { caCertPem: string; certPath: string; keyPath: string }): Promise<void> {
+  const tls = { certFile: cert.certPath, keyFile: cert.keyPath };
+  const rows: (string | number)[][] = [];
+  const results: Record<string, { S: number; B: number }> = {};
+  for (const proto of ['h1', 'h2', 'h3'] as const) {
+    const server = await startServerProcess('h123', proto, tls);
+    try {
+      // server-process.ts serves h1 in cleartext, h2 and h3 over TLS.
+      const base = proto === 'h1' ? `http://127.0.0.1:${server.port}` : `https://localhost:${server.port}`;
+      let send: (path: string) => Promise<ClientResponse>;
+      let close = async () => {};
+      if (proto === 'h3') {
+        const conn = await connectH3(new URL(base), { ca: [cert.caCertPem] });
+        send = (path) => conn.request(new URL(path, base));
+        close = () => conn.close();
+      } else {
+        send = (path) => request(new URL(path, base), { protocol: proto === 'h1' ? 'http/1.1' : 'h2', ca: [cert.caCertPem] });
+      }
+      try {
+        await load(() => send('/s'), 100); // warm-up
+        const S = await load(() => send('/s'), REQUESTS.S);
+        const B = await load(() => send('/b'), REQUESTS.B);
+        results[proto] = { S, B };
+        rows.push([proto, S, B, B * 1.048576 * 8]);
+      } finally {
+        await close();
+      }
+    } finally {
+      server.stop();
+    }
+  }
+  table(`Workloads with the h123 client (${IN_FLIGHT} requests in flight, loopback)`, ['protocol', 'S req/s', 'B req/s', 'B Mbit/s'], rows);
+  if (results.h2 && results.h3) console.log(`  h3/h2 S requests/s: ${ratio(results.h3.S, results.h2.S)} (target ≥ 0.5)`);
+}
+
+export async function run(): Promise<void> {
+  const certDir = mkdtempSync(join(tmpdir(), 'h123-bench-h3-'));
+  const cert = loadOrCreateDevCertificate(certDir);
+  try {
+    if (!SKIP_GOODPUT) await goodput(cert);
+    await workloads(cert);
+  } finally {
+    rmSync(certDir, { recursive: true, force: true });
+  }
+}
