@@ -40,8 +40,8 @@ export type Received =
   | { kind: 'malformed'; type: number; flags: number; streamId: number; length: number; error: string }
   | { kind: 'closed' };
 
-/** Default read timeout for one expected event (ms). */
-export const DEFAULT_TIMEOUT_MS = 2000;
+/** Read timeout for one expected event (ms): only a wrong server waits this long; "nothing else happened" is proven by a PING round trip. */
+export const DEFAULT_TIMEOUT_MS = 3000;
 
 let pingCounter = 0;
 

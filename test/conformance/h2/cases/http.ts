@@ -233,7 +233,7 @@ export const httpCases: ConformanceCase[] = [
   {
     section: 'RFC 9113 §8.3.1',
     name: 'OPTIONS with :path "*"',
-    expect: '"an OPTIONS request that does not include a path component ... MUST include the value \'*\'": a response',
+    expect: 'an OPTIONS request without a path component carries :path "*": a response',
     async run(c, ctx) {
       sendRequest(c, ctx, 1, { method: 'OPTIONS', path: '*' });
       await expectResponse(c, 1);
