@@ -786,6 +786,8 @@ export class H2Connection {
   private streamFailed(error: H2Error): void {
     const id = error.streamId ?? 0;
     this.trace?.(`stream error on ${id}: ${error.message}`);
+    // Resets the peer provokes cost the same as its own (CVE-2025-8671 "MadeYouReset").
+    this.countReset();
     if (this.records.has(id)) {
       this.resetStream(id, error.code, 'local');
     } else if (id !== 0) {

@@ -44,6 +44,14 @@ describe('floods (RFC 9113 §10.5)', () => {
     expect(goawayOf(await raw.read())).toBeUndefined();
   });
 
+  test('provoked resets (CVE-2025-8671): malformed requests past the reset cap → GOAWAY ENHANCE_YOUR_CALM', async () => {
+    const raw = await started(demoHandler, { maxResetsPerWindow: 10 });
+    for (let i = 0; i < 11; i++) raw.send(raw.headers(1 + 2 * i, [[':method', 'GET'], [':scheme', 'https'], [':path', '/'], ['Bad', 'x']]));
+    const frames = await raw.read();
+    expect(ofType(frames, 'RST_STREAM')).toHaveLength(10);
+    expect(goawayOf(frames)).toMatchObject({ errorCode: ErrorCode.ENHANCE_YOUR_CALM });
+  });
+
   for (const [name, frame] of [
     ['SETTINGS', { type: 'SETTINGS', streamId: 0, ack: false, settings: [] }],
     ['PING', { type: 'PING', streamId: 0, ack: false, opaqueData: Buffer.alloc(8) }],

@@ -10,6 +10,12 @@ function flagNames(names: (string | false)[]): string {
   return set.length ? ` flags=${set.join('|')}` : '';
 }
 
+/** RFC 9113 §6.5.2, RFC 8441 §3, RFC 9218 §2.1 setting names. */
+const SETTING_NAMES: Record<number, string> = {
+  0x1: 'HEADER_TABLE_SIZE', 0x2: 'ENABLE_PUSH', 0x3: 'MAX_CONCURRENT_STREAMS', 0x4: 'INITIAL_WINDOW_SIZE',
+  0x5: 'MAX_FRAME_SIZE', 0x6: 'MAX_HEADER_LIST_SIZE', 0x8: 'ENABLE_CONNECT_PROTOCOL', 0x9: 'NO_RFC7540_PRIORITIES',
+};
+
 const padding = (padLength: number | undefined): number => (padLength === undefined ? 0 : padLength + 1);
 
 /** "DATA stream=1 flags=END_STREAM length=16" and the like. */
@@ -31,7 +37,7 @@ export function describeFrame(frame: Frame | AssembledFrame): string {
     case 'RST_STREAM':
       return `RST_STREAM ${at} error=${errorCodeName(frame.errorCode)}`;
     case 'SETTINGS':
-      return `SETTINGS ${at}${flagNames([frame.ack && 'ACK'])} ${frame.settings.map(([id, v]) => `0x${id.toString(16)}=${v}`).join(' ')}`.trimEnd();
+      return `SETTINGS ${at}${flagNames([frame.ack && 'ACK'])} ${frame.settings.map(([id, v]) => `${SETTING_NAMES[id] ?? `0x${id.toString(16)}`}=${v}`).join(' ')}`.trimEnd();
     case 'PING':
       return `PING ${at}${flagNames([frame.ack && 'ACK'])} data=${Buffer.from(frame.opaqueData).toString('hex')}`;
     case 'GOAWAY':
