@@ -69,17 +69,20 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
 
-  // Flushes made in one tick (several res.flush() calls, a response's end) leave in one writev at
+  // Flushes made in one tick (several res.flush() calls, a response's end) leave in one write at
   // the end of the tick, as node:http corks its socket per tick: same latency, one syscall.
   let pumpScheduled = false;
   const runScheduledPump = (): void => {
     pumpScheduled = false;
     pump();
   };
+  // A microtask that queues a nextTick runs the pump after every microtask pending now — e.g. the
+  // flush that a handler's `await res.end()` queued after its last flush() — and still in this tick.
+  const deferToTickEnd = (): void => { process.nextTick(runScheduledPump); };
   const schedulePump = (): void => {
     if (pumpScheduled) return;
     pumpScheduled = true;
-    process.nextTick(runScheduledPump);
+    queueMicrotask(deferToTickEnd);
   };
 
   const pump = (): void => {
