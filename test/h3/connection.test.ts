@@ -43,7 +43,8 @@ function connect(handler: Handler, opts: LinkOptions & { client?: H3ClientOption
 async function idle(link: MemoryLink): Promise<void> {
   for (let quiet = 0; quiet < 3;) {
     await new Promise((r) => setTimeout(r, 1));
-    quiet = link.client.idle && link.server.idle ? quiet + 1 : 0;
+    // Nothing deliverable (a paused stream's bytes may wait).
+    quiet = link.client.ready().length === 0 && link.server.ready().length === 0 ? quiet + 1 : 0;
   }
 }
 
@@ -159,6 +160,25 @@ describe('HTTP/3 over the in-memory link: demo routes', () => {
     const { client } = connect(demoHandler, { seed: 99, maxPiece: 7 });
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => get(client, `/bytes?size=${1000 + i}`).then((r) => readAll(r.body))));
     results.forEach((body, i) => expect(body.length).toBe(1000 + i));
+  });
+
+  it('QPACK: responses wait while the encoder stream is held back, then all complete (RFC 9204 §2.2.1)', async () => {
+    const { client, link } = connect((req, res) => {
+      res.writeHead(200, { 'x-repeated-field': 'a value worth indexing', 'x-path': req.path });
+      void res.end('ok');
+    });
+    // Let the first response through so that the server's encoder starts using the table.
+    expect(await text(await get(client, '/warm'))).toBe('ok');
+    await idle(link);
+    link.client.pauseReading(7); // the server's QPACK encoder stream
+    const pending = Array.from({ length: 5 }, (_, i) => get(client, `/r${i}`));
+    await idle(link);
+    expect(client.decoder.blockedStreamCount).toBeGreaterThan(0);
+    link.client.resumeReading(7);
+    const responses = await Promise.all(pending);
+    expect(responses.map((r) => r.headers.get('x-path'))).toEqual(['/r0', '/r1', '/r2', '/r3', '/r4']);
+    expect(responses.every((r) => r.headers.get('x-repeated-field') === 'a value worth indexing')).toBe(true);
+    expect(client.decoder.blockedStreamCount).toBe(0);
   });
 
   it('HEAD gets the head and no body; unknown route 404', async () => {
