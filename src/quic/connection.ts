@@ -20,17 +20,16 @@ import { DecodeError, ProtocolError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './cid.js';
 import { initialPacketKeys } from './crypto/keys.js';
-import { removeHeaderProtection, protectPacket } from './crypto/packet-protection.js';
+import { removeHeaderProtection } from './crypto/packet-protection.js';
 import { PacketProtector } from './crypto/protector.js';
 import { TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
 import { verifyRetryIntegrity } from './crypto/retry.js';
 import { TransportError, TransportErrorCode } from './errors.js';
-import { encodeFrame, frameLength } from './frames/encode.js';
+import { frameLength } from './frames/encode.js';
 import { parseFrames } from './frames/decode.js';
 import { isAckEliciting } from './frames/permissions.js';
 import type { Frame } from './frames/types.js';
 import { splitDatagram } from './packet/coalesced.js';
-import { writeLongHeader, writeShortHeader, setLongHeaderLength } from './packet/build.js';
 import { checkReservedBits, type LongHeader, type PacketHeader, type ShortHeader } from './packet/header.js';
 import { decodePacketNumber, packetNumberLength } from './packet/number.js';
 import { createController, type CongestionAlgorithm } from './congestion/controller.js';
@@ -44,17 +43,25 @@ import { RecvState } from './stream/recv-stream.js';
 import { createClient, type TlsClient } from './tls/client.js';
 import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js';
 import { createServer, type TlsServer } from './tls/server.js';
-import { decodeTransportParameters, encodeTransportParameters, type TransportParameters } from './transport-params.js';
-import { varintLength, Writer } from './varint.js';
+import { decodeTransportParameters, type TransportParameters } from './transport-params.js';
+import { varintLength } from './varint.js';
 import { QUIC_V1 } from './version.js';
 import { dispatchFrame, type FrameHandlers, type PacketContext } from './connection/frame-dispatch.js';
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { PmtuSearch } from './connection/pmtu.js';
+import {
+  authenticateConnectionIds,
+  DEFAULT_TRANSPORT_SETTINGS,
+  localTransportParameters,
+  type TransportSettings,
+} from './connection/transport-parameters.js';
+import { controlFrame, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
 import type { SentFrameRecord, SentRecords } from './connection/sent-record.js';
 import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
 
 export type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
+export { DEFAULT_TRANSPORT_SETTINGS, type TransportSettings } from './connection/transport-parameters.js';
 
 const { Initial, Handshake, ApplicationData } = PacketNumberSpace;
 const SPACES = [Initial, Handshake, ApplicationData] as const;
@@ -63,43 +70,11 @@ const SPACE_OF: Record<CryptoLevel, PacketNumberSpace> = { initial: Initial, han
 
 /** RFC 9000 §14: every QUIC path carries at least 1200-byte datagrams; Initials are padded to it. */
 export const MIN_INITIAL_DATAGRAM = 1200;
-/** AEAD tag (RFC 9001 §5.3). */
-const TAG = 16;
+const EMPTY = Buffer.alloc(0);
 /** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED_PACKETS = 8;
 /** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
 const MAX_DATAGRAMS_PER_CALL = 64;
-
-export interface TransportSettings {
-  /** max_idle_timeout in ms (RFC 9000 §10.1); 0 disables. */
-  maxIdleTimeout: number;
-  initialMaxData: number;
-  initialMaxStreamDataBidiLocal: number;
-  initialMaxStreamDataBidiRemote: number;
-  initialMaxStreamDataUni: number;
-  initialMaxStreamsBidi: number;
-  initialMaxStreamsUni: number;
-  /** max_ack_delay in ms (RFC 9000 §18.2). */
-  maxAckDelay: number;
-  ackDelayExponent: number;
-  activeConnectionIdLimit: number;
-  /** Largest UDP payload we accept (RFC 9000 §18.2). */
-  maxUdpPayloadSize: number;
-}
-
-export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.freeze({
-  maxIdleTimeout: 30_000,
-  initialMaxData: 4 * 1024 * 1024,
-  initialMaxStreamDataBidiLocal: 1024 * 1024,
-  initialMaxStreamDataBidiRemote: 1024 * 1024,
-  initialMaxStreamDataUni: 1024 * 1024,
-  initialMaxStreamsBidi: DEFAULT_LIMITS.maxConcurrentStreams,
-  initialMaxStreamsUni: DEFAULT_LIMITS.maxConcurrentStreams,
-  maxAckDelay: 25,
-  ackDelayExponent: 3,
-  activeConnectionIdLimit: DEFAULT_LIMITS.activeConnectionIdLimit,
-  maxUdpPayloadSize: 1452,
-});
 
 export interface ClientTlsSettings {
   serverName: string;
@@ -319,7 +294,9 @@ export class Connection implements FrameHandlers {
     space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, mine);
     space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, theirs);
 
-    const transportParameters = this.encodeLocalParameters(options);
+    const transportParameters = localTransportParameters(this.settings, this.scid, options.role === 'server'
+      ? { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: statelessResetToken(this.resetKey, this.scid) }
+      : undefined);
     const now = () => this.now;
     if (options.role === 'client') {
       const tls: TlsClient = createClient({
@@ -367,32 +344,6 @@ export class Connection implements FrameHandlers {
       initialMaxStreamsUni: s.initialMaxStreamsUni,
     };
     return new StreamManager({ role: this.role, local, maxLocalStreams: Number.MAX_SAFE_INTEGER });
-  }
-
-  /** Our transport parameters (RFC 9000 §7.3, §18.2). */
-  private encodeLocalParameters(options: ConnectionOptions): Buffer {
-    const s = this.settings;
-    const params: Partial<TransportParameters> = {
-      maxIdleTimeout: s.maxIdleTimeout,
-      maxUdpPayloadSize: s.maxUdpPayloadSize,
-      initialMaxData: s.initialMaxData,
-      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
-      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
-      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
-      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
-      initialMaxStreamsUni: s.initialMaxStreamsUni,
-      ackDelayExponent: s.ackDelayExponent,
-      maxAckDelay: s.maxAckDelay,
-      activeConnectionIdLimit: s.activeConnectionIdLimit,
-      // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
-      initialSourceConnectionId: this.scid,
-    };
-    if (options.role === 'server') {
-      params.originalDestinationConnectionId = this.originalDcid;
-      if (this.retryScid !== undefined) params.retrySourceConnectionId = this.retryScid;
-      params.statelessResetToken = statelessResetToken(this.resetKey, this.scid);
-    }
-    return encodeTransportParameters(params);
   }
 
   // ==== Receiving ===============================================================================
@@ -780,17 +731,11 @@ export class Connection implements FrameHandlers {
   /** RFC 9000 §7.3, §7.4: the peer's transport parameters, with the connection-ID authentication. */
   private applyPeerParameters(raw: Buffer): void {
     const params = decodeTransportParameters(raw, this.role === 'client' ? 'server' : 'client');
-    const mismatch = (what: string): never => {
-      throw new TransportError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, `${what} does not match`, 'RFC 9000 §7.3');
-    };
     if (this.role === 'client') {
-      if (!equalCid(params.originalDestinationConnectionId, this.originalDcid)) mismatch('original_destination_connection_id');
-      if (!equalCid(params.initialSourceConnectionId, this.serverScid)) mismatch('initial_source_connection_id');
-      // RFC 9000 §7.3: retry_source_connection_id is present exactly when we processed a Retry.
-      if (!equalCid(params.retrySourceConnectionId, this.retryScid)) mismatch('retry_source_connection_id');
+      authenticateConnectionIds(params, { originalDcid: this.originalDcid, initialScid: this.serverScid, retryScid: this.retryScid, checkServerIds: true });
       if (params.statelessResetToken !== undefined) this.peerCids.setInitialResetToken(Buffer.from(params.statelessResetToken));
-    } else if (!equalCid(params.initialSourceConnectionId, this.peerCids.dcid)) {
-      mismatch('initial_source_connection_id');
+    } else {
+      authenticateConnectionIds(params, { initialScid: this.peerCids.dcid, checkServerIds: false });
     }
     this.peerParams = params;
     this.streams.setPeerParams(params);
@@ -997,10 +942,10 @@ export class Connection implements FrameHandlers {
     const packetNumber = space.nextPacketNumber++;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(ApplicationData));
     const dcid = this.peerCids.dcid;
-    const headerSize = 1 + dcid.length + pnLength;
     const planned: PlannedPacket = {
       space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [{ type: 'ping' }],
-      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true, padding: size - headerSize - 1 - TAG, size, to: undefined,
+      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true,
+      padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
     const data = this.sealPacket(planned);
     this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: data.length, payload: planned.records }, now);
@@ -1037,10 +982,8 @@ export class Connection implements FrameHandlers {
     const packetNumber = space.nextPacketNumber;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
     const dcid = this.peerCids.dcid;
-    const headerSize = type === '1rtt'
-      ? 1 + dcid.length + pnLength
-      : 1 + 4 + 1 + dcid.length + 1 + this.scid.length + (type === 'initial' ? varintLength(this.token.length) + this.token.length : 0) + 2 + pnLength;
-    let room = budget - headerSize - TAG;
+    const header = headerSize(type, dcid, pnLength, this.longHeader);
+    let room = budget - header - TAG;
     if (room < 32) return undefined;
 
     const frames: Frame[] = [];
@@ -1095,7 +1038,7 @@ export class Connection implements FrameHandlers {
     const padding = Math.max(0, 4 - pnLength - payloadSize);
     return {
       space: id, type, packetNumber, pnLength, dcid, frames, records, ackEliciting, padding, to,
-      size: headerSize + payloadSize + padding + TAG,
+      size: header + payloadSize + padding + TAG,
     };
   }
 
@@ -1155,28 +1098,14 @@ export class Connection implements FrameHandlers {
     }
   }
 
-  /** Writes header and frames, then protects the packet (RFC 9001 §5.3, §5.4). */
   private sealPacket(p: PlannedPacket): Buffer {
-    const plain = Buffer.allocUnsafe(p.size - TAG);
-    const w = new Writer(plain);
-    let pnOffset: number;
-    let lengthOffset = -1;
-    if (p.type === '1rtt') {
-      pnOffset = writeShortHeader(w, { dcid: p.dcid, packetNumber: p.packetNumber, pnLength: p.pnLength, keyPhase: this.keyPhase!.writePhase }).pnOffset;
-    } else {
-      const written = writeLongHeader(w, {
-        type: p.type, version: this.version, dcid: p.dcid, scid: this.scid,
-        token: p.type === 'initial' && this.role === 'client' ? this.token : undefined,
-        packetNumber: p.packetNumber, pnLength: p.pnLength,
-      });
-      pnOffset = written.pnOffset;
-      lengthOffset = written.lengthOffset;
-    }
-    for (const frame of p.frames) encodeFrame(frame, w);
-    if (p.padding > 0) w.zeros(p.padding);
-    if (lengthOffset >= 0) setLongHeaderLength(plain, lengthOffset, w.offset - pnOffset + TAG);
     const keys = p.type === '1rtt' ? this.keyPhase!.write : this.spaces[p.space]!.writeKeys!;
-    return protectPacket(keys, plain.subarray(0, w.offset), pnOffset, p.pnLength, p.packetNumber);
+    return sealPacket(p, keys, this.longHeader, this.keyPhase?.writePhase ?? 0);
+  }
+
+  /** Long header fields; a server's Initials carry no token (RFC 9000 §17.2.2). */
+  private get longHeader(): LongHeaderContext {
+    return { version: this.version, scid: this.scid, token: this.role === 'client' ? this.token : EMPTY };
   }
 
   /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */
@@ -1195,14 +1124,12 @@ export class Connection implements FrameHandlers {
       const packetNumber = space.nextPacketNumber++;
       const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
       const dcid = this.peerCids.dcid;
-      const headerSize = type === '1rtt'
-        ? 1 + dcid.length + pnLength
-        : 1 + 4 + 1 + dcid.length + 1 + this.scid.length + (type === 'initial' ? varintLength(this.token.length) + this.token.length : 0) + 2 + pnLength;
+      const header = headerSize(type, dcid, pnLength, this.longHeader);
       const payload = frameLength(sent);
       const padding = Math.max(0, 4 - pnLength - payload);
       const planned: PlannedPacket = {
         space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, padding, to: undefined,
-        size: headerSize + payload + padding + TAG,
+        size: header + payload + padding + TAG,
       };
       if (type === 'initial' && this.role === 'client') {
         const total = planned.size + parts.reduce((n, b) => n + b.length, 0);
@@ -1592,34 +1519,6 @@ export class Connection implements FrameHandlers {
   }
 }
 
-/** One packet chosen by planPacket and not yet written. */
-interface PlannedPacket {
-  space: PacketNumberSpace;
-  type: 'initial' | 'handshake' | '1rtt';
-  packetNumber: number;
-  pnLength: 1 | 2 | 3 | 4;
-  dcid: Buffer;
-  frames: Frame[];
-  records: SentFrameRecord[];
-  ackEliciting: boolean;
-  padding: number;
-  size: number;
-  to: PeerAddress | undefined;
-}
-
-function controlFrame(c: StreamControlFrame): Frame {
-  switch (c.type) {
-    case 'MAX_DATA': return { type: 'max_data', maximum: c.maximum };
-    case 'MAX_STREAM_DATA': return { type: 'max_stream_data', streamId: c.streamId, maximum: c.maximum };
-    case 'MAX_STREAMS': return { type: 'max_streams', bidi: c.direction === 'bidi', maximum: c.maximum };
-    case 'DATA_BLOCKED': return { type: 'data_blocked', limit: c.maximum };
-    case 'STREAM_DATA_BLOCKED': return { type: 'stream_data_blocked', streamId: c.streamId, limit: c.maximum };
-    case 'STREAMS_BLOCKED': return { type: 'streams_blocked', bidi: c.direction === 'bidi', limit: c.maximum };
-    case 'RESET_STREAM': return { type: 'reset_stream', streamId: c.streamId, errorCode: c.errorCode, finalSize: c.finalSize };
-    case 'STOP_SENDING': return { type: 'stop_sending', streamId: c.streamId, errorCode: c.errorCode };
-  }
-}
-
 /** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
 function isProbing(frame: Frame): boolean {
   return frame.type === 'path_challenge' || frame.type === 'path_response' || frame.type === 'new_connection_id' || frame.type === 'padding';
@@ -1627,11 +1526,6 @@ function isProbing(frame: Frame): boolean {
 
 export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.port === b.port && a.address === b.address;
-}
-
-function equalCid(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
-  if (a === undefined || b === undefined) return a === b;
-  return Buffer.compare(a, b) === 0;
 }
 
 /** A header re-based to a packet copied out of its datagram (offsets from 0). */

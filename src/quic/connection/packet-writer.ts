@@ -1,0 +1,92 @@
+/**
+ * Writing one outgoing packet (RFC 9000 §17.2, §17.3.1; RFC 9001 §5.3, §5.4): the plan the
+ * connection makes (space, packet number, frames, padding, what to remember for loss recovery),
+ * the header sizes it plans with, and `sealPacket`, which writes header, frames and padding into
+ * one buffer, fills a long header's Length, and applies packet and header protection.
+ */
+import type { PacketProtector } from '../crypto/protector.js';
+import { protectPacket } from '../crypto/packet-protection.js';
+import { encodeFrame } from '../frames/encode.js';
+import type { Frame } from '../frames/types.js';
+import { setLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/build.js';
+import type { PacketNumberSpace } from '../recovery/space.js';
+import type { StreamControlFrame } from '../stream/stream-manager.js';
+import { varintLength, Writer } from '../varint.js';
+import type { SentFrameRecord } from './sent-record.js';
+import type { PeerAddress } from './types.js';
+
+/** AEAD tag (RFC 9001 §5.3). */
+export const TAG = 16;
+
+export type PlannedPacketType = 'initial' | 'handshake' | '1rtt';
+
+/** One packet chosen by the connection and not yet written. */
+export interface PlannedPacket {
+  space: PacketNumberSpace;
+  type: PlannedPacketType;
+  packetNumber: number;
+  pnLength: 1 | 2 | 3 | 4;
+  dcid: Buffer;
+  frames: Frame[];
+  records: SentFrameRecord[];
+  ackEliciting: boolean;
+  /** PADDING bytes after the frames. */
+  padding: number;
+  /** Whole packet on the wire, tag included. */
+  size: number;
+  /** A destination other than the current path, if any. */
+  to: PeerAddress | undefined;
+}
+
+/** The fields of a long header that do not change from packet to packet. */
+export interface LongHeaderContext {
+  version: number;
+  scid: Buffer;
+  /** Initial token (client only, RFC 9000 §17.2.2). */
+  token: Buffer;
+}
+
+/** Header bytes of a packet of `type` (RFC 9000 §17.2: Length is written as a 2-byte varint). */
+export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: number, long: LongHeaderContext): number {
+  if (type === '1rtt') return 1 + dcid.length + pnLength;
+  const token = type === 'initial' ? varintLength(long.token.length) + long.token.length : 0;
+  return 1 + 4 + 1 + dcid.length + 1 + long.scid.length + token + 2 + pnLength;
+}
+
+/** Writes header, frames and padding, then protects the packet (RFC 9001 §5.3, §5.4). */
+export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHeaderContext, keyPhase: 0 | 1): Buffer {
+  const plain = Buffer.allocUnsafe(p.size - TAG);
+  const w = new Writer(plain);
+  let pnOffset: number;
+  let lengthOffset = -1;
+  if (p.type === '1rtt') {
+    pnOffset = writeShortHeader(w, { dcid: p.dcid, packetNumber: p.packetNumber, pnLength: p.pnLength, keyPhase }).pnOffset;
+  } else {
+    const written = writeLongHeader(w, {
+      type: p.type, version: long.version, dcid: p.dcid, scid: long.scid,
+      token: p.type === 'initial' ? long.token : undefined,
+      packetNumber: p.packetNumber, pnLength: p.pnLength,
+    });
+    pnOffset = written.pnOffset;
+    lengthOffset = written.lengthOffset;
+  }
+  for (const frame of p.frames) encodeFrame(frame, w);
+  if (p.padding > 0) w.zeros(p.padding);
+  // RFC 9000 §17.2: Length counts the packet number, the payload and the AEAD tag.
+  if (lengthOffset >= 0) setLongHeaderLength(plain, lengthOffset, w.offset - pnOffset + TAG);
+  return protectPacket(keys, plain.subarray(0, w.offset), pnOffset, p.pnLength, p.packetNumber);
+}
+
+/** A stream-layer control frame as a wire frame (RFC 9000 §19.4, §19.5, §19.9–§19.14). */
+export function controlFrame(c: StreamControlFrame): Frame {
+  switch (c.type) {
+    case 'MAX_DATA': return { type: 'max_data', maximum: c.maximum };
+    case 'MAX_STREAM_DATA': return { type: 'max_stream_data', streamId: c.streamId, maximum: c.maximum };
+    case 'MAX_STREAMS': return { type: 'max_streams', bidi: c.direction === 'bidi', maximum: c.maximum };
+    case 'DATA_BLOCKED': return { type: 'data_blocked', limit: c.maximum };
+    case 'STREAM_DATA_BLOCKED': return { type: 'stream_data_blocked', streamId: c.streamId, limit: c.maximum };
+    case 'STREAMS_BLOCKED': return { type: 'streams_blocked', bidi: c.direction === 'bidi', limit: c.maximum };
+    case 'RESET_STREAM': return { type: 'reset_stream', streamId: c.streamId, errorCode: c.errorCode, finalSize: c.finalSize };
+    case 'STOP_SENDING': return { type: 'stop_sending', streamId: c.streamId, errorCode: c.errorCode };
+  }
+}
