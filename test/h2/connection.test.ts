@@ -3,6 +3,7 @@
  * wired together, and a raw-frame client for exact frame assertions. No sockets; a fake clock.
  */
 import { describe, expect, test } from 'vitest';
+import fc from 'fast-check';
 import { demoHandler } from '../../src/demo/routes.js';
 import type { Handler } from '../../src/core/types.js';
 import { ErrorCode } from '../../src/h2/errors.js';
@@ -98,6 +99,25 @@ describe('requests and responses over a client↔server pair', () => {
     await noPush.pump();
     const other = await noPush.client.open({ method: 'GET', scheme: 'https', authority: 'x', path: '/', hasBody: false });
     expect((await noPush.until(readBody((await noPush.until(other.response)).body))).toString()).toBe('no push');
+  });
+
+  test('property: concurrent echoes of random bodies come back byte for byte, whatever the piece sizes', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.array(fc.integer({ min: 0, max: 40_000 }), { maxLength: 4 }), { minLength: 1, maxLength: 4 }), async (requests) => {
+        const pair = new Pair(demoHandler);
+        const results = requests.map(async (sizes, r) => {
+          const pieces = sizes.map((n, i) => Buffer.alloc(n, (r * 7 + i) % 256));
+          const { streamId, response } = await pair.client.open({ method: 'POST', scheme: 'https', authority: 'x', path: '/echo', hasBody: true });
+          for (const piece of pieces) pair.client.writeBody(streamId, piece);
+          pair.client.endBody(streamId);
+          const res = await response;
+          return { sent: Buffer.concat(pieces), got: await readBody(res.body) };
+        });
+        const all = await pair.until(Promise.all(results), 2000);
+        for (const { sent, got } of all) expect(got.equals(sent)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
   });
 
   test('a cancelled request aborts req.signal on the server (RST_STREAM, RFC 9113 §6.4)', async () => {
