@@ -3,6 +3,7 @@
  * with checksum, and the stateless answers a server gives to packets no connection owns.
  */
 import { createSocket } from 'node:dgram';
+import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../src/quic/connection.js';
 import { QuicEndpoint } from '../../src/quic/endpoint.js';
@@ -10,6 +11,8 @@ import { QUIC_V1 } from '../../src/quic/version.js';
 import { CA, CERT, KEY, pattern, sha256 } from './sim/harness.js';
 
 const endpoints: QuicEndpoint[] = [];
+/** IPv6 loopback is absent in some containers: that test says so and skips. */
+const hasIPv6Loopback = Object.values(networkInterfaces()).some((list) => list?.some((i) => i.family === 'IPv6' && i.internal));
 afterEach(async () => {
   await Promise.all(endpoints.splice(0).map((e) => e.close(0, '', 200)));
 });
@@ -67,6 +70,44 @@ describe('QUIC endpoint over loopback UDP', () => {
     expect(body.length).toBe(8 * 1024 * 1024);
     expect(sha256(body)).toBe(sha256(pattern(8 * 1024 * 1024)));
   }, 30_000);
+
+  it.skipIf(!hasIPv6Loopback)('works over IPv6 (::1) — skipped when the host has no IPv6 loopback', async () => {
+    const srv = await server({ host: '::1' });
+    let resolveDone!: (alpn: string | null) => void;
+    const done = new Promise<string | null>((r) => (resolveDone = r));
+    const client = await QuicEndpoint.listen({
+      host: '::1',
+      onEvent(_c, e) {
+        if (e.type === 'handshake-complete') resolveDone(e.alpn);
+      },
+    });
+    endpoints.push(client);
+    client.connect(srv.address, { serverName: 'localhost', alpn: ['h3'], ca: [CA] });
+    expect(await done).toBe('h3');
+  });
+
+  it('close() ends every connection gracefully: the peer sees NO_ERROR', async () => {
+    const srv = await server();
+    let conn!: Connection;
+    let resolveOpen!: () => void;
+    const open = new Promise<void>((r) => (resolveOpen = r));
+    let resolveClosed!: (e: ConnectionEvent) => void;
+    const closed = new Promise<ConnectionEvent>((r) => (resolveClosed = r));
+    const client = await QuicEndpoint.listen({
+      host: '127.0.0.1',
+      onEvent(_c, e) {
+        if (e.type === 'handshake-complete') resolveOpen();
+        if (e.type === 'closed') resolveClosed(e);
+      },
+    });
+    endpoints.push(client);
+    conn = client.connect(srv.address, { serverName: 'localhost', alpn: ['h3'], ca: [CA] });
+    await open;
+    await srv.close(0, 'shutdown', 2000);
+    const event = await closed;
+    expect(event).toMatchObject({ type: 'closed', error: { code: 0, application: true, reason: 'shutdown', source: 'peer' } });
+    expect(conn.state === 'draining' || conn.state === 'closed').toBe(true);
+  });
 
   it('answers an unknown version with Version Negotiation (RFC 9000 §6.1)', async () => {
     const srv = await server();
