@@ -92,3 +92,20 @@ export async function readAll(body: AsyncIterable<Uint8Array>, limit = Infinity)
   }
   return Buffer.concat(parts, total);
 }
+
+/**
+ * The body of a request that has none (no Content-Length, no Transfer-Encoding: RFC 9112 §6.3
+ * item 7). Stateless, so one instance serves every such request: reading it ends at once.
+ */
+class EmptyRequestBody extends RequestBody {
+  constructor() {
+    super(0);
+    super.end();
+  }
+  override push(): boolean { return false; }
+  override [Symbol.asyncIterator](): AsyncIterator<Uint8Array> {
+    return { next: () => Promise.resolve({ done: true, value: undefined }) };
+  }
+}
+
+export const EMPTY_BODY: RequestBody = new EmptyRequestBody();

@@ -42,8 +42,9 @@ export class StreamingResponse implements ServerResponse {
   private pendingBytes = 0;
   private pendingTrailers: HeaderList | null = null;
   private flushScheduled = false;
-  private drainWaiters: (() => void)[] = [];
-  private finishWaiters: (() => void)[] = [];
+  // Made on first use: most responses never wait (these run once per request).
+  private drainWaiters: (() => void)[] | null = null;
+  private finishWaiters: (() => void)[] | null = null;
   private readonly isHead: boolean;
 
   constructor(private readonly sink: ResponseSink, private readonly opts: ResponseOptions) {
@@ -96,7 +97,7 @@ export class StreamingResponse implements ServerResponse {
     if (this.aborted || this.ended || this.pendingBytes + this.sink.bufferedBytes < this.opts.highWaterMark) {
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.drainWaiters.push(resolve));
+    return new Promise((resolve) => (this.drainWaiters ??= []).push(resolve));
   }
 
   flush(): void {
@@ -152,7 +153,8 @@ export class StreamingResponse implements ServerResponse {
   notifyDrain(): void {
     if (this.pendingBytes + this.sink.bufferedBytes >= this.opts.highWaterMark) return;
     const waiters = this.drainWaiters;
-    this.drainWaiters = [];
+    if (!waiters) return;
+    this.drainWaiters = null;
     for (const w of waiters) w();
   }
 
@@ -160,17 +162,19 @@ export class StreamingResponse implements ServerResponse {
   notifyFinished(): void {
     if (this.finished) return;
     this.finished = true;
-    const waiters = this.finishWaiters.concat(this.drainWaiters);
-    this.finishWaiters = [];
-    this.drainWaiters = [];
-    for (const w of waiters) w();
+    const finish = this.finishWaiters;
+    const drain = this.drainWaiters;
+    this.finishWaiters = null;
+    this.drainWaiters = null;
+    if (finish) for (const w of finish) w();
+    if (drain) for (const w of drain) w();
   }
 
   // ---- internals ----
 
   private whenFinished(): Promise<void> {
     if (this.finished || this.aborted) return Promise.resolve();
-    return new Promise((resolve) => this.finishWaiters.push(resolve));
+    return new Promise((resolve) => (this.finishWaiters ??= []).push(resolve));
   }
 
   private scheduleFlush(): void {

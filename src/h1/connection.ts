@@ -30,7 +30,7 @@
 import { H1Error, StreamAbortedError } from '../core/errors.js';
 import { HeaderList } from '../core/headers.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
-import { RequestBody } from '../core/body.js';
+import { EMPTY_BODY, RequestBody } from '../core/body.js';
 import { StreamingResponse } from '../core/response.js';
 import { runHandler, type ErrorReporter } from '../core/dispatch.js';
 import { AbortState } from '../core/abort.js';
@@ -278,7 +278,7 @@ export class H1ServerConnection {
       }
     }
     const abort = new AbortState();
-    const body = new RequestBody(this.limits.requestBodyHighWaterMark);
+    const body = framing.body.kind === 'none' ? EMPTY_BODY : new RequestBody(this.limits.requestBodyHighWaterMark);
     const request = new IncomingRequest({
       method: head.method,
       path: framing.path,
@@ -309,8 +309,9 @@ export class H1ServerConnection {
       highWaterMark: this.limits.responseHighWaterMark,
       defaultHeaders: this.opts.defaultHeaders,
     });
-    if (ex.bodyDone) body.end();
-    else {
+    if (ex.bodyDone) {
+      if (body !== EMPTY_BODY) body.end(); // Content-Length: 0
+    } else {
       body.onConsumed = () => {
         // The body clock measures how long we wait for the client while we want data: time the
         // handler spent before reading (backpressure) is not the client's (RFC 9110 §15.5.9).

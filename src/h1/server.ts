@@ -186,8 +186,13 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
 
   const armTimer = (): void => {
     const at = conn.nextTimeout();
-    if (at === undefined) { clearTimer(); return; }
-    if (timer && timerAt === at) return;
+    // No deadline now (a request in progress): a pending timer may stay; when it fires,
+    // handleTimeout sees nothing due and the pump arms for whatever deadline holds then.
+    if (at === undefined) return;
+    // A timer due no later than the new deadline stays: when it fires, handleTimeout checks the
+    // real deadline and the timer is armed again. Keep-alive deadlines move later with every
+    // request, so this saves a clearTimeout/setTimeout pair per request.
+    if (timer && timerAt <= at) return;
     clearTimer();
     timerAt = at;
     timer = setTimeout(() => {
