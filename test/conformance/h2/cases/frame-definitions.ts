@@ -36,6 +36,46 @@ async function requestWithWindow(c: H2TestClient, ctx: CaseContext, window: numb
   sendRequest(c, ctx, 1, { path: `/bytes?size=${size}` });
 }
 
+/** Opens our receive windows to the maximum, so that the server's sending is limited by nothing else (RFC 9113 §6.9). */
+async function openReceiveWindows(c: H2TestClient): Promise<void> {
+  c.send(
+    frame(T.SETTINGS, 0, 0, settingsPayload([S.INITIAL_WINDOW_SIZE, 2 ** 31 - 1])),
+    frame(T.WINDOW_UPDATE, 0, 0, u32(2 ** 31 - 1 - 65_535)),
+  );
+  await c.waitFor((e) => e.kind === 'frame' && e.frame.type === 'SETTINGS' && e.frame.ack);
+}
+
+/**
+ * Sends `total` octets of request body on `streamId`, never more than the server's flow-control
+ * windows allow (RFC 9113 §6.9.1), waiting for its WINDOW_UPDATEs when they are used up.
+ */
+async function sendBodyWithinWindows(c: H2TestClient, streamId: number, total: number): Promise<void> {
+  const maxFrame = c.serverSettings.get(S.MAX_FRAME_SIZE) ?? 16_384;
+  let connectionWindow = 65_535; // §6.9.2: SETTINGS does not change the connection window
+  let streamWindow = c.serverSettings.get(S.INITIAL_WINDOW_SIZE) ?? 65_535;
+  const credit = (e: Received): boolean => e.kind === 'frame' && e.frame.type === 'WINDOW_UPDATE' && (e.frame.streamId === 0 || e.frame.streamId === streamId);
+  for (const update of c.log.filter(credit)) {
+    if (update.kind === 'frame' && update.frame.type === 'WINDOW_UPDATE' && update.frame.streamId === 0) connectionWindow += update.frame.increment;
+  }
+  let sent = 0;
+  while (sent < total) {
+    const size = Math.min(maxFrame, total - sent, connectionWindow, streamWindow);
+    if (size > 0) {
+      sendData(c, streamId, Buffer.alloc(size, 0x62), sent + size === total);
+      sent += size;
+      connectionWindow -= size;
+      streamWindow -= size;
+      continue;
+    }
+    const update = await c.waitFor((e) => credit(e) || (e.kind === 'frame' && (e.frame.type === 'GOAWAY' || e.frame.type === 'RST_STREAM')));
+    if (update.kind !== 'frame' || update.frame.type !== 'WINDOW_UPDATE') {
+      throw new ConformanceFailure(`a WINDOW_UPDATE after ${sent} of ${total} octets (the server must extend its windows for the body to arrive)`, describe(update));
+    }
+    if (update.frame.streamId === 0) connectionWindow += update.frame.increment;
+    else streamWindow += update.frame.increment;
+  }
+}
+
 export const frameDefinitionCases: ConformanceCase[] = [
   // §6.1 DATA
   {
@@ -593,6 +633,32 @@ export const frameDefinitionCases: ConformanceCase[] = [
       let total = first.length;
       while (total < 50) total += (await nextData(c, 1)).length;
       check(total === 50, '50 octets in all', `${total} octets`);
+    },
+  },
+
+  {
+    section: 'RFC 9113 §6.9',
+    name: 'request body of 200 000 octets sent within the server\'s windows',
+    expect: 'the server extends its receive windows with WINDOW_UPDATE as it reads, and the echo is complete',
+    async run(c, ctx) {
+      await openReceiveWindows(c);
+      sendRequest(c, ctx, 1, { method: 'POST', endStream: false, extra: [['content-length', '200000']] });
+      await sendBodyWithinWindows(c, 1, 200_000);
+      const response = await expectResponse(c, 1);
+      check(response.body.length === 200_000, 'an echo of 200000 octets', `${response.body.length} octets`);
+    },
+  },
+  {
+    section: 'RFC 9113 §4.1',
+    name: 'response of 100 000 octets with the default SETTINGS_MAX_FRAME_SIZE',
+    expect: 'Length "Values greater than 2^14 (16,384) MUST NOT be sent unless the receiver has set a larger value for SETTINGS_MAX_FRAME_SIZE": no DATA frame above 16384 octets',
+    async run(c, ctx) {
+      await openReceiveWindows(c);
+      sendRequest(c, ctx, 1, { path: '/bytes?size=100000' });
+      const response = await expectResponse(c, 1);
+      check(response.body.length === 100_000, '100000 octets', `${response.body.length} octets`);
+      const largest = Math.max(...response.dataFrames);
+      check(largest <= 16_384, 'DATA frames of at most 16384 octets', `a DATA frame of ${largest} octets`);
     },
   },
 
