@@ -195,6 +195,7 @@ export class H3ClientConnection extends H3Session {
     if (!ex || ex.reader.state === 'done') return;
     ex.reader.message.push(data, fin);
     this.flushQpack();
+    this.pauseWhileBlocked(id, ex.reader);
   }
 
   protected onUnblocked(streamIds: number[]): void {
@@ -268,6 +269,7 @@ export class H3ClientConnection extends H3Session {
     if (!push?.reader || push.reader.state === 'done') return;
     push.reader.message.push(data, fin);
     this.flushQpack();
+    this.pauseWhileBlocked(id, push.reader);
   }
 
   protected onPushStreamReset(id: number, code: number): void {
@@ -325,6 +327,14 @@ export class H3ClientConnection extends H3Session {
     for (const ex of [...this.exchanges.values()]) this.failExchange(ex, error, false);
     for (const push of this.pushes.values()) if (push.reader) this.failReader(push.reader, error);
     for (const push of this.pushes.values()) push.settle.reject(error);
+  }
+
+  /** RFC 9204 §2.2.1: frames behind a blocked field section wait in memory; flow control bounds them. */
+  private pauseWhileBlocked(id: number, reader: ResponseReader): void {
+    if (reader.message.isBlocked && !reader.readingPaused && reader.state !== 'done') {
+      reader.readingPaused = true;
+      this.transport.pauseReading(id);
+    }
   }
 
   // ---- request body ----

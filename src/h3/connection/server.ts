@@ -154,6 +154,12 @@ export class H3ServerConnection extends H3Session {
     if (!ex || ex.state === 'complete') return;
     ex.message.push(data, fin);
     this.flushQpack();
+    // RFC 9204 §2.2.1: while a field section waits for inserts, frames after it queue in memory;
+    // stop reading so that flow control bounds them.
+    if (ex.message.isBlocked && !ex.readingPaused && this.exchanges.has(id)) {
+      ex.readingPaused = true;
+      this.transport.pauseReading(id);
+    }
   }
 
   protected onUnblocked(streamIds: number[]): void {
