@@ -33,34 +33,12 @@ import {
   type RequestHead, type ResponseHead,
 } from './headers.js';
 import { DEFAULT_PRIORITY, SendScheduler, parsePriority, type Priority } from './connection/scheduler.js';
+import { createStreamRecord, type StreamRecord } from './connection/stream-record.js';
+import type { H2Events } from './connection/events.js';
+
+export type { H2Events };
 import { RateCounter } from './connection/flood.js';
 import { describeFrame } from './connection/trace.js';
-
-/** What the session on top hears from the connection. All callbacks run synchronously. */
-export interface H2Events {
-  /** Server: a request's header section (validated, §8.3.1). */
-  onRequest?(streamId: number, head: RequestHead, endStream: boolean): void;
-  /** Client: a response's header section; 1xx heads come first with `informational` true. */
-  onResponse?(streamId: number, head: ResponseHead, endStream: boolean): void;
-  /** Client: a PUSH_PROMISE on `parentId` reserving `promisedId` (§8.4); false refuses it (RST CANCEL). */
-  onPushPromise?(parentId: number, promisedId: number, head: RequestHead): boolean;
-  /** DATA on a stream (padding removed). `endStream`: the peer's half is done (an empty chunk then). */
-  onData?(streamId: number, data: Uint8Array, endStream: boolean): void;
-  /** A trailer section, which always ends the peer's half (§8.1). */
-  onTrailers?(streamId: number, trailers: HeaderField[]): void;
-  /** The stream was reset: by the peer, by us (stream error), or because the connection ended. */
-  onReset?(streamId: number, code: number, by: 'peer' | 'local' | 'connection'): void;
-  /** Room opened for this stream's queued output (window update, DATA sent). */
-  onDrain?(streamId: number): void;
-  /** The stream's last frame (END_STREAM) is queued for the wire. */
-  onSendFinished?(streamId: number): void;
-  /** The stream is closed both ways and forgotten. */
-  onStreamClosed?(streamId: number): void;
-  /** The peer sent GOAWAY (§6.8). */
-  onGoaway?(lastStreamId: number, code: number): void;
-  /** The connection is over; `error` when it ended on a connection error (ours or the peer's). */
-  onClose?(error: H2Error | null): void;
-}
 
 export interface H2ConnectionOptions {
   role: Role;
@@ -72,31 +50,6 @@ export interface H2ConnectionOptions {
   /** Close a connection with no stream open for limits.idleTimeoutMs (default true for servers). */
   idleTimeout?: boolean;
   trace?: (line: string) => void;
-}
-
-/** Our per-stream bookkeeping beyond the §5.1 state. */
-interface StreamRecord {
-  stream: Stream;
-  priority: Priority;
-  // send side
-  queue: Uint8Array[];
-  queuedBytes: number;
-  /** END_STREAM follows the queue (with `trailers` first, if any). */
-  endQueued: boolean;
-  trailers: FieldInput[] | null;
-  sendDone: boolean;
-  /** Since when queued DATA waits on a window of zero or less (zero-window stall bound). */
-  blockedSince: number | null;
-  // receive side
-  /** A header section has been received (the next one is trailers, or on a client a final response). */
-  headReceived: boolean;
-  /** Client: the final (non-1xx) response head has been received. */
-  finalReceived: boolean;
-  /** Client: the request method (HEAD responses have no content, RFC 9110 §9.3.2). */
-  method: string;
-  contentLength: ContentLengthCheck | null;
-  /** DATA octets delivered to the session and not yet given back with `consumed()`. */
-  unconsumed: number;
 }
 
 /** Output may run ahead of the socket by this much before DATA generation pauses. */
@@ -385,11 +338,7 @@ export class H2Connection {
   sendData(streamId: number, pieces: readonly Uint8Array[], end: boolean, trailers: FieldInput[] | null = null): void {
     const record = this.records.get(streamId);
     if (!record || record.sendDone || record.endQueued || this.state === 'closed') return;
-    for (const piece of pieces) {
-      if (piece.length === 0) continue;
-      record.queue.push(piece);
-      record.queuedBytes += piece.length;
-    }
+    for (const piece of pieces) record.outgoing.push(piece);
     if (end) {
       record.endQueued = true;
       record.trailers = trailers && trailers.length > 0 ? trailers : null;
@@ -450,7 +399,7 @@ export class H2Connection {
 
   /** Octets queued on the stream and not yet cut into DATA frames. */
   streamBuffered(streamId: number): number {
-    return this.records.get(streamId)?.queuedBytes ?? 0;
+    return this.records.get(streamId)?.outgoing.bytes ?? 0;
   }
 
   /** Sends a PING (§6.7). */
@@ -823,11 +772,7 @@ export class H2Connection {
   // ---------------------------------------------------------------- streams
 
   private createRecord(stream: Stream): StreamRecord {
-    const record: StreamRecord = {
-      stream, priority: { ...DEFAULT_PRIORITY },
-      queue: [], queuedBytes: 0, endQueued: false, trailers: null, sendDone: false, blockedSince: null,
-      headReceived: false, finalReceived: false, method: 'GET', contentLength: null, unconsumed: 0,
-    };
+    const record = createStreamRecord(stream);
     this.records.set(stream.id, record);
     return record;
   }
@@ -866,8 +811,7 @@ export class H2Connection {
     this.recvFlow.closeStream(id);
     if (record.unconsumed > 0 && this.state !== 'closed') this.queueUpdates(this.recvFlow.consume(id, record.unconsumed));
     record.unconsumed = 0;
-    record.queue = [];
-    record.queuedBytes = 0;
+    record.outgoing.clear();
     if (this.records.size === 0) this.idleSince = this.now;
     if (reset) this.events.onReset?.(id, reset.code, reset.by);
     this.events.onStreamClosed?.(id);
@@ -876,9 +820,9 @@ export class H2Connection {
   /** Puts a stream in the send rotation when it has something it may send now. */
   private schedule(record: StreamRecord): void {
     if (record.sendDone || !this.records.has(record.stream.id)) return;
-    if (record.queuedBytes === 0 && !record.endQueued) return;
+    if (record.outgoing.bytes === 0 && !record.endQueued) return;
     if (record.stream.state === StreamState.ReservedLocal) return; // the pushed response's HEADERS first
-    if (record.queuedBytes > 0 && this.sendFlow.sendable(record.stream.id) === 0) {
+    if (record.outgoing.bytes > 0 && this.sendFlow.sendable(record.stream.id) === 0) {
       record.blockedSince ??= this.now;
       return;
     }
@@ -897,13 +841,13 @@ export class H2Connection {
       if (id === undefined) break;
       const record = this.records.get(id);
       if (!record || record.sendDone) continue;
-      if (record.queuedBytes > 0) {
-        const n = Math.min(this.sendFlow.sendable(id), this.peerSettings.maxFrameSize, record.queuedBytes);
+      if (record.outgoing.bytes > 0) {
+        const n = Math.min(this.sendFlow.sendable(id), this.peerSettings.maxFrameSize, record.outgoing.bytes);
         if (n === 0) {
           record.blockedSince ??= this.now;
           continue;
         }
-        const endNow = n === record.queuedBytes && record.endQueued && record.trailers === null;
+        const endNow = n === record.outgoing.bytes && record.endQueued && record.trailers === null;
         this.queueDataFrame(record, n, endNow);
         drained.add(id);
         if (endNow) {
@@ -931,20 +875,7 @@ export class H2Connection {
     const header = Buffer.allocUnsafe(FRAME_HEADER_LENGTH);
     writeFrameHeader(header, 0, n, FrameType.DATA, endStream ? Flag.END_STREAM : 0, id);
     this.queue(header);
-    let left = n;
-    while (left > 0) {
-      const piece = record.queue[0]!;
-      if (piece.length <= left) {
-        record.queue.shift();
-        this.queue(piece);
-        left -= piece.length;
-      } else {
-        this.queue(piece.subarray(0, left));
-        record.queue[0] = piece.subarray(left);
-        left = 0;
-      }
-    }
-    record.queuedBytes -= n;
+    for (const piece of record.outgoing.take(n)) this.queue(piece);
     this.sendFlow.consume(id, n);
     this.trace?.(`send DATA stream=${id}${endStream ? ' flags=END_STREAM' : ''} length=${n}`);
   }
