@@ -4,6 +4,7 @@ const BENCHES: Record<string, () => Promise<{ run: () => Promise<void> }>> = {
   h2: () => import('./h2.js'),
   h3: () => import('./h3.js'),
   'quic-crypto': () => import('./quic-crypto.js'),
+  quic: () => import('./quic.js'),
 };
 
 async function main(): Promise<void> {
