@@ -119,6 +119,8 @@ interface CommonOptions {
   congestion?: CongestionAlgorithm;
   /** Bytes a stream may buffer before write() returns false. Default 256 KiB. */
   streamHighWaterMark?: number;
+  /** Bytes all streams together may buffer before write() returns false. Default 4 MiB. */
+  connectionHighWaterMark?: number;
   /** Told when a connection ID of ours starts or stops routing here (the endpoint's table). */
   onConnectionId?: (cid: Buffer, added: boolean) => void;
   /** qlog sink (see qlog.ts). */
@@ -228,6 +230,11 @@ export class Connection implements FrameHandlers {
   private readonly readable = new Set<number>();
   private readonly paused = new Set<number>();
   private readonly highWaterMark: number;
+  private readonly connectionHighWaterMark: number;
+  /** Unacknowledged bytes written on all streams (the connection-level backpressure signal). */
+  private bufferedTotal = 0;
+  /** A write was refused by the connection's mark: wake every waiting stream when it drains. */
+  private connectionBlocked = false;
   private readonly wantWritable = new Set<number>();
   /** Streams that may still hold data to send, for the graceful close; pruned as it doubles. */
   private readonly knownStreams = new Set<number>();
@@ -249,6 +256,7 @@ export class Connection implements FrameHandlers {
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = options.statelessResetKey ?? this.random(32);
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
+    this.connectionHighWaterMark = options.connectionHighWaterMark ?? 4 * 1024 * 1024;
     this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize);
     this.localCids = new LocalConnectionIds(
       () => this.random(this.cidLength),
@@ -578,7 +586,8 @@ export class Connection implements FrameHandlers {
   }
 
   onStopSending(frame: Extract<Frame, { type: 'stop_sending' }>): void {
-    const stream = this.streams.onStopSending(frame);
+    let stream: ReturnType<StreamManager['onStopSending']>;
+    this.trackBuffered(frame.streamId, () => (stream = this.streams.onStopSending(frame)));
     this.acceptNewStreams();
     if (stream !== undefined) this.events.push({ type: 'stop-sending', id: frame.streamId, code: frame.errorCode });
   }
@@ -1158,7 +1167,7 @@ export class Connection implements FrameHandlers {
           this.spaces[record.space]!.cryptoOut.onAck(record.offset, record.length, false);
           break;
         case 'stream':
-          this.streams.onChunkAcked(record);
+          this.trackBuffered(record.streamId, () => this.streams.onChunkAcked(record));
           this.noteWritable(record.streamId);
           break;
         case 'stream-control':
@@ -1405,18 +1414,28 @@ export class Connection implements FrameHandlers {
 
   /**
    * Queues `data` on stream `id` (kept by reference: do not modify it afterwards), with `fin` to
-   * end the stream. Returns false once the stream holds more than its high-water mark of
-   * unacknowledged data; a 'writable' event follows when it drains.
+   * end the stream. Returns false once the stream, or all streams together, hold more than their
+   * high-water mark of unacknowledged data; a 'writable' event follows when it drains.
    */
   write(id: number, data: Uint8Array, fin = false): boolean {
     const send = this.streams.get(id)?.send;
     if (send === undefined) return false;
-    if (data.length > 0) send.write(data);
-    if (fin) send.end();
+    this.trackBuffered(id, () => {
+      if (data.length > 0) send.write(data);
+      if (fin) send.end();
+    });
     this.noteStream(id);
-    const below = send.bufferedBytes < this.highWaterMark;
+    if (this.bufferedTotal >= this.connectionHighWaterMark) this.connectionBlocked = true;
+    const below = send.bufferedBytes < this.highWaterMark && !this.connectionBlocked;
     if (!below) this.wantWritable.add(id);
     return below;
+  }
+
+  /** Runs `change` and moves the connection's buffered total by what stream `id` gained or released. */
+  private trackBuffered(id: number, change: () => void): void {
+    const before = this.streams.get(id)?.send?.bufferedBytes ?? 0;
+    change();
+    this.bufferedTotal += (this.streams.get(id)?.send?.bufferedBytes ?? 0) - before;
   }
 
   /** Ends stream `id` (sends a fin). */
@@ -1426,8 +1445,9 @@ export class Connection implements FrameHandlers {
 
   /** RESET_STREAM with an application error code (RFC 9000 §19.4). */
   resetStream(id: number, code: number): void {
-    this.streams.get(id)?.send?.reset(code);
+    this.trackBuffered(id, () => this.streams.get(id)?.send?.reset(code));
     this.collectStreamControl();
+    this.noteWritableAll();
   }
 
   /** STOP_SENDING with an application error code (RFC 9000 §19.5); later data is discarded. */
@@ -1490,9 +1510,31 @@ export class Connection implements FrameHandlers {
   private noteWritable(id: number): void {
     if (!this.wantWritable.has(id)) return;
     const send = this.streams.get(id)?.send;
-    if (send === undefined || send.bufferedBytes < this.highWaterMark) {
+    if (send === undefined) {
       this.wantWritable.delete(id);
-      if (send !== undefined) this.events.push({ type: 'writable', id });
+      return;
+    }
+    if (this.bufferedTotal >= this.connectionHighWaterMark) return;
+    if (this.connectionBlocked) {
+      // Streams held back only by the connection's mark may go on too.
+      this.noteWritableAll();
+      return;
+    }
+    if (send.bufferedBytes < this.highWaterMark) {
+      this.wantWritable.delete(id);
+      this.events.push({ type: 'writable', id });
+    }
+  }
+
+  private noteWritableAll(): void {
+    if (this.bufferedTotal >= this.connectionHighWaterMark) return;
+    this.connectionBlocked = false;
+    for (const id of this.wantWritable) {
+      const send = this.streams.get(id)?.send;
+      if (send === undefined || send.bufferedBytes < this.highWaterMark) {
+        this.wantWritable.delete(id);
+        if (send !== undefined) this.events.push({ type: 'writable', id });
+      }
     }
   }
 

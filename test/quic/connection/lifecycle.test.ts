@@ -162,3 +162,22 @@ describe('connection lifecycle', () => {
     expect(closedOf(pair.clientEvents)!.error).toMatchObject({ code: 0, application: true, source: 'peer' });
   });
 });
+
+describe('backpressure (the application API)', () => {
+  it('write() returns false over the per-stream mark and over the connection mark, and writable follows', () => {
+    const pair = new Pair();
+    expect(pair.handshake()).toBe(true);
+    const client = pair.client;
+    const a = client.openStream()!;
+    const b = client.openStream()!;
+    // Per stream: 256 KiB by default.
+    expect(client.write(a, Buffer.alloc(200 * 1024))).toBe(true);
+    expect(client.write(a, Buffer.alloc(100 * 1024))).toBe(false);
+    // Connection: 4 MiB over all streams, whatever each stream holds.
+    expect(client.write(b, Buffer.alloc(4 * 1024 * 1024))).toBe(false);
+    expect(client.bufferedAmount(b)).toBe(4 * 1024 * 1024);
+    expect(pair.run(() => pair.clientEvents.filter((e) => e.type === 'writable').length >= 2)).toBe(true);
+    const writable = pair.clientEvents.filter((e) => e.type === 'writable').map((e) => (e as { id: number }).id);
+    expect(new Set(writable)).toEqual(new Set([a, b]));
+  });
+});
