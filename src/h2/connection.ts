@@ -446,7 +446,17 @@ export class H2Connection {
   private onData(frame: DataFrame): void {
     const id = frame.streamId;
     const length = flowControlledLength(frame);
-    const verdict = this.registry.receive(id, 'DATA');
+    let verdict: 'accept' | 'ignore';
+    try {
+      verdict = this.registry.receive(id, 'DATA');
+    } catch (error) {
+      // A refused DATA frame (e.g. STREAM_CLOSED, §6.1) was still charged by the sender (§6.9).
+      if (error instanceof H2Error && error.scope === 'stream') {
+        this.recvFlow.receive(id, length);
+        this.queueUpdates(this.recvFlow.consume(id, length));
+      }
+      throw error;
+    }
     // RFC 9113 §6.9: DATA counts against the connection window whatever the stream's state.
     try {
       this.recvFlow.receive(id, length);
@@ -463,13 +473,12 @@ export class H2Connection {
     if (frame.data.length === 0 && !frame.endStream) this.countControlFrame('empty DATA');
     // Padding is never delivered: its credit goes back now.
     if (length > frame.data.length) this.queueUpdates(this.recvFlow.consume(id, length - frame.data.length));
-    record.contentLength?.data(frame.data.length);
-    if (this.role === 'server' || record.finalReceived) {
-      // RFC 9113 §8.1: DATA before the (final) header section is malformed.
-    } else {
-      throw streamError(ErrorCode.PROTOCOL_ERROR, id, 'DATA before the response header section', 'RFC 9113 §8.1');
-    }
+    // Counted before the checks below: a stream error then returns it through closeRecord().
     record.unconsumed += frame.data.length;
+    if (this.role === 'client' && !record.finalReceived) {
+      throw streamError(ErrorCode.PROTOCOL_ERROR, id, 'DATA before the final response header section', 'RFC 9113 §8.1');
+    }
+    record.contentLength?.data(frame.data.length);
     if (frame.endStream) {
       record.contentLength?.end();
       this.recvEnd(record);
