@@ -55,6 +55,10 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
   endpoint = await QuicEndpoint.listen({
     type: family === 6 ? 'udp6' : 'udp4',
     transport: { maxIdleTimeout: limits.idleTimeoutMs },
+    // Packets sent, received and lost, from the connection's qlog events.
+    qlog: trace ? () => (e) => {
+      if (e.name.startsWith('transport:packet') || e.name === 'recovery:packet_lost') trace(`quic ${e.name.slice(e.name.indexOf(':') + 1)} ${JSON.stringify(e.data)}`);
+    } : undefined,
     onEvent(_conn, event) {
       trace?.(`quic ${event.type}${'id' in event ? ` stream ${event.id}` : ''}${event.type === 'stream-data' ? ` ${event.data.length} bytes${event.fin ? ' fin' : ''}` : ''}`);
       if (event.type === 'handshake-complete') {
@@ -73,7 +77,7 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
     { address, port },
     { serverName: hostname, alpn: ['h3'], ca: caList(options.ca), insecure: options.insecure },
   );
-  session = new H3ClientConnection(flushingStreams(conn, () => endpoint.flush()), { limits: options.limits });
+  session = new H3ClientConnection(flushingStreams(conn, () => endpoint.flush()), { limits: options.limits, trace });
   try {
     await ready;
     if (conn.alpn !== 'h3') throw new H3Error(H3ErrorCode.H3_VERSION_FALLBACK, `server chose ALPN ${conn.alpn}`, 'RFC 9114 §3.1');

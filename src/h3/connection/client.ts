@@ -144,6 +144,7 @@ export class H3ClientConnection extends H3Session {
       const section = this.encoder.encodeFieldSection(id, lines);
       this.flushQpack();
       const headers = encodeFrame({ type: 'headers', fieldSection: section });
+      this.trace?.(`h3 → stream ${id} HEADERS ${section.length} bytes: ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
       const body = init.body;
       if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
@@ -382,8 +383,14 @@ export class H3ClientConnection extends H3Session {
       onInformational,
     };
     reader.message = new IncomingMessage(id, stream, 'client', this.limits.maxHeaderBlockBytes, this.decoder, {
-      headers: (lines) => this.onResponseHeaders(id, reader, lines),
-      data: (piece) => this.onResponseData(id, reader, piece),
+      headers: (lines) => {
+        this.trace?.(`h3 ← stream ${id} HEADERS ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
+        this.onResponseHeaders(id, reader, lines);
+      },
+      data: (piece) => {
+        this.trace?.(`h3 ← stream ${id} DATA piece ${piece.length} bytes`);
+        this.onResponseData(id, reader, piece);
+      },
       pushPromise: stream === 'request' ? (pushId, lines) => this.onPushPromise(pushId, lines) : undefined,
       end: () => this.onResponseEnd(id, reader),
     });

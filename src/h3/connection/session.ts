@@ -43,6 +43,8 @@ export interface SessionOptions {
   random?: () => number;
   /** Send reserved settings, frame and stream types (default true). */
   grease?: boolean;
+  /** One line per HTTP/3 frame sent or received (`h123 get --trace`). */
+  trace?: (line: string) => void;
 }
 
 /** A unidirectional stream the peer opened, until and after its type is known (RFC 9114 §6.2). */
@@ -70,6 +72,7 @@ export abstract class H3Session {
   closed = false;
   closeError: H3Error | null = null;
   protected readonly random: () => number;
+  protected readonly trace: ((line: string) => void) | undefined;
   private readonly grease: boolean;
   private started = false;
   private controlStream: number | null = null;
@@ -90,6 +93,7 @@ export abstract class H3Session {
     this.limits = resolveLimits(options.limits);
     this.random = options.random ?? defaultRandom;
     this.grease = options.grease ?? true;
+    this.trace = options.trace;
     this.encoder = new QpackEncoder({ maxTableCapacity: this.limits.qpackMaxTableCapacity });
     this.decoder = new QpackDecoder({
       maxTableCapacity: this.limits.qpackMaxTableCapacity,
@@ -181,7 +185,9 @@ export abstract class H3Session {
 
   /** Sends a frame on our control stream. */
   protected sendControlFrame(frame: Frame): void {
-    if (this.controlStream !== null && !this.closed) this.transport.write(this.controlStream, encodeFrame(frame));
+    if (this.controlStream === null || this.closed) return;
+    this.trace?.(`h3 → control ${describeFrame(frame)}`);
+    this.transport.write(this.controlStream, encodeFrame(frame));
   }
 
   /** Sends what QPACK produced for its encoder and decoder streams (call after each QPACK use). */
@@ -366,6 +372,7 @@ export abstract class H3Session {
   }
 
   private controlFrame(frame: Frame): void {
+    this.trace?.(`h3 ← control ${describeFrame(frame)}`);
     if (frame.type === 'settings') {
       // RFC 9114 §7.2.4; RFC 9204 §5: the encoder may now use up to the peer's table capacity.
       this.peerSettings = frame.settings;
@@ -391,6 +398,26 @@ export abstract class H3Session {
     }
     if (stream.kind === 'push') this.onPushStreamReset(id, code);
     this.peerUni.delete(id);
+  }
+}
+
+/** One line about a frame, for traces: its type and the fields that matter. */
+export function describeFrame(frame: Frame): string {
+  switch (frame.type) {
+    case 'data':
+      return `DATA ${frame.data.length} bytes`;
+    case 'headers':
+      return `HEADERS ${frame.fieldSection.length} bytes`;
+    case 'settings':
+      return `SETTINGS ${JSON.stringify(frame.settings)}`;
+    case 'push_promise':
+      return `PUSH_PROMISE push ${frame.pushId}`;
+    case 'goaway':
+      return `GOAWAY ${frame.id}`;
+    case 'max_push_id':
+      return `MAX_PUSH_ID ${frame.pushId}`;
+    case 'cancel_push':
+      return `CANCEL_PUSH ${frame.pushId}`;
   }
 }
 
