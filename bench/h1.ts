@@ -1,11 +1,16 @@
 /**
  * `npm run bench -- h1`: h123 and node:http serving the same workloads, each in its own process,
- * loaded by h2load --h1 from a third process. Prints requests/s, MB/s, RSS and ratios.
+ * loaded by h2load --h1 from a third process. Rounds alternate between the two servers and the
+ * median of each is reported, so that a busy machine's swings hit both alike. Prints requests/s,
+ * MB/s, server CPU per request, RSS and ratios.
  */
 import net from 'node:net';
-import { h2load, ratio, startServerProcess, table, findProgram } from './lib.js';
+import { h2load, ratio, startServerProcess, table, findProgram, type ServerProcess } from './lib.js';
 
-const DURATION_REQUESTS = { S: 40_000, B: 2_000 };
+const REQUESTS = { S: 20_000, B: 1_000 };
+const ROUNDS = 3;
+
+interface Sample { rps: number; mbps: number; cpuPerReq: number }
 
 async function idleConnections(port: number, count: number): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
@@ -21,41 +26,54 @@ async function idleConnections(port: number, count: number): Promise<net.Socket[
   return sockets;
 }
 
+async function load(server: ServerProcess, path: string, n: number): Promise<Sample> {
+  const cpu0 = await server.cpu();
+  const r = await h2load(['--h1', '-n', String(n), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]);
+  const cpuPerReq = ((await server.cpu()) - cpu0) / r.total;
+  if (r.succeeded !== r.total) throw new Error(`${path}: ${r.total - r.succeeded} requests failed`);
+  return { rps: r.reqPerSec, mbps: r.mbPerSec, cpuPerReq };
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const medianSample = (xs: Sample[]): Sample => ({ rps: median(xs.map((x) => x.rps)), mbps: median(xs.map((x) => x.mbps)), cpuPerReq: median(xs.map((x) => x.cpuPerReq)) });
+
 export async function run(): Promise<void> {
   if (!findProgram('h2load')) {
     console.log('bench h1: skipped: h2load is not installed (Debian package nghttp2-client)');
     return;
   }
-  const rows: (string | number)[][] = [];
-  const results: Record<string, Record<string, { rps: number; mbps: number; rss: number; cpuPerReq: number }>> = {};
-  for (const impl of ['h123', 'node'] as const) {
-    const server = await startServerProcess(impl, 'h1');
-    results[impl] = {};
-    try {
-      for (const [name, path, n] of [['S', '/s', DURATION_REQUESTS.S], ['B', '/b', DURATION_REQUESTS.B]] as const) {
-        await h2load(['--h1', '-n', String(Math.floor(n / 10)), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]); // warm-up
-        const cpu0 = await server.cpu();
-        const r = await h2load(['--h1', '-n', String(n), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]);
-        const cpuPerReq = ((await server.cpu()) - cpu0) / r.total;
-        if (r.succeeded !== r.total) throw new Error(`${impl} ${name}: ${r.total - r.succeeded} requests failed`);
-        results[impl]![name] = { rps: r.reqPerSec, mbps: r.mbPerSec, rss: await server.rss(), cpuPerReq };
+  const servers = { h123: await startServerProcess('h123', 'h1'), node: await startServerProcess('node', 'h1') };
+  try {
+    const result: Record<'h123' | 'node', Record<'S' | 'B', Sample> & { idleKB: number; rssMB: number }> = {} as never;
+    const samples = { h123: { S: [] as Sample[], B: [] as Sample[] }, node: { S: [] as Sample[], B: [] as Sample[] } };
+    for (const [name, path] of [['S', '/s'], ['B', '/b']] as const) {
+      for (const impl of ['h123', 'node'] as const) await load(servers[impl], path, Math.floor(REQUESTS[name] / 10)); // warm-up
+      for (let round = 0; round < ROUNDS; round++) {
+        for (const impl of round % 2 ? (['node', 'h123'] as const) : (['h123', 'node'] as const)) {
+          samples[impl][name].push(await load(servers[impl], path, REQUESTS[name]));
+        }
       }
+    }
+    for (const impl of ['h123', 'node'] as const) {
+      const server = servers[impl];
+      const rss = await server.rss();
       const before = await server.rss();
       const sockets = await idleConnections(server.port, 1000);
       const after = await server.rss();
-      results[impl]!.idle = { rps: 0, mbps: 0, rss: (after - before) / 1000, cpuPerReq: 0 };
       for (const s of sockets) s.destroy();
-    } finally {
-      server.stop();
+      result[impl] = { S: medianSample(samples[impl].S), B: medianSample(samples[impl].B), idleKB: (after - before) / 1000 / 1000, rssMB: rss / 1e6 };
     }
+    const h = result.h123, n = result.node;
+    table(`HTTP/1.1 — h123 vs node:http (h2load --h1 -c 50 -t 1, loopback, median of ${ROUNDS} alternating rounds)`, ['workload', 'h123', 'node:http', 'h123/node'], [
+      ['S req/s (5×16 B flushed)', h.S.rps, n.S.rps, ratio(h.S.rps, n.S.rps)],
+      ['S server CPU µs/request', h.S.cpuPerReq, n.S.cpuPerReq, ratio(n.S.cpuPerReq, h.S.cpuPerReq) + ' less CPU'],
+      ['B MB/s (1 MiB in 16 KiB)', h.B.mbps, n.B.mbps, ratio(h.B.mbps, n.B.mbps)],
+      ['B server CPU µs/request', h.B.cpuPerReq, n.B.cpuPerReq, ratio(n.B.cpuPerReq, h.B.cpuPerReq) + ' less CPU'],
+      ['RSS after load (MB)', h.rssMB, n.rssMB, ratio(h.rssMB, n.rssMB)],
+      ['KB per idle keep-alive conn', h.idleKB, n.idleKB, ratio(h.idleKB, n.idleKB)],
+    ]);
+  } finally {
+    servers.h123.stop();
+    servers.node.stop();
   }
-  const h = results.h123!, n = results.node!;
-  rows.push(['S req/s (5×16 B flushed)', h.S!.rps, n.S!.rps, ratio(h.S!.rps, n.S!.rps)]);
-  rows.push(['S server CPU µs/request', h.S!.cpuPerReq, n.S!.cpuPerReq, ratio(n.S!.cpuPerReq, h.S!.cpuPerReq) + ' (node/h123)']);
-  rows.push(['B MB/s (1 MiB in 16 KiB)', h.B!.mbps, n.B!.mbps, ratio(h.B!.mbps, n.B!.mbps)]);
-  rows.push(['B server CPU µs/request', h.B!.cpuPerReq, n.B!.cpuPerReq, ratio(n.B!.cpuPerReq, h.B!.cpuPerReq) + ' (node/h123)']);
-  rows.push(['B req/s', h.B!.rps, n.B!.rps, ratio(h.B!.rps, n.B!.rps)]);
-  rows.push(['RSS after load (MB)', h.B!.rss / 1e6, n.B!.rss / 1e6, ratio(h.B!.rss, n.B!.rss)]);
-  rows.push(['KB per idle keep-alive conn', h.idle!.rss / 1e3, n.idle!.rss / 1e3, ratio(h.idle!.rss, n.idle!.rss)]);
-  table('HTTP/1.1 — h123 vs node:http (h2load --h1 -c 50 -t 1, loopback)', ['workload', 'h123', 'node:http', 'h123/node'], rows);
 }

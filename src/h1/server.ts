@@ -106,6 +106,9 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
       }
     }
     conn.transportBuffered = socket.writableLength;
+    // When the kernel took the bytes at once, the handler may go on now instead of after a
+    // 'drain' event: a response writing in a loop keeps the socket busy, as with node:http.
+    if (out.length > 0 && !ending) conn.onTransportDrain();
     if (ending) return;
     if (conn.shouldClose) {
       // RFC 9112 §9.6: close in stages — send what is buffered, then FIN, keep reading (and
