@@ -1,8 +1,8 @@
 /**
  * Real HTTP/3 peers against h123 (RFC 9114 over RFC 9000): ngtcp2's gtlsclient against our server
  * (/, /bytes checksum, /stream chunk timing, POST /echo), our client against ngtcp2's gtlsserver
- * (a 10 MB file, checksum), and headless Chromium loading `/` over h3. Each test skips, saying
- * why, when its peer is missing.
+ * (a 10 MB file, checksum), headless Chromium loading `/` over h3, and Chromium discovering h3
+ * from serve()'s Alt-Svc on h2. Each test skips, saying why, when its peer is missing.
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -18,6 +18,7 @@ import { demoHandler } from '../../src/demo/routes.js';
 import { h3Request } from '../../src/h3/client.js';
 import { listenH3 } from '../../src/h3/server.js';
 import type { H3Listener } from '../../src/protocols.js';
+import { serve } from '../../src/serve.js';
 import { testCertificate } from '../helpers/cert.js';
 import { findProgram, skipMessage } from '../helpers/peers.js';
 
@@ -168,5 +169,48 @@ describe('headless Chromium → h123 server', () => {
     expect(r.stdout, r.stderr.slice(-2000)).toContain('id="server-protocol">h3<');
     expect(r.stdout).toMatch(/id="next-hop">h3</);
     expect(r.stdout).toContain('<p id="status">done</p>');
+  }, 90_000);
+});
+
+/** A page that fetches /ping until the browser reports one over h3, then says after how many. */
+const DISCOVERY_PAGE = `<!doctype html><p id="result">waiting</p><script>
+(async () => {
+  for (let i = 0; i < 40; i++) {
+    const url = new URL('/ping?' + i, location).href;
+    await (await fetch(url, { cache: 'no-store' })).text();
+    const entry = performance.getEntriesByName(url)[0];
+    if (entry && entry.nextHopProtocol === 'h3') { document.getElementById('result').textContent = 'h3 after ' + i; return; }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  document.getElementById('result').textContent = 'never h3';
+})();
+</script>`;
+
+describe('headless Chromium discovers h3 through Alt-Svc (RFC 7838)', () => {
+  it.skipIf(!chromium)(chromium ? 'first requests over h2, later ones over h3' : skipMessage('chromium', 'chromium'), async () => {
+    const running = await serve((req, res) => {
+      if (req.path === '/') {
+        res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+        return res.end(`${DISCOVERY_PAGE}<p id="protocol">${req.protocol}</p>`);
+      }
+      return res.end(req.protocol);
+    }, { host: 'localhost', port: 0, httpPort: false, cert: cert.certPem, key: cert.keyPem });
+    try {
+      // Chromium accepts a self-signed certificate over QUIC only for an origin forced to QUIC;
+      // naming an unused port of the same host is enough (and keeps discovery real for ours).
+      const unused = await freeUdpPort();
+      const r = await run(chromium!, [
+        '--headless', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+        '--disable-background-networking', `--user-data-dir=${mkdtempSync(join(dir, 'chromium-'))}`,
+        `--origin-to-force-quic-on=localhost:${unused}`,
+        `--ignore-certificate-errors-spki-list=${cert.spkiSha256Base64}`,
+        '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE [::1], EXCLUDE localhost',
+        '--virtual-time-budget=15000', '--dump-dom', `https://localhost:${running.port}/`,
+      ], 60_000);
+      expect(r.stdout, r.stderr.slice(-2000)).toContain('<p id="protocol">h2</p>');
+      expect(r.stdout).toMatch(/id="result">h3 after \d+</);
+    } finally {
+      await running.close();
+    }
   }, 90_000);
 });
