@@ -45,11 +45,12 @@ import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js
 import { createServer, type TlsServer } from './tls/server.js';
 import { decodeTransportParameters, type TransportParameters } from './transport-params.js';
 import { varintLength } from './varint.js';
-import { QUIC_V1 } from './version.js';
+import { QUIC_V1, QUIC_V2 } from './version.js';
 import { dispatchFrame, type FrameHandlers, type PacketContext } from './connection/frame-dispatch.js';
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { PmtuSearch } from './connection/pmtu.js';
+import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
   authenticateConnectionIds,
   DEFAULT_TRANSPORT_SETTINGS,
@@ -105,6 +106,8 @@ export interface ServerHandshakeInfo {
   retryScid?: Buffer;
   /** The client's address was validated by a token (RFC 9000 §8.1.2, §8.1.3). */
   addressValidated?: boolean;
+  /** Version of the client's Initial (its original version, RFC 9368 §2). Default v1. */
+  version?: number;
 }
 
 interface CommonOptions {
@@ -128,6 +131,12 @@ interface CommonOptions {
   keylog?: (line: string) => void;
   /** Time of creation, ms; the TLS layer's certificate checks read the connection's clock. */
   now: number;
+  /**
+   * QUIC versions for compatible version negotiation (RFC 9368), most preferred first: a client
+   * lists them in version_information; a server switches to the first the client also lists.
+   * Default [v1, v2] — v1 stays unless a server prefers v2.
+   */
+  versions?: number[];
 }
 
 export interface ClientConnectionOptions extends CommonOptions {
@@ -137,6 +146,8 @@ export interface ClientConnectionOptions extends CommonOptions {
   token?: Buffer;
   /** The first Destination Connection ID (≥ 8 unpredictable bytes, RFC 9000 §7.2); default random. */
   initialDcid?: Buffer;
+  /** Version of the first Initial. Default v1. */
+  version?: number;
 }
 
 export interface ServerConnectionOptions extends CommonOptions {
@@ -162,7 +173,18 @@ export type ConnectionState = 'handshake' | 'established' | 'closing' | 'drainin
 
 export class Connection implements FrameHandlers {
   readonly role: 'client' | 'server';
-  readonly version = QUIC_V1;
+  /** The version in use: the original one, or the one compatible version negotiation chose (RFC 9368). */
+  get version(): number {
+    return this.currentVersion;
+  }
+  private currentVersion: number;
+  /** The version of the client's first Initial (RFC 9368 §2). */
+  private readonly originalVersion: number;
+  private readonly versions: readonly number[];
+  /** DCID the Initial keys derive from (RFC 9001 §5.2). */
+  private initialDcid: Buffer;
+  /** Server after switching versions: keys for the client's Initials still in the original version. */
+  private originalInitialRead: PacketProtector | undefined;
   state: ConnectionState = 'handshake';
   /** Statistics. */
   readonly stats = { datagramsSent: 0, datagramsReceived: 0, bytesSent: 0, bytesReceived: 0, packetsLost: 0, packetsDropped: 0 };
@@ -253,6 +275,9 @@ export class Connection implements FrameHandlers {
     this.settings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.transport };
     this.idleTimeout = this.settings.maxIdleTimeout;
     this.lastActivity = options.now;
+    this.versions = options.versions ?? [QUIC_V1, QUIC_V2];
+    this.originalVersion = (options.role === 'client' ? options.version : options.handshake.version) ?? QUIC_V1;
+    this.currentVersion = this.originalVersion;
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = options.statelessResetKey ?? this.random(32);
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
@@ -293,24 +318,28 @@ export class Connection implements FrameHandlers {
       this.makeNewToken = options.makeNewToken;
     }
     this.localCids.add(this.scid);
+    this.initialDcid = initialDcid;
+    this.installInitialKeys();
 
-    // RFC 9001 §5.2: Initial keys from the client's Destination Connection ID.
-    const initial = initialPacketKeys(this.version, initialDcid);
-    const space = this.spaces[Initial]!;
-    const mine = this.role === 'client' ? initial.client : initial.server;
-    const theirs = this.role === 'client' ? initial.server : initial.client;
-    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, mine);
-    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, theirs);
-
-    const transportParameters = localTransportParameters(this.settings, this.scid, options.role === 'server'
-      ? { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: statelessResetToken(this.resetKey, this.scid) }
-      : undefined);
+    const serverIds = { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: statelessResetToken(this.resetKey, this.scid) };
+    const clientParameters = localTransportParameters(this.settings, this.scid, undefined, { chosenVersion: this.originalVersion, availableVersions: [...this.versions] });
+    // RFC 9368 §2.3: the server picks the version once it sees the client's version_information.
+    const serverParameters = (fromClient: Buffer): Buffer => {
+      let chosen = this.originalVersion;
+      try {
+        chosen = chooseVersion(this.originalVersion, decodeTransportParameters(fromClient, 'client').versionInformation, this.versions);
+      } catch {
+        // Malformed parameters are refused later, when they are applied (RFC 9000 §7.4).
+      }
+      if (chosen !== this.currentVersion) this.switchVersion(chosen);
+      return localTransportParameters(this.settings, this.scid, serverIds, { chosenVersion: this.currentVersion, availableVersions: [...this.versions] });
+    };
     const now = () => this.now;
     if (options.role === 'client') {
       const tls: TlsClient = createClient({
         serverName: options.tls.serverName,
         alpn: options.tls.alpn,
-        transportParameters,
+        transportParameters: clientParameters,
         ca: options.tls.ca,
         insecure: options.tls.insecure,
         session: options.tls.session,
@@ -329,7 +358,7 @@ export class Connection implements FrameHandlers {
         alpn: options.tls.alpn,
         ticketKey: options.tls.ticketKey,
         suites: options.tls.suites,
-        transportParameters,
+        transportParameters: serverParameters,
         now,
         random: this.random,
         keylog: options.keylog,
@@ -339,6 +368,25 @@ export class Connection implements FrameHandlers {
     }
     this.log('connectivity:connection_started', { role: this.role, remote: this.remote, scid: this.scid.toString('hex') });
     this.processTls();
+  }
+
+  /** RFC 9001 §5.2 (RFC 9369 §3.3.1 for v2): Initial keys from the Initial DCID, in the current version. */
+  private installInitialKeys(): void {
+    const initial = initialPacketKeys(this.currentVersion, this.initialDcid);
+    const space = this.spaces[Initial]!;
+    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.client : initial.server);
+    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.server : initial.client);
+  }
+
+  /**
+   * RFC 9368 §2.3, RFC 9369 §3.3: moves to a compatible version. A server keeps reading the
+   * client's Initials in the original version until the client follows.
+   */
+  private switchVersion(version: number): void {
+    if (this.role === 'server') this.originalInitialRead = this.spaces[Initial]!.readKeys;
+    this.currentVersion = version;
+    this.installInitialKeys();
+    this.log('transport:version_information', { chosen_version: version.toString(16) });
   }
 
   private makeStreamManager(): StreamManager {
@@ -433,7 +481,19 @@ export class Connection implements FrameHandlers {
     const spaceId = header.type === 'initial' ? Initial : header.type === 'handshake' ? Handshake : ApplicationData;
     const space = this.spaces[spaceId]!;
     if (space.discarded) return false;
-    if (header.form === 'long' && header.version !== this.version) return false;
+    let initialKeys = space.readKeys;
+    if (header.form === 'long' && header.version !== this.currentVersion) {
+      if (this.role === 'client' && header.type === 'initial' && this.serverScid === undefined
+        && this.versions.includes(header.version) && areCompatible(this.currentVersion, header.version)) {
+        // RFC 9368 §2.3: the server answered in a compatible version; the client follows.
+        this.switchVersion(header.version);
+        initialKeys = space.readKeys;
+      } else if (this.role === 'server' && header.type === 'initial' && header.version === this.originalVersion && this.originalInitialRead !== undefined) {
+        initialKeys = this.originalInitialRead; // the client has not switched yet
+      } else {
+        return false;
+      }
+    }
     if (space.readKeys === undefined && (spaceId !== ApplicationData || this.keyPhase === undefined)) {
       // RFC 9001 §5.7: keys not yet available — keep a few packets to try once they are.
       if (this.undecryptable.length < MAX_BUFFERED_PACKETS) {
@@ -448,7 +508,7 @@ export class Connection implements FrameHandlers {
 
     const packet = datagram.subarray(header.start, header.end);
     const pnOffset = header.pnOffset - header.start;
-    const hpKeys = spaceId === ApplicationData ? this.keyPhase!.read : space.readKeys!;
+    const hpKeys = spaceId === ApplicationData ? this.keyPhase!.read : spaceId === Initial ? initialKeys! : space.readKeys!;
     const unmasked = removeHeaderProtection(hpKeys, packet, pnOffset);
     if (unmasked === null) return false;
     const pn = decodePacketNumber(space.largestReceived, unmasked.truncatedPn, unmasked.pnLength as 1 | 2 | 3 | 4);
@@ -544,10 +604,9 @@ export class Connection implements FrameHandlers {
     this.token = Buffer.from(token);
     this.peerCids.replaceInitial(this.retryScid);
     // RFC 9001 §5.2: Initial keys now derive from the Retry's SCID.
-    const keys = initialPacketKeys(this.version, this.retryScid);
+    this.initialDcid = this.retryScid;
+    this.installInitialKeys();
     const space = this.spaces[Initial]!;
-    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, keys.client);
-    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, keys.server);
     // RFC 9000 §17.2.5.2: the ClientHello goes again in a new Initial carrying the token.
     space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
     this.log('transport:packet_received', { packet_type: 'retry' });
@@ -742,9 +801,11 @@ export class Connection implements FrameHandlers {
     const params = decodeTransportParameters(raw, this.role === 'client' ? 'server' : 'client');
     if (this.role === 'client') {
       authenticateConnectionIds(params, { originalDcid: this.originalDcid, initialScid: this.serverScid, retryScid: this.retryScid, checkServerIds: true });
+      checkServerVersionInformation(params.versionInformation, this.currentVersion, this.originalVersion);
       if (params.statelessResetToken !== undefined) this.peerCids.setInitialResetToken(Buffer.from(params.statelessResetToken));
     } else {
       authenticateConnectionIds(params, { initialScid: this.peerCids.dcid, checkServerIds: false });
+      checkClientVersionInformation(params.versionInformation, this.originalVersion);
     }
     this.peerParams = params;
     this.streams.setPeerParams(params);

@@ -41,6 +41,8 @@ export interface RouterOptions {
   cidLength?: number;
   transport?: Partial<TransportSettings>;
   congestion?: CongestionAlgorithm;
+  /** Versions for compatible version negotiation, most preferred first (RFC 9368). */
+  versions?: number[];
   maxConnections?: number;
   maxHandshakes?: number;
   /** How long address validation tokens stay valid. Default 10 s (Retry), 24 h (NEW_TOKEN). */
@@ -105,6 +107,7 @@ export class ConnectionRouter {
       statelessResetKey: this.resetKey,
       transport: this.options.transport,
       congestion: this.options.congestion,
+      versions: this.options.versions,
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onConnectionId(cid: Buffer, added: boolean) {
@@ -214,7 +217,7 @@ export class ConnectionRouter {
       role: 'server',
       tls: server,
       localCid,
-      handshake: { originalDcid, initialDcid: Buffer.from(header.dcid), clientScid: Buffer.from(header.scid), retryScid, addressValidated },
+      handshake: { originalDcid, initialDcid: Buffer.from(header.dcid), clientScid: Buffer.from(header.scid), retryScid, addressValidated, version: header.version },
       makeNewToken: server.newTokens === false ? undefined : () => sealToken(this.tokenKey, from.address, { kind: 'new-token', issuedAt: now }, this.random),
     });
     this.bind(holder, conn);

@@ -6,7 +6,7 @@
  */
 import { DEFAULT_LIMITS } from '../../core/limits.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
-import { encodeTransportParameters, type TransportParameters } from '../transport-params.js';
+import { encodeTransportParameters, type TransportParameters, type VersionInformation } from '../transport-params.js';
 
 export interface TransportSettings {
   /** max_idle_timeout in ms (RFC 9000 §10.1); 0 disables. */
@@ -48,7 +48,12 @@ export interface ServerParameterIds {
 }
 
 /** Our quic_transport_parameters (RFC 9000 §7.3, §18.2). */
-export function localTransportParameters(s: TransportSettings, scid: Buffer, server: ServerParameterIds | undefined): Buffer {
+export function localTransportParameters(
+  s: TransportSettings,
+  scid: Buffer,
+  server: ServerParameterIds | undefined,
+  versionInformation?: VersionInformation,
+): Buffer {
   const params: Partial<TransportParameters> = {
     maxIdleTimeout: s.maxIdleTimeout,
     maxUdpPayloadSize: s.maxUdpPayloadSize,
@@ -64,6 +69,8 @@ export function localTransportParameters(s: TransportSettings, scid: Buffer, ser
     // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
     initialSourceConnectionId: scid,
   };
+  // RFC 9368 §3: version_information, for compatible version negotiation.
+  if (versionInformation !== undefined) params.versionInformation = versionInformation;
   if (server !== undefined) {
     params.originalDestinationConnectionId = server.originalDcid;
     if (server.retryScid !== undefined) params.retrySourceConnectionId = server.retryScid;

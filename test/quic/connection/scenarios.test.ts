@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TLS_CHACHA20_POLY1305_SHA256 } from '../../../src/quic/crypto/suites.js';
+import { QUIC_V1, QUIC_V2 } from '../../../src/quic/version.js';
 import { download, Pair, pattern, sha256, START, StreamSink } from '../sim/harness.js';
 
 const SIZE = 512 * 1024;
@@ -164,5 +165,22 @@ describe('interop-runner cases over a simulated link', () => {
     expect(migrated).toBe(true);
     expect(sha256(sink.data(id))).toBe(sha256(pattern(SIZE)));
     expect(pair.server!.remote).toEqual({ address: '10.0.0.9', port: 40000 });
+  });
+
+  it('v2: compatible version negotiation from v1 to v2 when the server prefers it (RFC 9368 §2.3, RFC 9369)', () => {
+    const pair = new Pair({ serverRouter: { versions: [QUIC_V2, QUIC_V1] } });
+    expectDownload(pair, 64 * 1024);
+    expect(pair.client.version).toBe(QUIC_V2);
+    expect(pair.server!.version).toBe(QUIC_V2);
+    // The client's first Initial is v1; every long header from the server is v2.
+    expect(pair.clientSent[0]!.readUInt32BE(1)).toBe(QUIC_V1);
+    for (const d of pair.serverSent) if ((d.data[0]! & 0x80) !== 0) expect(d.data.readUInt32BE(1)).toBe(QUIC_V2);
+  });
+
+  it('v2 is not chosen when the client does not list it', () => {
+    const pair = new Pair({ client: { versions: [QUIC_V1] }, serverRouter: { versions: [QUIC_V2, QUIC_V1] } });
+    expectDownload(pair, 16 * 1024);
+    expect(pair.client.version).toBe(QUIC_V1);
+    expect(pair.server!.version).toBe(QUIC_V1);
   });
 });
