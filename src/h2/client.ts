@@ -6,7 +6,9 @@
  */
 import net from 'node:net';
 import tls from 'node:tls';
+import { StreamAbortedError } from '../core/errors.js';
 import { HeaderList } from '../core/headers.js';
+import { ErrorCode } from './errors.js';
 import type { ClientRequestOptions, ClientResponse } from '../h1/client.js';
 import { H2ClientConnection } from './connection/client-session.js';
 
@@ -115,8 +117,24 @@ async function connection(url: URL, options: ClientRequestOptions): Promise<Pool
   return created;
 }
 
-/** One request over HTTP/2, on the origin's shared connection. */
+/**
+ * One request over HTTP/2, on the origin's shared connection. A request the server provably did
+ * not process (REFUSED_STREAM, or above a GOAWAY's last-stream-id) is retried once on a fresh
+ * connection when its body can be sent again (RFC 9113 §8.7).
+ */
 export async function h2Request(url: URL, options: ClientRequestOptions = {}): Promise<ClientResponse> {
+  const replayable = options.body === undefined || typeof options.body === 'string' || options.body instanceof Uint8Array;
+  try {
+    return await attempt(url, options);
+  } catch (error) {
+    const refused = error instanceof StreamAbortedError && error.code === ErrorCode.REFUSED_STREAM;
+    if (!refused || !replayable || options.signal?.aborted) throw error;
+    options.trace?.('request refused before processing; retrying on a new connection (RFC 9113 §8.7)');
+    return attempt(url, options);
+  }
+}
+
+async function attempt(url: URL, options: ClientRequestOptions): Promise<ClientResponse> {
   const entry = await connection(url, options);
   const { session } = entry;
   const method = (options.method ?? 'GET').toUpperCase();

@@ -113,4 +113,29 @@ describe('h2Request against node:http2', () => {
       await new Promise((r) => node.close(r));
     }
   });
+
+  it('retries a request the server refused with REFUSED_STREAM, once (RFC 9113 §8.7)', async () => {
+    const node = http2.createServer();
+    let seen = 0;
+    node.on('stream', (stream) => {
+      seen++;
+      stream.on('error', () => { /* the refused stream reports its own reset */ });
+      if (seen === 1) {
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
+      stream.respond({ ':status': 200 });
+      stream.end('second try');
+    });
+    await new Promise<void>((r) => node.listen(0, '127.0.0.1', r));
+    const { port } = node.address() as { port: number };
+    try {
+      const res = await h2Request(new URL(`http://127.0.0.1:${port}/`), { body: 'again', method: 'POST' });
+      expect((await readAll(res.body)).toString()).toBe('second try');
+      expect(seen).toBe(2);
+    } finally {
+      closeH2Connections();
+      await new Promise((r) => node.close(r));
+    }
+  });
 });
