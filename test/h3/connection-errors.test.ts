@@ -281,6 +281,32 @@ describe('request streams on the server (RFC 9114 §4.1, §4.2, §4.3)', () => {
   });
 });
 
+describe('rapid reset (RFC 9114 §10.5, CVE-2023-44487)', () => {
+  function flood(count: number, spacingMs: number): RecordingTransport {
+    let now = 0;
+    const transport = new RecordingTransport('server');
+    const conn = new H3ServerConnection(transport, {
+      handler: () => {}, remoteAddress: '', remotePort: 0, grease: false, clock: () => now,
+      limits: { maxResetsPerWindow: 5, floodWindowMs: 1000 },
+    });
+    conn.start();
+    for (let i = 0; i < count; i++) {
+      send(conn, 4 * i, headers(GET, 4 * i));
+      conn.handleEvent({ type: 'stream-reset', id: 4 * i, code: H3ErrorCode.H3_REQUEST_CANCELLED });
+      now += spacingMs;
+    }
+    return transport;
+  }
+
+  it('more cancelled requests than allowed in the window close with H3_EXCESSIVE_LOAD', () => {
+    expect(flood(6, 10).closedWith?.code).toBe(H3ErrorCode.H3_EXCESSIVE_LOAD);
+  });
+
+  it('the same number spread over a longer time is fine', () => {
+    expect(flood(20, 300).closedWith).toBeNull();
+  });
+});
+
 describe('the client side (RFC 9114 §4.1, §4.6, §5.2, §6.1)', () => {
   it('a server-initiated bidirectional stream is H3_STREAM_CREATION_ERROR', () => {
     const { conn, transport } = client();

@@ -21,6 +21,8 @@
  * rejected with H3_REQUEST_REJECTED, accepted ones finish, then the connection closes.
  * Server push (§4.6): only within the client's MAX_PUSH_ID; PUSH_PROMISE on the request stream,
  * the response on a push stream.
+ * Rapid reset (§10.5): too many requests cancelled by the client within a window is
+ * H3_EXCESSIVE_LOAD (limits.maxResetsPerWindow, limits.floodWindowMs).
  */
 import { RequestBody } from '../../core/body.js';
 import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
@@ -45,6 +47,8 @@ export interface H3ServerOptions extends SessionOptions {
   /** Added to every response unless the handler set them. */
   defaultHeaders?: HeaderList;
   onHandlerError?: ErrorReporter;
+  /** Clock for the reset-flood window (injectable for tests). */
+  clock?: () => number;
 }
 
 type RequestState = 'head' | 'body' | 'trailers' | 'complete';
@@ -85,12 +89,16 @@ export class H3ServerConnection extends H3Session {
   private goawayId: number | undefined;
   /** Streams whose last write found QUIC over its high-water mark; `writable` clears them. */
   private readonly writeBlocked = new Set<number>();
+  /** When the client abandoned requests in progress, oldest first (rapid reset, RFC 9114 §10.5). */
+  private readonly resetTimes: number[] = [];
+  private readonly clock: () => number;
   /** Called once when a graceful shutdown has nothing left in flight. */
   onDrained: (() => void) | null = null;
   requestsServed = 0;
 
   constructor(transport: QuicStreams, private readonly options: H3ServerOptions) {
     super(transport, 'server', options);
+    this.clock = options.clock ?? Date.now;
   }
 
   get activeRequests(): number {
@@ -185,6 +193,22 @@ export class H3ServerConnection extends H3Session {
     this.flushQpack();
     if (ex.state === 'complete') return; // the request had ended; the response may still finish
     this.abandon(ex, new StreamAbortedError(`client reset the stream (0x${code.toString(16)})`, code), H3ErrorCode.H3_REQUEST_CANCELLED);
+    this.countReset();
+  }
+
+  /**
+   * RFC 9114 §10.5: requests opened and cancelled at once make us start handlers for nothing
+   * (the "rapid reset" attack, CVE-2023-44487). More than maxResetsPerWindow of them within
+   * floodWindowMs closes the connection with H3_EXCESSIVE_LOAD.
+   */
+  private countReset(): void {
+    const now = this.clock();
+    const times = this.resetTimes;
+    times.push(now);
+    while (times.length > 0 && times[0]! <= now - this.limits.floodWindowMs) times.shift();
+    if (times.length > this.limits.maxResetsPerWindow) {
+      this.fail(new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `${times.length} requests cancelled within ${this.limits.floodWindowMs} ms`, 'RFC 9114 §10.5'));
+    }
   }
 
   protected onStopSending(id: number, code: number): void {
@@ -208,6 +232,7 @@ export class H3ServerConnection extends H3Session {
         this.flushQpack();
       }
       this.forget(ex);
+      this.countReset();
     }
   }
 
