@@ -137,7 +137,11 @@ async function connect(start: (conn: Connection) => void): Promise<{ conn: Conne
     port: 0,
     onEvent(conn, e) {
       if (e.type === 'handshake-complete') {
-        start(conn);
+        try {
+          start(conn);
+        } catch (err) {
+          settle(err as Error);
+        }
         client.flush();
       } else if (e.type === 'stream-data') {
         const a = arrivals.get(e.id);
