@@ -13,8 +13,15 @@
  *
  * Keys arrive from the TLS endpoint as it announces them; Initial keys are dropped when the client
  * first sends a Handshake packet or the server first processes one (RFC 9001 §4.9.1), Handshake
- * keys at handshake confirmation (§4.9.2). Nothing here touches a socket, a timer or a clock:
- * time comes in as `now` (ms) and randomness through `options.random`.
+ * keys at handshake confirmation (§4.9.2); 1-RTT keys update in both directions (RFC 9001 §6,
+ * connection/key-phase.ts). Also here: Retry and Version Negotiation on the client (§17.2.5, §6.2),
+ * compatible version negotiation to v2 (RFC 9368, RFC 9369), path validation, NAT rebinding and
+ * migration (§8.2, §9), connection IDs (§5.1, cid.ts), DPLPMTUD (§14.3, connection/pmtu.ts), and
+ * the application API the HTTP/3 layer uses (streams, backpressure, events from poll()).
+ *
+ * Nothing here touches a socket, a timer or a clock: time comes in as `now` (ms) and randomness
+ * through `options.random`. Helpers live in ./connection/: frame-dispatch (the §12.4 table),
+ * packet-space, packet-writer, sent-record, transport-parameters, version-negotiation, router.
  */
 import { DecodeError, ProtocolError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
@@ -856,6 +863,10 @@ export class Connection implements FrameHandlers {
 
   private takeRetirements(): void {
     this.pendingRetireCids.push(...this.peerCids.toRetire.splice(0));
+    // RFC 9000 §5.1.2: retirements not yet sent are bounded; a peer forcing more is an error.
+    if (this.pendingRetireCids.length > 2 * this.settings.activeConnectionIdLimit + 2) {
+      throw new TransportError(TransportErrorCode.CONNECTION_ID_LIMIT_ERROR, 'too many connection IDs retired at once', 'RFC 9000 §5.1.2', 0x18);
+    }
   }
 
   // ==== Paths (RFC 9000 §8.2, §9) =================================================================
