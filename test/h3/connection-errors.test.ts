@@ -361,6 +361,14 @@ describe('the client side (RFC 9114 §4.1, §4.6, §5.2, §6.1)', () => {
     expect(conn.closed).toBe(false);
   });
 
+  it('a request header section over the server\'s SETTINGS_MAX_FIELD_SECTION_SIZE is not sent (RFC 9114 §4.2.2)', async () => {
+    const { conn, transport } = client();
+    send(conn, 3, Buffer.concat([Buffer.from([0x00]), encodeSettingsFrame({ maxFieldSectionSize: 200 })]));
+    await expect(conn.request({ method: 'GET', scheme: 'https', authority: 'a', path: '/', headers: [['x-big', 'v'.repeat(300)]] }))
+      .rejects.toMatchObject({ code: H3ErrorCode.H3_EXCESSIVE_LOAD });
+    expect(transport.written.has(0)).toBe(false);
+  });
+
   it('the request goes out as HEADERS with the pseudo-headers first, then DATA and FIN', async () => {
     const { conn, transport } = client();
     void conn.request({ method: 'POST', scheme: 'https', authority: 'a', path: '/echo', body: 'hi', headers: [['x-a', 'b'], ['connection', 'close']] }).catch(() => {});

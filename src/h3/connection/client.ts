@@ -25,7 +25,7 @@ import { encodeFrame, encodeFrameHeader, FrameType, type Frame } from '../frame.
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
-import { contentLength, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
+import { contentLength, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
 import { IncomingMessage } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
@@ -128,9 +128,14 @@ export class H3ClientConnection extends H3Session {
     }
     if (!this.available) return Promise.reject(new H3RequestRejected('the connection is going away (GOAWAY)'));
     if (init.signal?.aborted) return Promise.reject(init.signal.reason);
+    const lines = requestFieldLines(init, init.headers ? [...init.headers].map(([n, v]) => [n, v] as [string, string]) : []);
+    // RFC 9114 §4.2.2: a header section over the server's limit would only be refused.
+    const size = fieldSectionSize(lines);
+    if (size > this.peerSettings.maxFieldSectionSize) {
+      return Promise.reject(new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `request header section of ${size} bytes over the server's SETTINGS_MAX_FIELD_SECTION_SIZE ${this.peerSettings.maxFieldSectionSize}`, 'RFC 9114 §4.2.2', 'stream'));
+    }
     const id = this.transport.openStream(true);
     if (id === null) return Promise.reject(new H3RequestRejected('no request stream available (MAX_STREAMS)'));
-    const lines = requestFieldLines(init, init.headers ? [...init.headers].map(([n, v]) => [n, v] as [string, string]) : []);
     return new Promise<ClientResponse>((resolve, reject) => {
       const reader = this.newReader(id, 'request', init.method === 'HEAD', resolve, reject, init.onInformational);
       const ex: ClientExchange = { id, reader, sending: true, writableWaiter: null, detachAbort: () => {} };

@@ -147,6 +147,13 @@ export function contentLength(headers: HeaderList): number | undefined {
 
 // ---- sending ----
 
+/** Size of a field section as SETTINGS_MAX_FIELD_SECTION_SIZE counts it: name + value + 32 per line (RFC 9114 §4.2.2). */
+export function fieldSectionSize(lines: Iterable<readonly [string, string]>): number {
+  let size = 0;
+  for (const [name, value] of lines) size += Buffer.byteLength(name) + Buffer.byteLength(value) + 32;
+  return size;
+}
+
 /** Fields we never send: connection-specific (RFC 9114 §4.2). */
 function sendable(headers: Iterable<[string, string]>, out: [string, string][]): [string, string][] {
   for (const [name, value] of headers) {

@@ -36,7 +36,7 @@ import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, FrameType, UniSt
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
-import { contentLength, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
+import { contentLength, fieldSectionSize, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
 import { IncomingMessage } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
@@ -454,7 +454,12 @@ export class H3ServerConnection extends H3Session {
     end: boolean,
     trailers: HeaderList | null,
   ): void {
-    if (head) this.writeFieldSection(id, responseFieldLines(head.status, head.headers), false);
+    if (head) {
+      let lines = responseFieldLines(head.status, head.headers);
+      // RFC 9114 §4.2.2: a head over the client's limit would be refused; send a bare 500 instead.
+      if (fieldSectionSize(lines) > this.peerSettings.maxFieldSectionSize) lines = responseFieldLines(500, []);
+      this.writeFieldSection(id, lines, false);
+    }
     if (bodyBytes > 0) {
       this.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
       for (const piece of body) if (piece.length > 0) this.write(id, piece);
