@@ -378,6 +378,43 @@ describe('the client side (RFC 9114 §4.1, §4.6, §5.2, §6.1)', () => {
   });
 });
 
+describe('split invariance', () => {
+  it('a request split anywhere reaches the handler the same (head, body, end)', async () => {
+    const wire = Buffer.concat([
+      headers([[':method', 'POST'], ...GET.slice(1), ['content-length', '11'], ['x-a', 'b']]),
+      data('hello '),
+      encodeFrame({ type: 'data', data: new Uint8Array(0) }),
+      Buffer.from([0x21, 0x02, 0xaa, 0xbb]), // a reserved frame type, skipped (RFC 9114 §7.2.8)
+      data('world'),
+      headers([['x-trailer', 'yes']]),
+    ]);
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(fc.integer({ min: 1, max: wire.length - 1 }), { maxLength: 12 }), async (cuts) => {
+        const seen: string[] = [];
+        let finished!: () => void;
+        const done = new Promise<void>((r) => { finished = r; });
+        const { conn, transport } = server((async (req: { method: string; path: string; headers: { get(n: string): string | undefined }; body: AsyncIterable<Uint8Array> }, res: { end(b?: string): Promise<void> }) => {
+          let body = '';
+          for await (const c of req.body) body += Buffer.from(c).toString();
+          seen.push(`${req.method} ${req.path} ${req.headers.get('x-a')} ${body}`);
+          await res.end();
+          finished();
+        }) as never);
+        const points = [0, ...cuts.sort((a, b) => a - b), wire.length];
+        conn.handleEvent({ type: 'stream-opened', id: 0 });
+        for (let i = 0; i + 1 < points.length; i++) {
+          conn.handleEvent({ type: 'stream-data', id: 0, data: wire.subarray(points[i], points[i + 1]), fin: i + 2 === points.length });
+        }
+        await done;
+        expect(seen).toEqual(['POST / b hello world']);
+        expect(transport.resets).toEqual([]);
+        expect(conn.closed).toBe(false);
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
 describe('random bytes never make the connection throw', () => {
   const streams: [string, Buffer][] = [
     ['control', CONTROL],
