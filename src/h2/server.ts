@@ -41,6 +41,7 @@ export function attachH2(
     trace: options.trace,
   });
   socket.setNoDelay(true);
+  const stallTimeoutMs = options.limits?.zeroWindowTimeoutMs ?? DEFAULT_LIMITS.zeroWindowTimeoutMs;
   let timer: NodeJS.Timeout | null = null;
   let timerAt = 0;
   let wakeScheduled = false;
@@ -61,6 +62,7 @@ export function attachH2(
       }
     }
     conn.transportBuffered = socket.writableLength;
+    watchWriteStall();
     if (conn.shouldClose) {
       ended = true;
       clearTimer();
@@ -71,6 +73,21 @@ export function attachH2(
     }
     armTimer();
   };
+
+  /**
+   * A peer that stops reading the socket while output waits (a TCP-level stall, where flow-control
+   * windows may still be open) is dropped after limits.zeroWindowTimeoutMs without progress.
+   */
+  let stallWatched = false;
+  const watchWriteStall = (): void => {
+    const waiting = socket.writableLength > 0;
+    if (waiting === stallWatched) return;
+    stallWatched = waiting;
+    socket.setTimeout(waiting ? stallTimeoutMs : 0);
+  };
+  socket.on('timeout', () => {
+    if (socket.writableLength > 0) socket.destroy();
+  });
 
   /** Output queued from handler code: one pump per tick, so that the tick's frames go out together. */
   const wake = (): void => {

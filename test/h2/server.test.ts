@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadOrCreateDevCertificate, type DevCertificate } from '../../src/cert/dev-cert.js';
 import { demoHandler } from '../../src/demo/routes.js';
+import type { Handler } from '../../src/core/types.js';
 import { serve, type RunningServer } from '../../src/serve.js';
-import { FrameDecoder, type Frame } from '../../src/h2/frame.js';
-import { HpackDecoder } from '../../src/h2/hpack.js';
+import { CONNECTION_PREFACE, FrameDecoder, encodeFrame, type Frame } from '../../src/h2/frame.js';
+import { HpackDecoder, HpackEncoder } from '../../src/h2/hpack.js';
 import { rawExchange, statusLines } from '../helpers/server.js';
 
 let dir: string;
@@ -136,5 +137,34 @@ describe('graceful close', () => {
     expect(result.body).toBe('chunk 1\nchunk 2\nchunk 3\n');
     expect(goaways[0]).toBe(0);
     session.destroy();
+  });
+});
+
+describe('slow readers', () => {
+  it('a client that stops reading the socket is dropped after zeroWindowTimeoutMs', async () => {
+    let aborted!: () => void;
+    const abortedPromise = new Promise<void>((r) => { aborted = r; });
+    const watching: Handler = (req, res) => {
+      req.signal.addEventListener('abort', () => aborted());
+      return demoHandler(req, res);
+    };
+    const own = await serve(watching, { host: '127.0.0.1', port: 0, httpPort: 0, h3: false, limits: { zeroWindowTimeoutMs: 300 } });
+    const socket = net.connect({ host: '127.0.0.1', port: own.httpPort! });
+    await new Promise((r) => socket.once('connect', r));
+    const block = new HpackEncoder().encode([[':method', 'GET'], [':scheme', 'http'], [':authority', 'x'], [':path', '/bytes?size=200000000']]);
+    socket.write(Buffer.concat([
+      CONNECTION_PREFACE,
+      // Windows wide open: only the socket can hold the server back.
+      encodeFrame({ type: 'SETTINGS', streamId: 0, ack: false, settings: [[0x4, 0x7fffffff]] }),
+      encodeFrame({ type: 'WINDOW_UPDATE', streamId: 0, increment: 0x7fffffff - 65_535 }),
+      encodeFrame({ type: 'HEADERS', streamId: 1, endStream: true, endHeaders: true, fragment: block }),
+    ]));
+    socket.pause();
+    const started = Date.now();
+    // The server gives up on the connection: the handler's signal aborts.
+    await abortedPromise;
+    expect(Date.now() - started).toBeLessThan(10_000);
+    socket.destroy();
+    await own.close();
   });
 });
