@@ -10,7 +10,8 @@
  *  2. The same transfer with a 65,527-byte maximum (max_udp_payload_size, RFC 9000 §18.2; DPLPMTUD,
  *     §14.3, settles on what loopback carries). Target ≥ 3× the default.
  *  3. Full 1-RTT handshakes per second (RFC 9001 §4), sequential and some concurrent. Target ≥ 1,000/s.
- *  4. ngtcp2 (gtlsclient ← gtlsserver, a static file) on the same loopback, the native reference.
+ *  4. ngtcp2 (gtlsclient ← gtlsserver, a static file) on the same loopback, the native reference,
+ *     with the CPU both of its processes used per byte.
  *
  * Wall-clock rates depend on what else the machine runs; per-CPU-second rates are steadier, so both
  * are printed. Run alone: npx tsc -p . && node dist/bench/quic.js
