@@ -50,6 +50,7 @@ import { RecvState } from './stream/recv-stream.js';
 import { createClient, type TlsClient } from './tls/client.js';
 import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js';
 import { createServer, type TlsServer } from './tls/server.js';
+import type { TicketStore } from './tls/tickets.js';
 import { decodeTransportParameters, type TransportParameters } from './transport-params.js';
 import { varintLength } from './varint.js';
 import { QUIC_V1, QUIC_V2 } from './version.js';
@@ -90,6 +91,10 @@ export interface ClientTlsSettings {
   ca?: string[];
   insecure?: boolean;
   session?: SessionTicket;
+  /** The server's transport parameters from the connection that gave `session` (RFC 9000 §7.4.1). */
+  sessionTransportParameters?: Buffer;
+  /** Send 0-RTT data when the session allows it (RFC 9001 §4.6.1). */
+  earlyData?: boolean;
   suites?: number[];
 }
 
@@ -98,6 +103,10 @@ export interface ServerTlsSettings {
   privateKey: string;
   alpn: string[];
   ticketKey?: Buffer;
+  /** Non-zero: issue tickets that allow 0-RTT, and accept 0-RTT (RFC 9001 §4.6). */
+  maxEarlyData?: number;
+  /** Single-use store of tickets seen, shared by all connections of a server (RFC 8446 §8.1 anti-replay). */
+  ticketStore?: TicketStore;
   suites?: number[];
 }
 
@@ -202,6 +211,11 @@ export class Connection implements FrameHandlers {
   private readonly tls: TlsEndpoint;
   private readonly spaces: PacketSpace[];
   private keyPhase: KeyPhase | undefined;
+  /** 0-RTT keys (RFC 9001 §4.6): the client's to send, the server's to receive. */
+  private earlyWrite: PacketProtector | undefined;
+  private earlyRead: PacketProtector | undefined;
+  /** What the client sent in 0-RTT, replayed as lost if the server rejects it (RFC 9001 §4.6.2). */
+  private readonly zeroRttRecords: SentRecords[] = [];
   private readonly loss: LossDetection<SentRecords>;
   private readonly pacer: Pacer;
   readonly streams: StreamManager;
@@ -350,6 +364,7 @@ export class Connection implements FrameHandlers {
         ca: options.tls.ca,
         insecure: options.tls.insecure,
         session: options.tls.session,
+        earlyData: options.tls.earlyData,
         suites: options.tls.suites,
         now,
         random: this.random,
@@ -357,6 +372,15 @@ export class Connection implements FrameHandlers {
       });
       this.tls = tls;
       this.streams = this.makeStreamManager();
+      const remembered = options.tls.sessionTransportParameters;
+      if (options.tls.earlyData && remembered !== undefined) {
+        // RFC 9000 §7.4.1: 0-RTT uses the flow-control and stream limits the server gave before.
+        try {
+          this.streams.setPeerParams(decodeTransportParameters(remembered, 'server'));
+        } catch {
+          // unusable: no 0-RTT stream data
+        }
+      }
       tls.start();
     } else {
       const tls: TlsServer = createServer({
@@ -364,6 +388,8 @@ export class Connection implements FrameHandlers {
         privateKey: options.tls.privateKey,
         alpn: options.tls.alpn,
         ticketKey: options.tls.ticketKey,
+        maxEarlyData: options.tls.maxEarlyData,
+        ticketStore: options.tls.ticketStore,
         suites: options.tls.suites,
         transportParameters: serverParameters,
         now,
@@ -477,8 +503,11 @@ export class Connection implements FrameHandlers {
         this.onRetry(datagram.subarray(header.start, header.end), header.scid, header.token, header.dcid);
         return false;
       case 'unsupported_version':
-      case '0rtt': // 0-RTT is not accepted by this server (the TLS layer never offers early data here)
         return false;
+      case '0rtt':
+        // RFC 9001 §4.6: only a server that accepted early data has keys for these.
+        if (this.role !== 'server') return false;
+        return this.receiveProtected(datagram, header, from, now);
       default:
         return this.receiveProtected(datagram, header, from, now);
     }
@@ -501,7 +530,8 @@ export class Connection implements FrameHandlers {
         return false;
       }
     }
-    if (space.readKeys === undefined && (spaceId !== ApplicationData || this.keyPhase === undefined)) {
+    const isZeroRtt = header.type === '0rtt';
+    if (isZeroRtt ? this.earlyRead === undefined : space.readKeys === undefined && (spaceId !== ApplicationData || this.keyPhase === undefined)) {
       // RFC 9001 §5.7: keys not yet available — keep a few packets to try once they are.
       if (this.undecryptable.length < MAX_BUFFERED_PACKETS) {
         this.undecryptable.push({ datagram: Buffer.from(datagram.subarray(header.start, header.end)), header: rebase(header), from });
@@ -515,13 +545,13 @@ export class Connection implements FrameHandlers {
 
     const packet = datagram.subarray(header.start, header.end);
     const pnOffset = header.pnOffset - header.start;
-    const hpKeys = spaceId === ApplicationData ? this.keyPhase!.read : spaceId === Initial ? initialKeys! : space.readKeys!;
+    const hpKeys = isZeroRtt ? this.earlyRead! : spaceId === ApplicationData ? this.keyPhase!.read : spaceId === Initial ? initialKeys! : space.readKeys!;
     const unmasked = removeHeaderProtection(hpKeys, packet, pnOffset);
     if (unmasked === null) return false;
     const pn = decodePacketNumber(space.largestReceived, unmasked.truncatedPn, unmasked.pnLength as 1 | 2 | 3 | 4);
     let protector = hpKeys;
     let nextPhase = false;
-    if (spaceId === ApplicationData) {
+    if (spaceId === ApplicationData && !isZeroRtt) {
       const phase = (unmasked.header[0]! & 0x04) !== 0 ? 1 : 0;
       const chosen = this.keyPhase!.keysFor(phase, pn, now);
       if (chosen === undefined) return false;
@@ -756,7 +786,7 @@ export class Connection implements FrameHandlers {
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
-          this.events.push({ type: 'session-ticket', ticket: event.ticket });
+          this.events.push({ type: 'session-ticket', ticket: event.ticket, transportParameters: Buffer.from(this.tls.peerTransportParameters ?? EMPTY) });
           break;
         case 'alert': {
           // RFC 9001 §4.8: a TLS alert closes the connection with CRYPTO_ERROR 0x100 + alert.
@@ -772,8 +802,15 @@ export class Connection implements FrameHandlers {
   }
 
   private installKeys(level: 'early' | 'handshake' | 'application', direction: 'read' | 'write', secret: Buffer, suite: CipherSuite): void {
-    if (level === 'early') return; // 0-RTT is not used
     const protector = PacketProtector.fromSecret(this.version, suite, secret);
+    if (level === 'early') {
+      if (direction === 'write') this.earlyWrite = protector;
+      else {
+        this.earlyRead = protector;
+        this.retryUndecryptable();
+      }
+      return;
+    }
     if (level === 'handshake') {
       const space = this.spaces[Handshake]!;
       if (direction === 'read') space.readKeys = protector;
@@ -826,6 +863,13 @@ export class Connection implements FrameHandlers {
 
   private onHandshakeComplete(): void {
     this.state = 'established';
+    if (this.role === 'client' && this.earlyWrite !== undefined) {
+      // RFC 9001 §4.6.2: rejected 0-RTT data is sent again in 1-RTT packets.
+      if (!this.tls.earlyDataAccepted) for (const records of this.zeroRttRecords.splice(0)) this.requeue(records);
+      this.zeroRttRecords.length = 0;
+      // RFC 9001 §4.9.3: no 0-RTT once 1-RTT keys are in use.
+      this.earlyWrite = undefined;
+    }
     this.events.push({ type: 'handshake-complete', alpn: this.tls.alpn });
     this.log('connectivity:connection_state_updated', { new: 'handshake_complete' });
     if (this.role === 'server') {
@@ -952,12 +996,13 @@ export class Connection implements FrameHandlers {
     let remaining = budget;
     for (const id of SPACES) {
       const space = this.spaces[id]!;
-      if (!space.canSend || (id === ApplicationData && this.keyPhase === undefined)) continue;
+      const zeroRtt = id === ApplicationData && this.keyPhase === undefined && this.earlyWrite !== undefined && this.role === 'client';
+      if (!zeroRtt && (!space.canSend || (id === ApplicationData && this.keyPhase === undefined))) continue;
       const probe = space.probesOwed > 0;
       // Congestion control and pacing hold back ack-eliciting data but not ACKs or probes (RFC 9002 §7, §7.7).
       const mayCarryData = probe || (windowOpen && (id !== ApplicationData || paceWait <= 0));
       if (!mayCarryData && this.hasDataFor(id)) heldBack = true;
-      const planned = this.planPacket(space, remaining, mayCarryData, now);
+      const planned = this.planPacket(space, remaining, mayCarryData, now, zeroRtt);
       if (planned === undefined) continue;
       packets.push(planned);
       remaining -= planned.size;
@@ -990,7 +1035,8 @@ export class Connection implements FrameHandlers {
       const isInFlight = p.ackEliciting || p.padding > 0;
       if (isInFlight) inFlight = true;
       this.loss.onPacketSent(p.space, { packetNumber: p.packetNumber, ackEliciting: p.ackEliciting, inFlight: isInFlight, sentBytes, payload: p.records }, now);
-      if (p.space === ApplicationData) this.keyPhase!.onPacketSent(p.packetNumber);
+      if (p.type === '1rtt') this.keyPhase!.onPacketSent(p.packetNumber);
+      else if (p.type === '0rtt') this.zeroRttRecords.push(p.records);
       if (p.space === Handshake && this.role === 'client' && !this.sentHandshakePacket) {
         this.sentHandshakePacket = true;
         // RFC 9001 §4.9.1: a client discards Initial keys when it first sends a Handshake packet.
@@ -1057,9 +1103,9 @@ export class Connection implements FrameHandlers {
   }
 
   /** Chooses the frames of one packet in `space` within `budget` bytes (header and tag included). */
-  private planPacket(space: PacketSpace, budget: number, mayCarryData: boolean, now: number): PlannedPacket | undefined {
+  private planPacket(space: PacketSpace, budget: number, mayCarryData: boolean, now: number, zeroRtt = false): PlannedPacket | undefined {
     const id = space.id;
-    const type: PlannedPacket['type'] = id === Initial ? 'initial' : id === Handshake ? 'handshake' : '1rtt';
+    const type: PlannedPacket['type'] = id === Initial ? 'initial' : id === Handshake ? 'handshake' : zeroRtt ? '0rtt' : '1rtt';
     const packetNumber = space.nextPacketNumber;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
     const dcid = this.peerCids.dcid;
@@ -1079,7 +1125,8 @@ export class Connection implements FrameHandlers {
 
     // RFC 9000 §13.2: an ACK when one is due, or riding along with anything we send anyway.
     let ackFrame: Frame | undefined;
-    const ackInfo = space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
+    // RFC 9000 §12.4: 0-RTT packets carry no ACK frames.
+    const ackInfo = !zeroRtt && space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
     if (ackInfo !== undefined) {
       const exponent = id === ApplicationData ? this.settings.ackDelayExponent : 3;
       ackFrame = {
@@ -1092,9 +1139,9 @@ export class Connection implements FrameHandlers {
     }
     let to: PeerAddress | undefined;
     if (mayCarryData) {
-      if (id === ApplicationData) to = this.addControlFrames(add, () => room);
+      if (id === ApplicationData && !zeroRtt) to = this.addControlFrames(add, () => room);
       // CRYPTO (RFC 9000 §19.6): handshake bytes, then session tickets at the application level.
-      while (room > 24 && space.cryptoOut.hasChunkToSend) {
+      while (!zeroRtt && room > 24 && space.cryptoOut.hasChunkToSend) {
         const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
         if (chunk === null || chunk.data.length === 0) break;
         add({ type: 'crypto', offset: chunk.offset, data: chunk.data }, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length });
@@ -1180,7 +1227,7 @@ export class Connection implements FrameHandlers {
   }
 
   private sealPacket(p: PlannedPacket): Buffer {
-    const keys = p.type === '1rtt' ? this.keyPhase!.write : this.spaces[p.space]!.writeKeys!;
+    const keys = p.type === '1rtt' ? this.keyPhase!.write : p.type === '0rtt' ? this.earlyWrite! : this.spaces[p.space]!.writeKeys!;
     return sealPacket(p, keys, this.longHeader, this.keyPhase?.writePhase ?? 0);
   }
 
@@ -1262,7 +1309,12 @@ export class Connection implements FrameHandlers {
   private onPacketLost(packet: SentPacket<SentRecords>): void {
     this.stats.packetsLost++;
     this.log('recovery:packet_lost', { packet_number: packet.packetNumber, space: packet.space });
-    for (const record of packet.payload) {
+    this.requeue(packet.payload);
+  }
+
+  /** RFC 9000 §13.3: what a lost packet carried goes back to be sent again, where still needed. */
+  private requeue(records: SentRecords): void {
+    for (const record of records) {
       switch (record.kind) {
         case 'crypto':
           this.spaces[record.space]!.cryptoOut.onLost(record.offset, record.length, false);

@@ -18,7 +18,7 @@ import type { PeerAddress } from './types.js';
 /** AEAD tag (RFC 9001 §5.3). */
 export const TAG = 16;
 
-export type PlannedPacketType = 'initial' | 'handshake' | '1rtt';
+export type PlannedPacketType = 'initial' | 'handshake' | '0rtt' | '1rtt';
 
 /** One packet chosen by the connection and not yet written. */
 export interface PlannedPacket {

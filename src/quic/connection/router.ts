@@ -15,6 +15,7 @@ import { retryIntegrityTag } from '../crypto/retry.js';
 import { parsePacketHeader } from '../packet/header.js';
 import { appendRetryIntegrityTag, buildRetryWithoutTag } from '../packet/retry.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
+import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
 import { openToken, sealToken } from '../token.js';
 import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
@@ -67,6 +68,9 @@ export class ConnectionRouter {
   private readonly tokenKey: Buffer;
   private readonly maxConnections: number;
   private readonly maxHandshakes: number;
+  /** Session tickets are sealed with one key and checked against one store for all connections. */
+  private readonly ticketKey: Buffer;
+  private readonly ticketStore: TicketStore = new SingleUseTicketStore();
   /** New server connections, for the application to take. */
   private readonly accepted: Connection[] = [];
   /** Datagrams dropped: unroutable, too small, over a limit. */
@@ -77,6 +81,7 @@ export class ConnectionRouter {
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = this.random(32);
     this.tokenKey = this.random(32);
+    this.ticketKey = options.server?.ticketKey ?? this.random(32);
     this.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxQuicConnections;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_LIMITS.maxQuicHandshakes;
   }
@@ -215,7 +220,7 @@ export class ConnectionRouter {
     const conn = new Connection({
       ...this.common(from, now, holder, originalDcid, 'server'),
       role: 'server',
-      tls: server,
+      tls: { ticketKey: this.ticketKey, ticketStore: this.ticketStore, ...server },
       localCid,
       handshake: { originalDcid, initialDcid: Buffer.from(header.dcid), clientScid: Buffer.from(header.scid), retryScid, addressValidated, version: header.version },
       makeNewToken: server.newTokens === false ? undefined : () => sealToken(this.tokenKey, from.address, { kind: 'new-token', issuedAt: now }, this.random),

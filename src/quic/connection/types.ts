@@ -43,7 +43,8 @@ export type ConnectionEvent =
   | { type: 'writable'; id: number }
   /** Our stream `id` was opened after waiting for the peer's MAX_STREAMS. */
   | { type: 'streams-available'; bidi: boolean }
-  | { type: 'session-ticket'; ticket: SessionTicket }
+  /** A ticket for resumption; keep the server's transport parameters with it for 0-RTT (RFC 9000 §7.4.1). */
+  | { type: 'session-ticket'; ticket: SessionTicket; transportParameters: Buffer }
   /** NEW_TOKEN from the server (RFC 9000 §8.1.3), to present on a later connection. */
   | { type: 'new-token'; token: Buffer }
   | { type: 'closed'; error: CloseInfo };
