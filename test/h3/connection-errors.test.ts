@@ -369,6 +369,20 @@ describe('the client side (RFC 9114 §4.1, §4.6, §5.2, §6.1)', () => {
     expect(transport.written.has(0)).toBe(false);
   });
 
+  it('a request waits for MAX_STREAMS when no request stream is available (RFC 9000 §4.6)', async () => {
+    const { conn, transport } = client();
+    let allowed = 0;
+    const open = transport.openStream.bind(transport);
+    transport.openStream = ((bidi: boolean) => (bidi && allowed-- <= 0 ? null : open(bidi))) as typeof transport.openStream;
+    const pending = conn.request({ method: 'GET', scheme: 'https', authority: 'a', path: '/' });
+    expect(transport.written.has(0)).toBe(false);
+    allowed = 1;
+    conn.handleEvent({ type: 'streams-available', bidi: true });
+    expect(transport.bytes(0)[0]).toBe(FrameType.HEADERS);
+    send(conn, 0, headers([[':status', '204']]), true, false);
+    expect((await pending).status).toBe(204);
+  });
+
   it('the request goes out as HEADERS with the pseudo-headers first, then DATA and FIN', async () => {
     const { conn, transport } = client();
     void conn.request({ method: 'POST', scheme: 'https', authority: 'a', path: '/echo', body: 'hi', headers: [['x-a', 'b'], ['connection', 'close']] }).catch(() => {});

@@ -10,6 +10,8 @@
  *     a stream error H3_MESSAGE_ERROR: the response fails, the connection lives on;
  *   - the server's STOP_SENDING H3_NO_ERROR after a complete response stops the request body
  *     without failing the response (§4.1.1);
+ *   - a request finding the server's MAX_STREAMS reached waits for `streams-available`
+ *     (RFC 9000 §4.6) instead of failing;
  *   - GOAWAY (§5.2): requests at or above its stream ID fail as rejected (safe to retry), no new
  *     request starts; the connection closes when the others are done;
  *   - push (§4.6): refused unless `maxPushes` > 0 (no MAX_PUSH_ID is sent, so any PUSH_PROMISE is
@@ -101,6 +103,8 @@ export class H3ClientConnection extends H3Session {
   private readonly pushes = new Map<number, PromisedPush>();
   private readonly pushStreams = new Map<number, PromisedPush>();
   private readonly maxPushId: number | undefined;
+  /** Requests waiting for the server's MAX_STREAMS to allow another request stream. */
+  private waitingForStream: { init: H3RequestInit; resolve: (r: ClientResponse) => void; reject: (e: Error) => void }[] = [];
   /** Set by close(): close once the last request ends. */
   private closing = false;
 
@@ -135,7 +139,13 @@ export class H3ClientConnection extends H3Session {
       return Promise.reject(new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `request header section of ${size} bytes over the server's SETTINGS_MAX_FIELD_SECTION_SIZE ${this.peerSettings.maxFieldSectionSize}`, 'RFC 9114 §4.2.2', 'stream'));
     }
     const id = this.transport.openStream(true);
-    if (id === null) return Promise.reject(new H3RequestRejected('no request stream available (MAX_STREAMS)'));
+    if (id === null) {
+      // RFC 9000 §4.6: the server's MAX_STREAMS is reached; wait for it to allow another.
+      if (this.waitingForStream.length >= this.limits.maxConcurrentStreams * 16) {
+        return Promise.reject(new H3RequestRejected('too many requests waiting for a stream'));
+      }
+      return new Promise((resolve, reject) => this.waitingForStream.push({ init, resolve, reject }));
+    }
     return new Promise<ClientResponse>((resolve, reject) => {
       const reader = this.newReader(id, 'request', init.method === 'HEAD', resolve, reject, init.onInformational);
       const ex: ClientExchange = { id, reader, sending: true, writableWaiter: null, detachAbort: () => {} };
@@ -190,6 +200,14 @@ export class H3ClientConnection extends H3Session {
   protected onStarted(): void {
     // RFC 9114 §4.6: the server may push only once we send MAX_PUSH_ID.
     if (this.maxPushId !== undefined) this.sendControlFrame({ type: 'max_push_id', pushId: this.maxPushId });
+  }
+
+  protected override onStreamsAvailable(bidi: boolean): void {
+    if (!bidi) return;
+    const waiting = this.waitingForStream;
+    this.waitingForStream = [];
+    // Each retry either opens its stream or queues again, in the original order.
+    for (const w of waiting) this.request(w.init).then(w.resolve, w.reject);
   }
 
   protected onPeerBidiStream(): void {
@@ -330,6 +348,7 @@ export class H3ClientConnection extends H3Session {
   }
 
   protected onClosed(error: H3Error): void {
+    for (const w of this.waitingForStream.splice(0)) w.reject(error);
     for (const ex of [...this.exchanges.values()]) this.failExchange(ex, error, false);
     for (const push of this.pushes.values()) if (push.reader) this.failReader(push.reader, error);
     for (const push of this.pushes.values()) push.settle.reject(error);

@@ -183,6 +183,9 @@ export abstract class H3Session {
   /** The connection closed: abort everything in flight. */
   protected abstract onClosed(error: H3Error): void;
 
+  /** QUIC allows more streams of ours again (the peer raised MAX_STREAMS). */
+  protected onStreamsAvailable(_bidi: boolean): void {}
+
   /** Sends a frame on our control stream. */
   protected sendControlFrame(frame: Frame): void {
     if (this.controlStream === null || this.closed) return;
@@ -254,6 +257,7 @@ export abstract class H3Session {
         return;
       case 'streams-available':
         if (!this.started) this.start();
+        this.onStreamsAvailable(event.bidi);
         return;
       case 'closed': {
         const error = new H3Error(event.error.code, `connection closed (${event.error.source}): ${event.error.reason}`, 'RFC 9114 §5.3');
