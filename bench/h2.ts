@@ -69,13 +69,15 @@ export async function run(): Promise<void> {
     for (const impl of ['h123', 'node'] as const) {
       const server = await startServerProcess(impl, 'h2', tls);
       try {
-        const S = await load(server.port, '/s', REQUESTS.S);
-        const B = await load(server.port, '/b', REQUESTS.B);
-        const rss = await server.rss();
+        // Stalled streams first, on a fresh process, so that memory freed after the load runs
+        // does not hide what the streams hold.
         const before = await server.rss();
         const close = await slowStreams(server.port, cert.caCertPem, SLOW_STREAMS);
         const after = await server.rss();
         close();
+        const S = await load(server.port, '/s', REQUESTS.S);
+        const B = await load(server.port, '/b', REQUESTS.B);
+        const rss = await server.rss();
         results[impl] = { S, B, rss, slowKb: (after - before) / 1e3 / SLOW_STREAMS };
       } finally {
         server.stop();
