@@ -42,6 +42,7 @@ import { decodePacketNumber, packetNumberLength } from './packet/number.js';
 import { createController, type CongestionAlgorithm } from './congestion/controller.js';
 import { Pacer } from './congestion/pacer.js';
 import { LossDetection } from './recovery/loss-detection.js';
+import { INITIAL_RTT } from './recovery/rtt.js';
 import type { SentPacket } from './recovery/sent-packets.js';
 import { PacketNumberSpace } from './recovery/space.js';
 import { StreamError } from './stream/errors.js';
@@ -234,6 +235,8 @@ export class Connection implements FrameHandlers {
   /** Size of the datagram being processed (a new path's first anti-amplification credit). */
   private receivedDatagramLength = 0;
   private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined } | undefined;
+  /** The path before the peer's address changed, to go back to if the new one fails validation (§9.3.2). */
+  private previousPath: { remote: PeerAddress; validated: boolean } | undefined;
   private readonly pathResponses: { data: Buffer; to: PeerAddress }[] = [];
   private maxDatagramSize = MIN_INITIAL_DATAGRAM;
   /** DPLPMTUD (RFC 9000 §14.3) up to our max_udp_payload_size and the peer's. */
@@ -744,6 +747,7 @@ export class Connection implements FrameHandlers {
     this.pathChallenge = undefined;
     if (sameAddress(challenge.to, ctx.from) || sameAddress(challenge.to, this.remote)) {
       this.addressValidated = true;
+      this.previousPath = undefined;
       this.log('connectivity:path_validated', { remote: challenge.to });
     }
   }
@@ -918,6 +922,8 @@ export class Connection implements FrameHandlers {
   /** RFC 9000 §9.3: the peer moved (NAT rebinding or migration); validate the new path. */
   private onPeerMigrated(to: PeerAddress): void {
     this.log('connectivity:path_updated', { from: this.remote, to });
+    // RFC 9000 §9.3.2: remember the old path, in case the new address was spoofed.
+    this.previousPath ??= { remote: this.remote, validated: this.addressValidated };
     this.remote = to;
     // RFC 9000 §9.3: until validated, the new path is limited to 3× what it sent us.
     if (this.role === 'server') {
@@ -938,6 +944,27 @@ export class Connection implements FrameHandlers {
     if (this.role !== 'client' || !this.handshakeConfirmed) return;
     if (this.peerCids.rotate()) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to: this.remote, sentAt: undefined };
+  }
+
+  /**
+   * RFC 9000 §8.2.4: path validation is abandoned after three times the larger of the PTO and the
+   * initial PTO (kInitialRtt, RFC 9002 §6.2.2); §9.3.2: the server then returns to the last validated path.
+   */
+  private pathValidationDeadline(): number | undefined {
+    const sentAt = this.pathChallenge?.sentAt;
+    if (sentAt === undefined) return undefined;
+    return sentAt + 3 * Math.max(this.loss.ptoPeriod(ApplicationData), 2 * INITIAL_RTT);
+  }
+
+  private onPathValidationFailed(): void {
+    this.log('connectivity:path_validation_failed', { remote: this.pathChallenge?.to });
+    this.pathChallenge = undefined;
+    const previous = this.previousPath;
+    this.previousPath = undefined;
+    if (previous !== undefined) {
+      this.remote = previous.remote;
+      this.addressValidated = previous.validated;
+    }
   }
 
   private amplificationBudget(): number {
@@ -1369,6 +1396,7 @@ export class Connection implements FrameHandlers {
       if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
     };
     consider(this.loss.nextTimeout());
+    consider(this.pathValidationDeadline());
     for (const space of this.spaces) if (space.canSend) consider(space.ack.nextAckDeadline());
     if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
       const wait = this.pacer.timeUntilSend(this.now, this.maxDatagramSize);
@@ -1402,6 +1430,8 @@ export class Connection implements FrameHandlers {
       this.localCids.clear();
       return;
     }
+    const pathDeadline = this.pathValidationDeadline();
+    if (pathDeadline !== undefined && now >= pathDeadline) this.onPathValidationFailed();
     const action = this.loss.onLossDetectionTimeout(now);
     switch (action.kind) {
       case 'lost':

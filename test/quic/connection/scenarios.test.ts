@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import { TLS_CHACHA20_POLY1305_SHA256 } from '../../../src/quic/crypto/suites.js';
 import { QUIC_V1, QUIC_V2 } from '../../../src/quic/version.js';
-import { download, Pair, pattern, sha256, START, StreamSink } from '../sim/harness.js';
+import { CLIENT_ADDR, download, Pair, pattern, sha256, START, StreamSink } from '../sim/harness.js';
 
 const SIZE = 512 * 1024;
 
@@ -182,5 +182,33 @@ describe('interop-runner cases over a simulated link', () => {
     expectDownload(pair, 16 * 1024);
     expect(pair.client.version).toBe(QUIC_V1);
     expect(pair.server!.version).toBe(QUIC_V1);
+  });
+});
+
+describe('path validation failure (RFC 9000 §8.2.4, §9.3.2)', () => {
+  it('a packet replayed from a spoofed address moves the server only until validation fails', () => {
+    const pair = new Pair({ link: { delay: 10 } });
+    expect(pair.handshake()).toBe(true);
+    pair.run(() => false, 500);
+    // The client sends one packet; an attacker delivers it first, from another address.
+    const id = pair.client.openStream()!;
+    pair.client.write(id, Buffer.from('hello'), true);
+    const [datagram] = pair.client.transmit(pair.now);
+    const spoofed = { address: '203.0.113.66', port: 6666 };
+    pair.server!.receive(datagram!.data, spoofed, pair.now + 10);
+    expect(pair.server!.remote).toEqual(spoofed);
+    // Nothing reaches the spoofed address, and nothing more from the client gets through: only
+    // the abandoned validation can bring the server back.
+    pair.link.conditions = { delay: 10, lossyDirection: 'to-server', blackholes: [[pair.now, pair.now + 5_000]] };
+    pair.run(() => false, 4_000);
+    expect(pair.server!.remote).toEqual(CLIENT_ADDR);
+    expect(pair.server!.state).toBe('established');
+    // Once the link heals, the answer goes out on the old path.
+    expect(pair.serverEvents).toContainEqual(expect.objectContaining({ type: 'stream-data', id }));
+    pair.server!.write(id, Buffer.from('world'), true);
+    const sink = new StreamSink();
+    pair.onClientEvent = (e) => sink.onEvent(e);
+    expect(pair.run(() => sink.finished.has(id), 30_000)).toBe(true);
+    expect(sink.data(id).toString()).toBe('world');
   });
 });
