@@ -30,7 +30,7 @@ import { ReceiveFlow, SendFlow, flowControlledLength, type ReceiveFlowOptions, t
 import { StreamRegistry, StreamState, type Role, type Stream } from './stream.js';
 import {
   ContentLengthCheck, contentLengthOf, validateRequestHeaders, validateResponseHeaders, validateTrailers,
-  type RequestHead, type ResponseHead,
+  type RequestHead,
 } from './headers.js';
 import { DEFAULT_PRIORITY, SendScheduler, parsePriority, type Priority } from './connection/scheduler.js';
 import { createStreamRecord, type StreamRecord } from './connection/stream-record.js';
@@ -361,7 +361,7 @@ export class H2Connection {
     if (this.registry.activeCount('local') >= this.peerSettings.maxConcurrentStreams) return null;
     if (this.registry.nextLocalId() === null) return null;
     const stream = this.registry.openLocal('send PP');
-    const record = this.createRecord(stream);
+    this.createRecord(stream);
     const block = this.hpackEncoder.encode(fields);
     this.queue(encodePushPromiseBlock(parentId, stream.id, block, this.peerSettings.maxFrameSize));
     this.trace?.(`send PUSH_PROMISE stream=${parentId} promised=${stream.id} block=${block.length}`);

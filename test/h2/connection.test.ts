@@ -78,7 +78,7 @@ describe('requests and responses over a client↔server pair', () => {
   });
 
   test('server push: PUSH_PROMISE then the pushed response when the client enables push (RFC 9113 §8.4)', async () => {
-    const handler: Handler = async (req, res) => {
+    const handler: Handler = async (_req, res) => {
       const pushed = res.push('/style.css', { accept: 'text/css' });
       if (pushed) await pushed.end('body{}');
       await res.end(pushed ? 'pushed' : 'no push');
