@@ -601,7 +601,7 @@ export class H2Connection {
     let head: RequestHead;
     try {
       head = validateRequestHeaders(fields, promisedId);
-    } catch (error) {
+    } catch {
       // RFC 9113 §8.4.1: a malformed promised request is a stream error on the promised stream.
       this.resetStream(promisedId, ErrorCode.PROTOCOL_ERROR, 'silent');
       return;
