@@ -4,8 +4,8 @@
  * small pool per origin. Used by `h123 get`, src/client.ts and the tests.
  */
 import net from 'node:net';
-import tls from 'node:tls';
 import { H1Error } from '../core/errors.js';
+import { connectTcp } from '../core/connect.js';
 import { HeaderList } from '../core/headers.js';
 import { RequestBody } from '../core/body.js';
 import { resolveLimits, type Limits } from '../core/limits.js';
@@ -64,7 +64,7 @@ export class H1Agent {
   async request(url: URL, options: ClientRequestOptions = {}): Promise<ClientResponse> {
     const key = `${url.protocol}//${url.host}`;
     const pooled = this.take(key);
-    const socket = pooled ?? (await connect(url, options));
+    const socket = pooled ?? (await connectTcp(url, options, ['http/1.1']));
     return exchange(socket, url, options, (reusable) => {
       if (reusable) this.give({ socket, key });
       else socket.destroy();
@@ -120,31 +120,6 @@ const defaultAgent = new H1Agent();
 /** One request over HTTP/1.1, reusing a pooled connection when one is idle. */
 export function h1Request(url: string | URL, options: ClientRequestOptions = {}): Promise<ClientResponse> {
   return defaultAgent.request(typeof url === 'string' ? new URL(url) : url, options);
-}
-
-function connect(url: URL, options: ClientRequestOptions): Promise<net.Socket> {
-  const https = url.protocol === 'https:';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port || (https ? 443 : 80));
-  return new Promise((resolve, reject) => {
-    const socket = https
-      ? tls.connect({
-          host, port,
-          servername: net.isIP(host) ? undefined : host,
-          ALPNProtocols: ['http/1.1'],
-          ca: options.ca,
-          rejectUnauthorized: !options.insecure,
-        })
-      : net.connect({ host, port });
-    const ready = https ? 'secureConnect' : 'connect';
-    socket.once(ready, () => {
-      socket.off('error', reject);
-      socket.setNoDelay(true);
-      options.trace?.(`connected to ${host}:${port}${https ? ` (TLS ${(socket as tls.TLSSocket).getProtocol()}, ALPN ${(socket as tls.TLSSocket).alpnProtocol || 'none'})` : ''}`);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
 }
 
 function requestHead(url: URL, method: string, headers: HeaderList, framing: 'none' | 'length' | 'chunked', length: number): Buffer {

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { StreamAbortedError } from '../core/errors.js';
+import { connectTcp } from '../core/connect.js';
 import { HeaderList } from '../core/headers.js';
 import { ErrorCode } from './errors.js';
 import type { ClientRequestOptions, ClientResponse } from '../h1/client.js';
@@ -20,33 +21,14 @@ interface PooledConnection {
 
 const pool = new Map<string, Promise<PooledConnection>>();
 
-function connectSocket(url: URL, options: ClientRequestOptions): Promise<net.Socket> {
-  const https = url.protocol === 'https:';
-  const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = Number(url.port || (https ? 443 : 80));
-  return new Promise((resolve, reject) => {
-    const socket = https
-      ? tls.connect({
-          host, port,
-          servername: net.isIP(host) ? undefined : host,
-          ALPNProtocols: ['h2'],
-          ca: options.ca,
-          rejectUnauthorized: !options.insecure,
-        })
-      : net.connect({ host, port });
-    socket.once(https ? 'secureConnect' : 'connect', () => {
-      socket.off('error', reject);
-      if (https && (socket as tls.TLSSocket).alpnProtocol !== 'h2') {
-        socket.destroy();
-        reject(new Error(`server did not negotiate h2 by ALPN (got ${(socket as tls.TLSSocket).alpnProtocol || 'none'})`));
-        return;
-      }
-      socket.setNoDelay(true);
-      options.trace?.(`connected to ${host}:${port}${https ? ` (TLS ${(socket as tls.TLSSocket).getProtocol()}, ALPN h2)` : ' (h2c prior knowledge)'}`);
-      resolve(socket);
-    });
-    socket.once('error', reject);
-  });
+/** A socket that speaks h2: TLS with ALPN h2 (RFC 9113 §3.2), or cleartext by prior knowledge (§3.3). */
+async function connectSocket(url: URL, options: ClientRequestOptions): Promise<net.Socket> {
+  const socket = await connectTcp(url, options, ['h2']);
+  if (socket instanceof tls.TLSSocket && socket.alpnProtocol !== 'h2') {
+    socket.destroy();
+    throw new Error(`server did not negotiate h2 by ALPN (got ${socket.alpnProtocol || 'none'})`);
+  }
+  return socket;
 }
 
 /** Pumps one socket into one client session. */
