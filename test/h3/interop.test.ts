@@ -65,9 +65,11 @@ function run(program: string, args: string[], timeoutMs = 30_000): Promise<Run> 
   const arrivals: { at: number; text: string }[] = [];
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d: Buffer) => { stdout += d.toString('latin1'); arrivals.push({ at: performance.now(), text: d.toString('latin1') }); });
+  // Each arrival records all of its stream's output so far, so that text split across two reads
+  // is still found at the read that completed it.
+  child.stdout.on('data', (d: Buffer) => { stdout += d.toString('latin1'); arrivals.push({ at: performance.now(), text: stdout }); });
   // ngtcp2's examples print debug output and the body dump on stderr: time those pieces too.
-  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); arrivals.push({ at: performance.now(), text: d.toString('latin1') }); });
+  child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); arrivals.push({ at: performance.now(), text: stderr }); });
   const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
   return new Promise((resolve) => child.on('close', (code) => { clearTimeout(timer); resolve({ stdout, stderr, code, arrivals }); }));
 }
