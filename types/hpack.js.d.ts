@@ -1,7 +1,8 @@
 /**
  * Types for the parts of `hpack.js` 2.1 (RFC 7541) that src/h2/hpack.ts uses: its bit-level
  * encoder/decoder (integers §5.1, strings and Huffman §5.2), its header table (§2.3, §4), the static
- * table (Appendix A), and the stream-shaped Compressor/Decompressor (kept for tests of its traps).
+ * table (Appendix A), the Huffman code (Appendix B), and the stream-shaped Compressor/Decompressor
+ * (kept for tests of its traps).
  * Strings in hpack.js are "byte strings": one char per octet (latin1).
  */
 declare module 'hpack.js' {
@@ -107,6 +108,8 @@ declare module 'hpack.js' {
     encoder: { create(): hpack.Encoder };
     table: { create(options: hpack.TableOptions): hpack.Table };
     'static-table': hpack.StaticTable;
+    /** RFC 7541 Appendix B: `encode[octet]` is [code length in bits, code]; `decode` is a state table. */
+    huffman: { encode: Array<[bits: number, code: number]>; decode: number[] };
     compressor: { create(options: { table: hpack.TableOptions }): hpack.Compressor };
     decompressor: { create(options: { table: hpack.TableOptions }): hpack.Decompressor };
   };

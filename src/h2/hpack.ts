@@ -1,9 +1,9 @@
 /**
  * HPACK (RFC 7541) for HTTP/2 field blocks (RFC 9113 §4.3), as an adapter over `hpack.js`.
  *
- * hpack.js supplies the bit-level pieces: prefixed integers (§5.1), string literals with Huffman
- * coding (§5.2, Appendix B) and the header table with eviction (§2.3, §4). This file chooses and
- * reads the field representations (§6) itself, because hpack.js's own Compressor/Decompressor fall
+ * hpack.js supplies the header table with eviction (§2.3, §4), the Huffman code (Appendix B) and
+ * the bit-level decoder (§5.1, §5.2); hpack-writer.ts writes the encoder's octets. This file
+ * chooses and reads the field representations (§6) itself, because hpack.js's own Compressor/Decompressor fall
  * into these traps (each has a test in test/h2/hpack.test.ts):
  *
  * - Its table option is `maxSize`; the README's `{ size }` leaves maxSize undefined, so nothing is
@@ -31,6 +31,7 @@
 import hpack from 'hpack.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { ErrorCode, H2Error, connectionError } from './errors.js';
+import { FieldBlockWriter } from './hpack-writer.js';
 
 /** A decoded field line: lower-case name as received, value as a string. */
 export type HeaderField = [name: string, value: string];
@@ -88,6 +89,8 @@ export class HpackEncoder {
   private readonly capacity: number;
   private readonly sensitiveNames: ReadonlySet<string>;
   private readonly huffman: boolean;
+  /** Reused for every block: the dynamic table persists per connection (§2.3.2), so does this. */
+  private readonly writer = new FieldBlockWriter();
   /** Smallest and latest table size since the last block, not yet signalled (RFC 7541 §4.2). */
   private pendingMin: number | null = null;
   private pendingFinal: number | null = null;
@@ -124,61 +127,56 @@ export class HpackEncoder {
 
   /** One complete field block for a HEADERS/PUSH_PROMISE (+ CONTINUATION) sequence. */
   encode(fields: Iterable<FieldInput>): Buffer {
-    const encoder = hpack.encoder.create();
-    this.signalSizeChange(encoder);
-    for (const [name, value, sensitive] of fields) this.encodeField(encoder, name, value, sensitive);
-    const pieces = encoder.render();
-    return pieces.length === 1 ? pieces[0]! : Buffer.concat(pieces);
+    const writer = this.writer;
+    writer.reset();
+    this.signalSizeChange(writer);
+    for (const [name, value, sensitive] of fields) this.encodeField(writer, name, value, sensitive);
+    return writer.finish();
   }
 
   /** RFC 7541 §4.2, §6.3: "001" + 5-bit prefix size, smallest first, then the final size. */
-  private signalSizeChange(encoder: hpack.Encoder): void {
+  private signalSizeChange(writer: FieldBlockWriter): void {
     if (this.pendingFinal === null) return;
     const min = this.pendingMin!;
     const final = this.pendingFinal;
     this.pendingMin = this.pendingFinal = null;
-    if (min < this.table.maxSize && min < final) this.writeSizeUpdate(encoder, min);
-    if (final !== this.table.maxSize) this.writeSizeUpdate(encoder, final);
+    if (min < this.table.maxSize && min < final) this.writeSizeUpdate(writer, min);
+    if (final !== this.table.maxSize) this.writeSizeUpdate(writer, final);
   }
 
-  private writeSizeUpdate(encoder: hpack.Encoder, size: number): void {
-    encoder.encodeBits(0b001, 3);
-    encoder.encodeInt(size);
+  private writeSizeUpdate(writer: FieldBlockWriter, size: number): void {
+    writer.writeInt(0x20, 5, size);
     this.table.updateSize(size);
   }
 
-  private encodeField(encoder: hpack.Encoder, nameInput: string, valueInput: string | Uint8Array, sensitive?: boolean): void {
+  private encodeField(writer: FieldBlockWriter, nameInput: string, valueInput: string | Uint8Array, sensitive?: boolean): void {
     const name = byteString(nameInput);
     const value = byteString(valueInput);
     const index = this.table.reverseLookup(name, value);
     const nameIndex = Math.abs(index);
     if (sensitive ?? this.isSensitive(name, value.length)) {
       // RFC 7541 §6.2.3: literal never indexed, "0001" + 4-bit prefix name index.
-      encoder.encodeBits(0b0001, 4);
-      encoder.encodeInt(nameIndex);
+      writer.writeInt(0x10, 4, nameIndex);
     } else if (index > 0) {
       // RFC 7541 §6.1: indexed field, "1" + 7-bit prefix index.
-      encoder.encodeBit(1);
-      encoder.encodeInt(index);
+      writer.writeInt(0x80, 7, index);
       return;
     } else if (name.length + value.length + ENTRY_OVERHEAD > this.table.maxSize) {
       // Would evict the whole table for nothing (RFC 7541 §4.4): literal without indexing, §6.2.2.
-      encoder.encodeBits(0b0000, 4);
-      encoder.encodeInt(nameIndex);
+      writer.writeInt(0x00, 4, nameIndex);
     } else {
       // RFC 7541 §6.2.1: literal with incremental indexing, "01" + 6-bit prefix name index.
-      encoder.encodeBits(0b01, 2);
-      encoder.encodeInt(nameIndex);
+      writer.writeInt(0x40, 6, nameIndex);
       this.table.add(name, value, name.length, value.length);
     }
-    if (nameIndex === 0) this.writeString(encoder, name);
-    this.writeString(encoder, value);
+    if (nameIndex === 0) this.writeString(writer, name);
+    this.writeString(writer, value);
   }
 
   /** RFC 7541 §5.2 string literal of a byte string. */
-  private writeString(encoder: hpack.Encoder, string: string): void {
+  private writeString(writer: FieldBlockWriter, string: string): void {
     // Octets ≥ 0x80 have 19–30 bit Huffman codes (RFC 7541 Appendix B): raw is shorter.
-    encoder.encodeStr(Buffer.from(string, 'latin1'), this.huffman && !NON_ASCII.test(string));
+    writer.writeString(string, this.huffman && !NON_ASCII.test(string));
   }
 
   /**
