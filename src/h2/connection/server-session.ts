@@ -8,14 +8,16 @@
  * - `req.signal` aborts on RST_STREAM, on a GOAWAY that leaves the stream out, or on connection loss.
  * - `res.push()` sends PUSH_PROMISE and a pushed response when the client allows it (§8.4).
  */
+import { AbortState } from '../../core/abort.js';
 import { RequestBody } from '../../core/body.js';
 import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
 import { StreamAbortedError } from '../../core/errors.js';
 import { HeaderList } from '../../core/headers.js';
 import type { Limits } from '../../core/limits.js';
+import { IncomingRequest } from '../../core/request.js';
 import { StreamingResponse } from '../../core/response.js';
 import type { ResponseHead, ResponseSink } from '../../core/sink.js';
-import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
+import type { Handler, ServerResponse } from '../../core/types.js';
 import { H2Connection } from '../connection.js';
 import { ErrorCode, errorCodeName, type H2Error } from '../errors.js';
 import { contentLengthOf, joinCookies, type RequestHead } from '../headers.js';
@@ -52,7 +54,8 @@ function trailerFields(trailers: HeaderList): FieldInput[] {
 
 /** One request/response exchange on a stream (or a pushed response on a promised stream). */
 interface Exchange {
-  controller: AbortController;
+  /** The request's abort state; its AbortSignal is made only if the handler reads req.signal. */
+  abort: AbortState;
   body: RequestBody | null;
   response: StreamingResponse;
   /** The request's authority, for the :authority of promised requests (§8.4.1). */
@@ -167,11 +170,11 @@ export class H2ServerConnection {
     endStream: boolean,
   ): void {
     const limits = this.connection.limits;
-    const controller = new AbortController();
+    const abort = new AbortState();
     const body = new RequestBody(limits.requestBodyHighWaterMark);
     body.onConsumed = (bytes) => this.connection.consumed(id, bytes);
     if (endStream) body.end();
-    const req: ServerRequest = {
+    const req = new IncomingRequest({
       method: request.method,
       path: request.path,
       authority: request.authority,
@@ -179,16 +182,16 @@ export class H2ServerConnection {
       protocol: 'h2',
       headers: HeaderList.fromPairs(request.headers),
       body,
-      signal: controller.signal,
+      abort,
       remoteAddress: this.opts.remoteAddress,
       remotePort: this.opts.remotePort,
-    };
-    const response = this.createResponse(id, request.method, controller);
-    this.exchanges.set(id, { controller, body, response, authority: request.authority, received: 0 });
+    });
+    const response = this.createResponse(id, request.method, abort);
+    this.exchanges.set(id, { abort, body, response, authority: request.authority, received: 0 });
     runHandler(this.opts.handler, req, response, this.opts.onHandlerError);
   }
 
-  private createResponse(id: number, method: string, controller: AbortController): StreamingResponse {
+  private createResponse(id: number, method: string, abort: AbortState): StreamingResponse {
     const connection = this.connection;
     const sink: ResponseSink = {
       sendInformational(status, headers) {
@@ -215,7 +218,7 @@ export class H2ServerConnection {
     };
     return new StreamingResponse(sink, {
       method,
-      signal: controller.signal,
+      abort,
       highWaterMark: this.connection.limits.responseHighWaterMark,
       defaultHeaders: this.opts.defaultHeaders,
     });
@@ -232,9 +235,9 @@ export class H2ServerConnection {
     for (const [name, value] of headers) if (!CONNECTION_SPECIFIC.has(name) && name !== 'host') fields.push([name, value]);
     const promised = this.connection.push(parentId, fields);
     if (promised === null) return null;
-    const controller = new AbortController();
-    const response = this.createResponse(promised, 'GET', controller);
-    this.exchanges.set(promised, { controller, body: null, response, authority: parent.authority, received: 0 });
+    const abort = new AbortState();
+    const response = this.createResponse(promised, 'GET', abort);
+    this.exchanges.set(promised, { abort, body: null, response, authority: parent.authority, received: 0 });
     return response;
   }
 
@@ -247,7 +250,7 @@ export class H2ServerConnection {
       : by === 'local' ? `stream reset (${errorCodeName(code)})` : `connection ended (${errorCodeName(code)})`;
     const error = new StreamAbortedError(why, code);
     exchange.body?.fail(error);
-    if (!exchange.controller.signal.aborted) exchange.controller.abort(error);
+    exchange.abort.abort(error);
     exchange.response.notifyFinished();
   }
 
