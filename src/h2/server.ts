@@ -7,7 +7,8 @@
  *   preface means HTTP/2, anything else is HTTP/1.1 (handed over with the octets already read).
  * - h2c by `Upgrade: h2c` (RFC 7540 §3.2): 101 Switching Protocols, then the server preface; the
  *   upgraded request is stream 1.
- * - Output of one tick is written as one gathered write (cork/uncork → writev).
+ * - Output of one tick is written as one write: small frames copied into one buffer, larger
+ *   output gathered (cork/uncork → writev).
  */
 import net from 'node:net';
 import tls from 'node:tls';
@@ -17,6 +18,9 @@ import type { RequestHead as H1RequestHead } from '../h1/parse.js';
 import type { H2Extension, StreamServerOptions } from '../protocols.js';
 import { CONNECTION_PREFACE } from './frame.js';
 import { H2ServerConnection } from './connection/server-session.js';
+
+/** Output up to this size is copied into one buffer: cheaper than a write request per piece. */
+const COALESCE_LIMIT = 16 * 1024;
 
 export interface AttachH2Options extends StreamServerOptions {
   trace?: (line: string) => void;
@@ -56,9 +60,16 @@ export function attachH2(
     if (out.length > 0 && !socket.destroyed) {
       if (out.length === 1) socket.write(out[0]!);
       else {
-        socket.cork();
-        for (const piece of out) socket.write(piece);
-        socket.uncork();
+        let total = 0;
+        for (const piece of out) total += piece.length;
+        if (total <= COALESCE_LIMIT) {
+          // Frame headers, HEADERS blocks and small DATA: one copy, one write request, one TLS record.
+          socket.write(Buffer.concat(out, total));
+        } else {
+          socket.cork();
+          for (const piece of out) socket.write(piece);
+          socket.uncork();
+        }
       }
     }
     conn.transportBuffered = socket.writableLength;
@@ -89,14 +100,20 @@ export function attachH2(
     if (socket.writableLength > 0) socket.destroy();
   });
 
-  /** Output queued from handler code: one pump per tick, so that the tick's frames go out together. */
+  /**
+   * Output queued from handler code: one pump at the end of the tick, so that the tick's frames go
+   * out together. A microtask that queues a nextTick runs after the microtasks pending now (a
+   * handler's `await res.end()` after its writes) and still before the event loop moves on.
+   */
+  const runWake = (): void => {
+    wakeScheduled = false;
+    pump();
+  };
+  const deferToTickEnd = (): void => { process.nextTick(runWake); };
   const wake = (): void => {
     if (wakeScheduled) return;
     wakeScheduled = true;
-    setImmediate(() => {
-      wakeScheduled = false;
-      pump();
-    });
+    queueMicrotask(deferToTickEnd);
   };
 
   const armTimer = (): void => {
