@@ -989,11 +989,11 @@ export class Connection implements FrameHandlers {
     this.collectStreamControl();
     const probe = this.buildPmtuProbe(now);
     if (probe !== undefined) out.push(probe);
-    let limitedByWindow = false;
+    let heldBack: 'window' | 'pacing' | undefined;
     while (out.length < MAX_DATAGRAMS_PER_CALL) {
       const built = this.buildDatagram(now);
-      if (built === 'window') {
-        limitedByWindow = true;
+      if (built === 'window' || built === 'pacing') {
+        heldBack = built;
         break;
       }
       if (built === undefined) break;
@@ -1001,14 +1001,24 @@ export class Connection implements FrameHandlers {
       // Control frames queued while choosing chunks (STREAM_DATA_BLOCKED) go in the next packet.
       if (out.length % 16 === 0) this.collectStreamControl();
     }
-    // RFC 9002 §7.8: not filling the window for lack of data makes the sender application-limited.
-    this.loss.congestion.setAppLimited(!limitedByWindow);
+    // RFC 9002 §7.8: a sender that does not fill its window is application-limited, and the window
+    // must not grow on its ACKs. The pacer holding data back is no proof that the window is used:
+    // count it only with at least half the window in flight (as RFC 9438 §4.2 and Linux do).
+    const congestion = this.loss.congestion;
+    const cwndLimited =
+      heldBack === 'window' ||
+      (heldBack === 'pacing' && 2 * congestion.bytesInFlight >= congestion.congestionWindow) ||
+      (out.length >= MAX_DATAGRAMS_PER_CALL && 2 * congestion.bytesInFlight >= congestion.congestionWindow);
+    congestion.setAppLimited(!cwndLimited);
     if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
     return out;
   }
 
-  /** One datagram, `'window'` when congestion or pacing holds data back, undefined when idle. */
-  private buildDatagram(now: number): OutgoingDatagram | 'window' | undefined {
+  /**
+   * One datagram; `'window'` when the congestion window holds data back, `'pacing'` when only the
+   * pacer does, undefined when there is nothing to send.
+   */
+  private buildDatagram(now: number): OutgoingDatagram | 'window' | 'pacing' | undefined {
     let budget = this.maxDatagramSize;
     if (!this.addressValidated) {
       // RFC 9000 §8.1: before validation, at most three times the bytes received.
@@ -1018,7 +1028,7 @@ export class Connection implements FrameHandlers {
     const congestion = this.loss.congestion;
     const windowOpen = congestion.bytesInFlight + this.maxDatagramSize <= congestion.congestionWindow;
     const paceWait = this.pacer.timeUntilSend(now, this.maxDatagramSize);
-    let heldBack = false;
+    let heldBack: 'window' | 'pacing' | undefined;
     const packets: PlannedPacket[] = [];
     let remaining = budget;
     for (const id of SPACES) {
@@ -1028,14 +1038,14 @@ export class Connection implements FrameHandlers {
       const probe = space.probesOwed > 0;
       // Congestion control and pacing hold back ack-eliciting data but not ACKs or probes (RFC 9002 §7, §7.7).
       const mayCarryData = probe || (windowOpen && (id !== ApplicationData || paceWait <= 0));
-      if (!mayCarryData && this.hasDataFor(id)) heldBack = true;
+      if (!mayCarryData && heldBack !== 'window' && this.hasDataFor(id)) heldBack = windowOpen ? 'pacing' : 'window';
       const planned = this.planPacket(space, remaining, mayCarryData, now, zeroRtt);
       if (planned === undefined) continue;
       packets.push(planned);
       remaining -= planned.size;
       if (id === ApplicationData) break; // a short header packet runs to the end of the datagram
     }
-    if (packets.length === 0) return heldBack ? 'window' : undefined;
+    if (packets.length === 0) return heldBack;
 
     // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes; a server
     // pads datagrams with ack-eliciting Initials. Padding goes into the last packet.
