@@ -52,8 +52,8 @@ export interface H1ConnectionOptions {
   limits?: Partial<Limits>;
   /** Added to every response unless the handler set them (e.g. Alt-Svc). */
   defaultHeaders?: HeaderList;
-  /** Clock for Date headers and timeouts (injectable for tests). */
-  clock?: () => number;
+  /** The time now in ms, for Date headers and timeouts: the driver's clock (a protocol core has none). */
+  clock: () => number;
   onHandlerError?: ErrorReporter;
   /**
    * Called for `Upgrade: h2c` requests that may switch protocols (RFC 7540 §3.2). Returns true when
@@ -110,7 +110,7 @@ export class H1ServerConnection {
 
   constructor(private readonly opts: H1ConnectionOptions) {
     this.limits = resolveLimits(opts.limits);
-    this.clock = opts.clock ?? Date.now;
+    this.clock = opts.clock;
     this.parser = new RequestHeadParser(this.limits);
     this.waitStartedAt = this.clock();
   }

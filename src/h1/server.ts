@@ -42,6 +42,7 @@ export interface TrackedConnection {
 export function attachH1(socket: net.Socket, options: H1ServeOptions, initialData?: Uint8Array): TrackedConnection {
   const scheme = socket instanceof tls.TLSSocket ? 'https' : 'http';
   const conn = new H1ServerConnection({
+    clock: Date.now,
     handler: options.handler,
     scheme,
     remoteAddress: socket.remoteAddress ?? '',

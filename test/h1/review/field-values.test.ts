@@ -53,7 +53,7 @@ describe('response field values on the h1 wire', () => {
         (response as unknown as { pendingTrailers: unknown }).pendingTrailers = null;
       }
     };
-    const conn = new H1ServerConnection({ handler, scheme: 'http', remoteAddress: '127.0.0.1', remotePort: 1 });
+    const conn = new H1ServerConnection({ handler, scheme: 'http', remoteAddress: '127.0.0.1', remotePort: 1, clock: Date.now });
     conn.receive(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n', 'latin1'), Date.now());
     await new Promise((r) => setTimeout(r, 10));
     expect(response).not.toBeNull();
@@ -74,7 +74,7 @@ describe('response field values on the h1 wire', () => {
       }
       if (threw === null) (response as unknown as { pendingTrailers: unknown }).pendingTrailers = null; // avoid the crash
     };
-    const conn = new H1ServerConnection({ handler, scheme: 'http', remoteAddress: '127.0.0.1', remotePort: 1 });
+    const conn = new H1ServerConnection({ handler, scheme: 'http', remoteAddress: '127.0.0.1', remotePort: 1, clock: Date.now });
     conn.receive(Buffer.from('GET / HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n', 'latin1'), Date.now());
     await new Promise((r) => setTimeout(r, 10));
     expect(response).not.toBeNull();
