@@ -9,7 +9,7 @@
  * - `res.push()` sends PUSH_PROMISE and a pushed response when the client allows it (§8.4).
  */
 import { AbortState } from '../../core/abort.js';
-import { RequestBody } from '../../core/body.js';
+import { EMPTY_BODY, RequestBody } from '../../core/body.js';
 import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
 import { StreamAbortedError } from '../../core/errors.js';
 import { HeaderList } from '../../core/headers.js';
@@ -171,9 +171,12 @@ export class H2ServerConnection {
   ): void {
     const limits = this.connection.limits;
     const abort = new AbortState();
-    const body = new RequestBody(limits.requestBodyHighWaterMark);
-    body.onConsumed = (bytes) => this.connection.consumed(id, bytes);
-    if (endStream) body.end();
+    // A HEADERS frame with END_STREAM has no content (RFC 9113 §8.1): the shared, ended empty body.
+    let body = EMPTY_BODY;
+    if (!endStream) {
+      body = new RequestBody(limits.requestBodyHighWaterMark);
+      body.onConsumed = (bytes) => this.connection.consumed(id, bytes);
+    }
     const req = new IncomingRequest({
       method: request.method,
       path: request.path,
