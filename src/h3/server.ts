@@ -52,6 +52,7 @@ export async function listenH3(options: H3ListenOptions): Promise<H3Listener> {
       onConnection(conn) {
         const remote = conn.remote;
         const session = new H3ServerConnection(flushingStreams(conn, () => endpoint.flush()), {
+          clock: Date.now,
           handler: options.handler,
           limits: options.limits,
           remoteAddress: remote.address,

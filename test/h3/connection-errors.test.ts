@@ -54,7 +54,7 @@ const { H3_CLOSED_CRITICAL_STREAM, H3_STREAM_CREATION_ERROR, H3_MISSING_SETTINGS
 
 function server(handler = (_req: unknown, res: { end(b?: string): Promise<void> }) => void res.end('ok')) {
   const transport = new RecordingTransport('server');
-  const conn = new H3ServerConnection(transport, {
+  const conn = new H3ServerConnection(transport, { clock: Date.now,
     handler: handler as never,
     remoteAddress: '::1',
     remotePort: 1,
@@ -105,7 +105,7 @@ describe('control and QPACK streams (RFC 9114 §6.2, RFC 9204 §4.2)', () => {
 
   it('greasing adds a reserved setting, a reserved frame and sometimes a reserved stream', () => {
     const transport = new RecordingTransport('server');
-    new H3ServerConnection(transport, { handler: () => {}, remoteAddress: '', remotePort: 0, random: () => 2 }).start();
+    new H3ServerConnection(transport, { clock: Date.now, handler: () => {}, remoteAddress: '', remotePort: 0, random: () => 2 }).start();
     // random() = 2 → grease setting 0x1f*2+0x21 = 0x5f, reserved frame type 0x5f, reserved stream.
     expect(transport.bytes(3).includes(Buffer.from([0x40, 0x5f]))).toBe(true);
     expect(transport.bytes(15).subarray(0, 2)).toEqual(Buffer.from([0x40, 0x5f]));

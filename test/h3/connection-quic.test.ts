@@ -33,7 +33,7 @@ function h3Pair(handler: Handler, link: LinkConditions, seed = 1): H3Pair {
     else if (isStreamEvent(e)) client.handleEvent(e);
   };
   pair.onServerEvent = (e) => {
-    server ??= new H3ServerConnection(pair.server!, { handler, remoteAddress: '10.0.0.1', remotePort: 50000, random: seededRandom(seed + 1), onHandlerError: () => {} });
+    server ??= new H3ServerConnection(pair.server!, { clock: Date.now, handler, remoteAddress: '10.0.0.1', remotePort: 50000, random: seededRandom(seed + 1), onHandlerError: () => {} });
     if (e.type === 'handshake-complete') server.start();
     else if (isStreamEvent(e)) server.handleEvent(e);
   };

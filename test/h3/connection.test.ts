@@ -23,7 +23,7 @@ interface Pair {
 
 function connect(handler: Handler, opts: LinkOptions & { client?: H3ClientOptions; limits?: Partial<Limits> } = {}): Pair {
   const link = new MemoryLink(opts);
-  const server = new H3ServerConnection(link.server, {
+  const server = new H3ServerConnection(link.server, { clock: Date.now,
     handler,
     remoteAddress: '::1',
     remotePort: 4433,

@@ -47,8 +47,8 @@ export interface H3ServerOptions extends SessionOptions {
   /** Added to every response unless the handler set them. */
   defaultHeaders?: HeaderList;
   onHandlerError?: ErrorReporter;
-  /** Clock for the reset-flood window (injectable for tests). */
-  clock?: () => number;
+  /** The time now in ms, for the reset-flood window: the driver's clock (a protocol core has none). */
+  clock: () => number;
 }
 
 type RequestState = 'head' | 'body' | 'trailers' | 'complete';
@@ -98,7 +98,7 @@ export class H3ServerConnection extends H3Session {
 
   constructor(transport: QuicStreams, private readonly options: H3ServerOptions) {
     super(transport, 'server', options);
-    this.clock = options.clock ?? Date.now;
+    this.clock = options.clock;
   }
 
   get activeRequests(): number {
