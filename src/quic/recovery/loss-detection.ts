@@ -147,7 +147,17 @@ export class LossDetection<T = unknown> {
   onPacketSent(space: PacketNumberSpace, packet: PacketToTrack<T>, now: number): SentPacket<T> {
     const state = this.spaces[space]!;
     if (state.discarded) throw new RangeError(`${spaceName(space)} space was discarded`);
-    const sent: SentPacket<T> = { ...packet, space, timeSent: now };
+    // One object literal of a fixed shape per packet (no spread): this runs for every packet sent.
+    const sent: SentPacket<T> = {
+      packetNumber: packet.packetNumber,
+      space,
+      timeSent: now,
+      ackEliciting: packet.ackEliciting,
+      inFlight: packet.inFlight,
+      sentBytes: packet.sentBytes,
+      ecn: packet.ecn,
+      payload: packet.payload,
+    };
     state.sent.add(sent);
     if (packet.ecn !== undefined) this.ecn.onPacketSent(packet.ecn);
     if (sent.inFlight) {
