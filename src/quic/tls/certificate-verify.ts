@@ -55,9 +55,54 @@ function checkDates(cert: X509Certificate, now: number, what: string): void {
   if (!(now >= from && now <= to)) throw bad(AlertDescription.certificate_expired, `${what} not valid at ${new Date(now).toISOString()} (valid ${cert.validFrom} – ${cert.validTo})`);
 }
 
+/**
+ * Certificates a server sent, kept parsed by their DER bytes: a client meets the same chain on
+ * every connection to a server, and parsing (~20 µs each) and signature checks dominate
+ * verification. Validity dates are still checked against `now` each time.
+ */
+const MAX_PARSED_CERTIFICATES = 64;
+const parsedCertificates = new Map<string, X509Certificate>();
+const signatureChecks = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();
+const publicKeys = new WeakMap<X509Certificate, KeyObject>();
+
+function parseCertificate(der: Buffer): X509Certificate {
+  const key = der.toString('base64');
+  let cert = parsedCertificates.get(key);
+  if (cert === undefined) {
+    cert = new X509Certificate(der);
+    if (parsedCertificates.size >= MAX_PARSED_CERTIFICATES) parsedCertificates.delete(parsedCertificates.keys().next().value!);
+    parsedCertificates.set(key, cert);
+  }
+  return cert;
+}
+
+function publicKeyOf(cert: X509Certificate): KeyObject {
+  let key = publicKeys.get(cert);
+  if (key === undefined) {
+    key = cert.publicKey;
+    publicKeys.set(cert, key);
+  }
+  return key;
+}
+
+/** Whether `issuer` issued and signed `cert`; the answer for a pair of parsed certificates never changes. */
 function signedBy(cert: X509Certificate, issuer: X509Certificate): boolean {
+  let byIssuer = signatureChecks.get(cert);
+  if (byIssuer === undefined) {
+    byIssuer = new WeakMap();
+    signatureChecks.set(cert, byIssuer);
+  }
+  let ok = byIssuer.get(issuer);
+  if (ok === undefined) {
+    ok = checkSignature(cert, issuer);
+    byIssuer.set(issuer, ok);
+  }
+  return ok;
+}
+
+function checkSignature(cert: X509Certificate, issuer: X509Certificate): boolean {
   try {
-    return cert.checkIssued(issuer) && cert.verify(issuer.publicKey);
+    return cert.checkIssued(issuer) && cert.verify(publicKeyOf(issuer));
   } catch {
     return false;
   }
@@ -68,13 +113,13 @@ export function verifyServerChain(chainDer: readonly Buffer[], check: ChainCheck
   if (chainDer.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'empty Certificate from the server', 'RFC 8446 §4.4.2.4');
   let chain: X509Certificate[];
   try {
-    chain = chainDer.map((der) => new X509Certificate(der));
+    chain = chainDer.map(parseCertificate);
   } catch {
     throw bad(AlertDescription.bad_certificate, 'certificate does not parse as X.509');
   }
   const leaf = chain[0]!;
   checkDates(leaf, check.now, 'server certificate');
-  if (check.insecure) return leaf.publicKey;
+  if (check.insecure) return publicKeyOf(leaf);
 
   for (let i = 0; i + 1 < chain.length; i++) {
     const issuer = chain[i + 1]!;
@@ -92,5 +137,5 @@ export function verifyServerChain(chainDer: readonly Buffer[], check: ChainCheck
   const name = check.serverName;
   const matches = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;
   if (!matches) throw bad(AlertDescription.bad_certificate, `certificate is not valid for ${name}`);
-  return leaf.publicKey;
+  return publicKeyOf(leaf);
 }
