@@ -42,6 +42,10 @@ export interface RouterOptions {
   cidLength?: number;
   transport?: Partial<TransportSettings>;
   congestion?: CongestionAlgorithm;
+  /** Bytes a stream may buffer before write() returns false (Connection's default: 256 KiB). */
+  streamHighWaterMark?: number;
+  /** Bytes all streams of a connection together may buffer before write() returns false. */
+  connectionHighWaterMark?: number;
   /** Versions for compatible version negotiation, most preferred first (RFC 9368). */
   versions?: number[];
   maxConnections?: number;
@@ -112,6 +116,8 @@ export class ConnectionRouter {
       statelessResetKey: this.resetKey,
       transport: this.options.transport,
       congestion: this.options.congestion,
+      streamHighWaterMark: this.options.streamHighWaterMark,
+      connectionHighWaterMark: this.options.connectionHighWaterMark,
       versions: this.options.versions,
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
