@@ -121,11 +121,44 @@ export function parseTransferEncoding(values: readonly string[]): TransferCoding
 
 /** Lower-cased tokens of the Connection field (RFC 9110 §7.6.1). */
 export function connectionOptions(headers: FieldList): Set<string> {
+  return optionsOf(fieldValues(headers, 'connection'));
+}
+
+function optionsOf(values: readonly string[]): Set<string> {
   const options = new Set<string>();
-  for (const value of fieldValues(headers, 'connection')) {
+  for (const value of values) {
     for (const member of splitList(value)) options.add(member.toLowerCase());
   }
   return options;
+}
+
+/** The fields that decide framing, gathered in one pass over the field list (this runs per request). */
+interface FramingFields {
+  host: string[]; transferEncoding: string[]; contentLength: string[]; connection: string[];
+  expect: string[]; te: string[]; upgrade: string[]; http2Settings: string[];
+}
+
+const NONE: readonly string[] = Object.freeze([]) as readonly string[];
+
+function framingFields(headers: FieldList): FramingFields {
+  const f = { host: NONE, transferEncoding: NONE, contentLength: NONE, connection: NONE, expect: NONE, te: NONE, upgrade: NONE, http2Settings: NONE } as unknown as FramingFields;
+  for (const [name, value] of headers) {
+    let key: keyof FramingFields;
+    switch (name) {
+      case 'host': key = 'host'; break;
+      case 'transfer-encoding': key = 'transferEncoding'; break;
+      case 'content-length': key = 'contentLength'; break;
+      case 'connection': key = 'connection'; break;
+      case 'expect': key = 'expect'; break;
+      case 'te': key = 'te'; break;
+      case 'upgrade': key = 'upgrade'; break;
+      case 'http2-settings': key = 'http2Settings'; break;
+      default: continue;
+    }
+    if (f[key] === NONE) f[key] = [value];
+    else f[key].push(value);
+  }
+  return f;
 }
 
 /**
@@ -148,12 +181,13 @@ export function requestFraming(
   scheme: 'http' | 'https' = 'http',
 ): RequestFraming {
   const { maxBodyBytes } = resolveLimits(limits);
-  const { headers, version } = head;
+  const { version } = head;
+  const fields = framingFields(head.headers);
 
   // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1
   // request message that lacks a Host header field and to any request message that contains more
   // than one Host header field line or a Host header field with an invalid field value."
-  const hosts = fieldValues(headers, 'host');
+  const hosts = fields.host;
   if (hosts.length > 1) throw new H1Error(400, 'more than one Host field', 'RFC 9112 §3.2');
   if (hosts.length === 0 && version === '1.1') throw new H1Error(400, 'HTTP/1.1 request without Host', 'RFC 9112 §3.2');
   const host = hosts[0] ?? '';
@@ -161,10 +195,11 @@ export function requestFraming(
   // RFC 9112 §3.2.2: with an absolute-form target the server MUST ignore Host and use the target's.
   const authority = head.authority ?? host;
 
-  const body = requestBody(head, maxBodyBytes);
-  const options = connectionOptions(headers);
-  const expectContinue = expectation(head) && body.kind !== 'none' && !(body.kind === 'length' && body.length === 0);
-  const te = new Set(fieldValues(headers, 'te').flatMap((v) => splitList(v).map((m) => trimOwsString(m.split(';')[0]!).toLowerCase())));
+  const body = requestBody(head, fields, maxBodyBytes);
+  const options = fields.connection.length ? optionsOf(fields.connection) : EMPTY_OPTIONS;
+  const expectContinue = expectation(head, fields) && body.kind !== 'none' && !(body.kind === 'length' && body.length === 0);
+  const acceptsTrailers = fields.te.length > 0 &&
+    fields.te.some((v) => splitList(v).some((m) => trimOwsString(m.split(';')[0]!).toLowerCase() === 'trailers'));
   return {
     version,
     body,
@@ -172,16 +207,18 @@ export function requestFraming(
     authority,
     keepAlive: isPersistent(version, options),
     expectContinue,
-    acceptsTrailers: te.has('trailers'),
-    upgradeH2c: scheme === 'http' && isH2cUpgrade(head, options),
+    acceptsTrailers,
+    upgradeH2c: scheme === 'http' && fields.upgrade.length > 0 && isH2cUpgrade(head, fields, options),
     connectionOptions: options,
   };
 }
 
+const EMPTY_OPTIONS: ReadonlySet<string> = new Set();
+
 /** RFC 9112 §6.3 items 3–7 for a request. */
-function requestBody(head: RequestHead, maxBodyBytes: number): BodyFraming {
-  const transferEncoding = fieldValues(head.headers, 'transfer-encoding');
-  const contentLength = fieldValues(head.headers, 'content-length');
+function requestBody(head: RequestHead, fields: FramingFields, maxBodyBytes: number): BodyFraming {
+  const transferEncoding = fields.transferEncoding;
+  const contentLength = fields.contentLength;
 
   if (transferEncoding.length > 0) {
     // RFC 9112 §6.1: an HTTP/1.0 message with Transfer-Encoding has faulty framing.
@@ -224,9 +261,9 @@ function requestBody(head: RequestHead, maxBodyBytes: number): BodyFraming {
  * with 417"; we cannot meet an expectation we do not know). A 100-continue in an HTTP/1.0
  * request MUST be ignored.
  */
-function expectation(head: RequestHead): boolean {
+function expectation(head: RequestHead, fields: FramingFields): boolean {
   let hundredContinue = false;
-  for (const value of fieldValues(head.headers, 'expect')) {
+  for (const value of fields.expect) {
     for (const member of splitList(value)) {
       if (member.toLowerCase() !== '100-continue') {
         throw new H1Error(417, `unsupported expectation "${member}"`, 'RFC 9110 §10.1.1');
@@ -241,14 +278,14 @@ function expectation(head: RequestHead): boolean {
  * RFC 7540 §3.2: Upgrade includes h2c, Connection lists Upgrade and HTTP2-Settings, and exactly
  * one HTTP2-Settings field is present (§3.2.1: "MUST NOT upgrade ... if more than one is present").
  */
-function isH2cUpgrade(head: RequestHead, options: ReadonlySet<string>): boolean {
+function isH2cUpgrade(head: RequestHead, fields: FramingFields, options: ReadonlySet<string>): boolean {
   if (head.version !== '1.1') return false;
-  const upgrade = fieldValues(head.headers, 'upgrade').flatMap(splitList).map((p) => p.toLowerCase());
+  const upgrade = fields.upgrade.flatMap(splitList).map((p) => p.toLowerCase());
   return (
     upgrade.includes('h2c') &&
     options.has('upgrade') &&
     options.has('http2-settings') &&
-    fieldValues(head.headers, 'http2-settings').length === 1
+    fields.http2Settings.length === 1
   );
 }
 
