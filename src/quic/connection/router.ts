@@ -8,11 +8,11 @@
  *
  * endpoint.ts drives this over node:dgram; the tests drive it over a simulated link.
  */
-import { randomBytes } from 'node:crypto';
 import { DEFAULT_LIMITS } from '../../core/limits.js';
 import { statelessResetToken } from '../cid.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
 import { parsePacketHeader } from '../packet/header.js';
+import { pooledRandomBytes } from '../random-pool.js';
 import { appendRetryIntegrityTag, buildRetryWithoutTag } from '../packet/retry.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
@@ -81,7 +81,8 @@ export class ConnectionRouter {
   dropped = 0;
 
   constructor(private readonly options: RouterOptions = {}) {
-    this.random = options.random ?? randomBytes;
+    // Many small unpredictable values per handshake: drawn from a pool (random-pool.ts).
+    this.random = options.random ?? pooledRandomBytes();
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = this.random(32);
     this.tokenKey = this.random(32);
