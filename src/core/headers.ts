@@ -11,16 +11,14 @@ export class HeaderList implements Iterable<[string, string]> {
   /** Flat pairs, names lower-case. */
   private readonly pairs: [string, string][];
 
-  constructor(init?: HeaderInit) {
-    this.pairs = [];
+  constructor(init?: HeaderInit, adopted?: [string, string][]) {
+    this.pairs = adopted ?? [];
     if (init) this.append(init);
   }
 
-  /** Wraps pairs already validated and lower-cased by a protocol parser, without copying. */
+  /** Wraps pairs already validated and lower-cased by a protocol parser: the array is adopted, not copied. */
   static fromPairs(pairs: [string, string][]): HeaderList {
-    const list = new HeaderList();
-    (list as unknown as { pairs: [string, string][] }).pairs.push(...pairs);
-    return list;
+    return new HeaderList(undefined, pairs);
   }
 
   get size(): number { return this.pairs.length; }

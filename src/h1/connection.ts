@@ -62,7 +62,6 @@ export interface H1ConnectionOptions {
   onUpgrade?: (head: RequestHead, rest: Uint8Array) => boolean;
 }
 
-const HTTP11 = Buffer.from('HTTP/1.1 ');
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = new Uint8Array(0);
 
@@ -563,13 +562,10 @@ function CRLF_LAST(trailers: HeaderList | null): Buffer {
 
 /** Status line and field lines (RFC 9112 §4, §5). Values were validated when set. */
 export function serializeHead(status: number, headers: HeaderList, reason: string | null): Buffer {
-  let s = `${status} ${reason ?? statusText(status)}\r\n`;
+  let s = `HTTP/1.1 ${status} ${reason ?? statusText(status)}\r\n`;
   for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
-  s += '\r\n';
-  const out = Buffer.allocUnsafe(HTTP11.length + Buffer.byteLength(s, 'latin1'));
-  HTTP11.copy(out, 0);
-  out.write(s, HTTP11.length, 'latin1');
-  return out;
+  // Field values hold only octets (checked when set), so latin1 writes each as one byte.
+  return Buffer.from(s + '\r\n', 'latin1');
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
