@@ -16,6 +16,19 @@ import type { ClientTlsSettings, Connection, ConnectionEvent } from './connectio
 import { ConnectionRouter, type RouterOptions } from './connection/router.js';
 import type { PeerAddress } from './connection/types.js';
 import { qlogSinks } from './qlog.js';
+import { appendFileSync } from 'node:fs';
+
+/**
+ * When SSLKEYLOGFILE names a file, TLS secrets are appended to it in the NSS key log format, so
+ * Wireshark can decrypt captures of our QUIC connections (as browsers and curl do).
+ */
+function keylogFromEnvironment(): ((line: string) => void) | undefined {
+  const file = process.env['SSLKEYLOGFILE'];
+  if (!file) return undefined;
+  return (line) => {
+    try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* a log that cannot be written is not the connection's problem */ }
+  };
+}
 
 export interface EndpointOptions extends RouterOptions {
   /** Address to bind; default '::' for IPv6 sockets, '0.0.0.0' otherwise. */
@@ -44,7 +57,7 @@ export class QuicEndpoint {
     this.socket = socket;
     this.clock = options.clock ?? Date.now;
     // qlog files when QLOGDIR is set (qlog.ts), unless the caller brought its own sink.
-    this.router = new ConnectionRouter({ qlog: qlogSinks(undefined, this.clock), ...options });
+    this.router = new ConnectionRouter({ qlog: qlogSinks(undefined, this.clock), keylog: keylogFromEnvironment(), ...options });
     socket.on('message', (msg, rinfo) => this.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
     socket.on('error', () => {
       // ICMP errors surface here on some platforms; QUIC recovers by itself (RFC 9000 §14.2).
