@@ -24,10 +24,12 @@
  * Rapid reset (§10.5): too many requests cancelled by the client within a window is
  * H3_EXCESSIVE_LOAD (limits.maxResetsPerWindow, limits.floodWindowMs).
  */
+import { AbortState } from '../../core/abort.js';
 import { RequestBody } from '../../core/body.js';
 import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
 import { StreamAbortedError } from '../../core/errors.js';
 import { HeaderList } from '../../core/headers.js';
+import { IncomingRequest } from '../../core/request.js';
 import { StreamingResponse } from '../../core/response.js';
 import type { ResponseSink } from '../../core/sink.js';
 import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
@@ -58,7 +60,8 @@ interface Exchange {
   id: number;
   message: IncomingMessage;
   state: RequestState;
-  controller: AbortController;
+  /** The request's abort state; its AbortSignal is made only if the handler asks for it. */
+  abort: AbortState;
   body: RequestBody | null;
   response: StreamingResponse | null;
   request: ServerRequest | null;
@@ -72,7 +75,7 @@ interface Exchange {
 interface Push {
   pushId: number;
   streamId: number;
-  controller: AbortController;
+  abort: AbortState;
   response: StreamingResponse;
 }
 
@@ -140,7 +143,7 @@ export class H3ServerConnection extends H3Session {
     const ex: Exchange = {
       id,
       state: 'head',
-      controller: new AbortController(),
+      abort: new AbortState(),
       body: null,
       response: null,
       request: null,
@@ -225,7 +228,7 @@ export class H3ServerConnection extends H3Session {
     if (!ex.responseEnded) {
       ex.responseEnded = true;
       ex.body?.fail(new StreamAbortedError('client stopped the response', code));
-      if (!ex.controller.signal.aborted) ex.controller.abort(new StreamAbortedError(`client stopped the response (0x${code.toString(16)})`, code));
+      ex.abort.abort(new StreamAbortedError(`client stopped the response (0x${code.toString(16)})`, code));
       if (ex.state !== 'complete') {
         this.transport.stopSending(id, H3ErrorCode.H3_REQUEST_CANCELLED);
         this.decoder.cancelStream(id);
@@ -305,7 +308,7 @@ export class H3ServerConnection extends H3Session {
     const reason = new StreamAbortedError(`connection closed: ${error.message}`, error.code);
     for (const ex of [...this.exchanges.values()]) {
       ex.body?.fail(reason);
-      if (!ex.controller.signal.aborted) ex.controller.abort(reason);
+      ex.abort.abort(reason);
       ex.response?.notifyFinished();
     }
     this.exchanges.clear();
@@ -329,8 +332,7 @@ export class H3ServerConnection extends H3Session {
     const head = parseRequestHead(lines);
     ex.expectedLength = contentLength(head.headers);
     const body = new RequestBody(this.limits.requestBodyHighWaterMark);
-    const signal = ex.controller.signal;
-    const request: ServerRequest = {
+    const request = new IncomingRequest({
       method: head.method,
       // CONNECT (RFC 9114 §4.4) has no :path; the handler sees the authority as its target.
       path: head.path ?? head.authority ?? '',
@@ -339,10 +341,10 @@ export class H3ServerConnection extends H3Session {
       protocol: 'h3',
       headers: head.headers,
       body,
-      signal,
+      abort: ex.abort,
       remoteAddress: this.options.remoteAddress,
       remotePort: this.options.remotePort,
-    };
+    });
     body.onConsumed = () => {
       if (ex.readingPaused && body.buffered < this.limits.requestBodyHighWaterMark) this.resumeReading(ex);
     };
@@ -351,7 +353,7 @@ export class H3ServerConnection extends H3Session {
     ex.state = 'body';
     ex.response = new StreamingResponse(this.sinkFor(ex), {
       method: head.method,
-      signal,
+      abort: ex.abort,
       highWaterMark: this.limits.responseHighWaterMark,
       defaultHeaders: this.options.defaultHeaders,
     });
@@ -485,7 +487,7 @@ export class H3ServerConnection extends H3Session {
     ex.state = 'complete';
     ex.responseEnded = true;
     ex.body?.fail(reason);
-    if (!ex.controller.signal.aborted) ex.controller.abort(reason);
+    ex.abort.abort(reason);
     ex.response?.notifyFinished();
     this.forget(ex);
   }
@@ -532,8 +534,8 @@ export class H3ServerConnection extends H3Session {
     this.flushQpack();
     this.transport.write(parent.id, encodeFrame({ type: 'push_promise', pushId, fieldSection: section }));
     this.transport.write(streamId, encodeUniStreamHeader(UniStreamType.PUSH, pushId));
-    const controller = new AbortController();
-    const push: Push = { pushId, streamId, controller, response: undefined as unknown as StreamingResponse };
+    const abort = new AbortState();
+    const push: Push = { pushId, streamId, abort, response: undefined as unknown as StreamingResponse };
     const conn = this;
     let ended = false;
     const sink: ResponseSink = {
@@ -557,7 +559,7 @@ export class H3ServerConnection extends H3Session {
     };
     push.response = new StreamingResponse(sink, {
       method: 'GET',
-      signal: controller.signal,
+      abort,
       highWaterMark: this.limits.responseHighWaterMark,
       defaultHeaders: this.options.defaultHeaders,
     });
@@ -571,8 +573,9 @@ export class H3ServerConnection extends H3Session {
     this.pushes.delete(push.pushId);
     this.pushByStream.delete(push.streamId);
     this.writeBlocked.delete(push.streamId);
-    if (reason && !push.controller.signal.aborted) push.controller.abort(reason);
+    if (reason) push.abort.abort(reason);
     push.response.notifyFinished();
     this.checkDrained();
   }
 }
+
