@@ -78,6 +78,9 @@ class TestServer {
       if (last) this.bulkDigests.set(id, s.hash.digest('hex'));
       if (!conn.write(id, chunk, last)) return;
     }
+    // Done: forget the stream. Stream IDs start again at 0 on the next connection, and a stale
+    // entry would take that connection's 'writable' events away from its echo streams.
+    this.bulk.delete(id);
   }
 
   private echoData(conn: Connection, id: number, data: Buffer, fin: boolean): void {
