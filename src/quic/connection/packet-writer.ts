@@ -53,9 +53,17 @@ export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: numb
   return 1 + 4 + 1 + dcid.length + 1 + long.scid.length + token + 2 + pnLength;
 }
 
+/**
+ * The unprotected packet is assembled here and never leaves this module: protectPacket copies the
+ * header out and the AEAD writes the ciphertext into a fresh buffer, so one scratch buffer (grown to
+ * the largest packet so far) replaces an allocation per packet.
+ */
+let scratch = Buffer.allocUnsafeSlow(2048);
+
 /** Writes header, frames and padding, then protects the packet (RFC 9001 §5.3, §5.4). */
 export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHeaderContext, keyPhase: 0 | 1): Buffer {
-  const plain = Buffer.allocUnsafe(p.size - TAG);
+  if (scratch.length < p.size - TAG) scratch = Buffer.allocUnsafeSlow(p.size - TAG);
+  const plain = scratch.subarray(0, p.size - TAG);
   const w = new Writer(plain);
   let pnOffset: number;
   let lengthOffset = -1;
