@@ -11,7 +11,8 @@
  * datagram, without callbacks, is the cheapest path node:dgram offers).
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { isIPv6 } from 'node:net';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP, isIPv6 } from 'node:net';
 import type { ClientTlsSettings, Connection, ConnectionEvent } from './connection.js';
 import { ConnectionRouter, type RouterOptions } from './connection/router.js';
 import type { PeerAddress } from './connection/types.js';
@@ -28,6 +29,22 @@ function keylogFromEnvironment(): ((line: string) => void) | undefined {
   return (line) => {
     try { appendFileSync(file, line + '\n', { mode: 0o600 }); } catch { /* a log that cannot be written is not the connection's problem */ }
   };
+}
+
+/**
+ * node:dgram resolves the address of every send with dns.lookup, which answers even an IP literal
+ * one tick later: a bound callback and a nextTick per datagram. QUIC peers are addresses, so
+ * literals are answered at once (as dns.lookup would, with their own family) and names still go
+ * to dns.lookup.
+ */
+function literalFirstLookup(
+  hostname: string,
+  options: LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, options, callback);
 }
 
 export interface EndpointOptions extends RouterOptions {
@@ -67,7 +84,7 @@ export class QuicEndpoint {
   /** Binds a UDP socket and starts the endpoint. */
   static async listen(options: EndpointOptions = {}): Promise<QuicEndpoint> {
     const type = options.type ?? (options.host !== undefined && isIPv6(options.host) ? 'udp6' : 'udp4');
-    const socket = createSocket({ type, reuseAddr: false });
+    const socket = createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
       socket.bind(options.port ?? 0, options.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), () => {

@@ -138,6 +138,13 @@ describe('QUIC endpoint over loopback UDP', () => {
     expect(reply[0]! & 0xc0).toBe(0x40);
   });
 
+  it('binds to a host name as well as to an address (names still go through dns.lookup)', async () => {
+    const ep = await QuicEndpoint.listen({ host: 'localhost', type: 'udp4' });
+    endpoints.push(ep);
+    expect(ep.address.address).toBe('127.0.0.1');
+    expect(ep.address.port).toBeGreaterThan(0);
+  });
+
   it('ignores client Initials in datagrams under 1200 bytes (RFC 9000 §14.1)', async () => {
     const srv = await server();
     const small = Buffer.alloc(300);
