@@ -9,6 +9,7 @@ import type { HeaderList } from '../core/headers.js';
 import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { ErrorReporter } from '../core/dispatch.js';
 import { H1ServerConnection } from './connection.js';
+import { tickEndScheduler, writeCoalesced } from '../core/socket-output.js';
 import type { RequestHead } from './parse.js';
 
 export interface H1ServeOptions {
@@ -20,15 +21,6 @@ export interface H1ServeOptions {
   onUpgradeH2c?: (socket: net.Socket, head: RequestHead, rest: Uint8Array) => boolean;
 }
 
-/** Output smaller than this is copied into one buffer per write; larger output goes out as a vector. */
-const COALESCE_LIMIT = 16 * 1024;
-
-/** Large buffers go to the socket in slices (views, no copies), so the send watchdog sees progress. */
-const SLICE = 256 * 1024;
-function writeInSlices(socket: net.Socket, piece: Uint8Array): void {
-  if (piece.length <= SLICE) { socket.write(piece); return; }
-  for (let offset = 0; offset < piece.length; offset += SLICE) socket.write(piece.subarray(offset, offset + SLICE));
-}
 const EMPTY = Buffer.alloc(0);
 
 /** A live connection as serve() tracks it for graceful shutdown. */
@@ -70,42 +62,14 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
 
-  // Flushes made in one tick (several res.flush() calls, a response's end) leave in one write at
-  // the end of the tick, as node:http corks its socket per tick: same latency, one syscall.
-  let pumpScheduled = false;
-  const runScheduledPump = (): void => {
-    pumpScheduled = false;
-    pump();
-  };
-  // A microtask that queues a nextTick runs the pump after every microtask pending now — e.g. the
-  // flush that a handler's `await res.end()` queued after its last flush() — and still in this tick.
-  const deferToTickEnd = (): void => { process.nextTick(runScheduledPump); };
-  const schedulePump = (): void => {
-    if (pumpScheduled) return;
-    pumpScheduled = true;
-    queueMicrotask(deferToTickEnd);
-  };
+  // All output of one tick (several res.flush() calls, a response's end) leaves in one write.
+  const schedulePump = tickEndScheduler(() => pump());
 
   const pump = (): void => {
     if (detached) return;
     const out = conn.transmit();
-    if (out.length > 0 && !socket.destroyed) {
-      for (const piece of out) bytesQueued += piece.length;
-      if (out.length === 1) writeInSlices(socket, out[0]!);
-      else {
-        let total = 0;
-        for (const piece of out) total += piece.length;
-        if (total <= COALESCE_LIMIT) {
-          // Many small pieces (status line, chunk-size lines, CRLFs, small chunks): one copy into
-          // one buffer costs less than a write request per piece.
-          socket.write(Buffer.concat(out, total));
-        } else {
-          socket.cork();
-          for (const piece of out) writeInSlices(socket, piece);
-          socket.uncork();
-        }
-      }
-    }
+    for (const piece of out) bytesQueued += piece.length;
+    writeCoalesced(socket, out);
     conn.transportBuffered = socket.writableLength;
     // When the kernel took the bytes at once, the handler may go on now instead of after a
     // 'drain' event: a response writing in a loop keeps the socket busy, as with node:http.

@@ -18,9 +18,7 @@ import type { RequestHead as H1RequestHead } from '../h1/parse.js';
 import type { H2Extension, StreamServerOptions } from '../protocols.js';
 import { CONNECTION_PREFACE } from './frame.js';
 import { H2ServerConnection } from './connection/server-session.js';
-
-/** Output up to this size is copied into one buffer: cheaper than a write request per piece. */
-const COALESCE_LIMIT = 16 * 1024;
+import { tickEndScheduler, writeCoalesced } from '../core/socket-output.js';
 
 export interface AttachH2Options extends StreamServerOptions {
   trace?: (line: string) => void;
@@ -48,7 +46,6 @@ export function attachH2(
   const stallTimeoutMs = options.limits?.zeroWindowTimeoutMs ?? DEFAULT_LIMITS.zeroWindowTimeoutMs;
   let timer: NodeJS.Timeout | null = null;
   let timerAt = 0;
-  let wakeScheduled = false;
   let ended = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
@@ -57,21 +54,7 @@ export function attachH2(
     if (ended) return;
     conn.transportBuffered = socket.writableLength;
     const out = conn.transmit();
-    if (out.length > 0 && !socket.destroyed) {
-      if (out.length === 1) socket.write(out[0]!);
-      else {
-        let total = 0;
-        for (const piece of out) total += piece.length;
-        if (total <= COALESCE_LIMIT) {
-          // Frame headers, HEADERS blocks and small DATA: one copy, one write request, one TLS record.
-          socket.write(Buffer.concat(out, total));
-        } else {
-          socket.cork();
-          for (const piece of out) socket.write(piece);
-          socket.uncork();
-        }
-      }
-    }
+    writeCoalesced(socket, out);
     conn.transportBuffered = socket.writableLength;
     watchWriteStall();
     if (conn.shouldClose) {
@@ -105,16 +88,7 @@ export function attachH2(
    * out together. A microtask that queues a nextTick runs after the microtasks pending now (a
    * handler's `await res.end()` after its writes) and still before the event loop moves on.
    */
-  const runWake = (): void => {
-    wakeScheduled = false;
-    pump();
-  };
-  const deferToTickEnd = (): void => { process.nextTick(runWake); };
-  const wake = (): void => {
-    if (wakeScheduled) return;
-    wakeScheduled = true;
-    queueMicrotask(deferToTickEnd);
-  };
+  const wake = tickEndScheduler(() => pump());
 
   const armTimer = (): void => {
     const at = conn.nextTimeout();

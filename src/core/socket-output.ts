@@ -1,0 +1,50 @@
+/**
+ * How the h1 and h2 drivers hand a tick's output to a socket: once per tick, and in as few write
+ * requests as possible. Shared by src/h1/server.ts and src/h2/server.ts.
+ */
+import type net from 'node:net';
+
+/** Output smaller than this is copied into one buffer per write; larger output goes out as a vector. */
+const COALESCE_LIMIT = 16 * 1024;
+/** Large buffers go to the socket in slices (views, no copies), so progress is observable. */
+const SLICE = 256 * 1024;
+
+function writeInSlices(socket: net.Socket, piece: Uint8Array): void {
+  if (piece.length <= SLICE) { socket.write(piece); return; }
+  for (let offset = 0; offset < piece.length; offset += SLICE) socket.write(piece.subarray(offset, offset + SLICE));
+}
+
+/**
+ * Writes `out` to the socket: small pieces (status lines, frame headers, chunk-size lines, small
+ * data) as one copied buffer — one write request, one TLS record — large ones corked as a vector.
+ */
+export function writeCoalesced(socket: net.Socket, out: Uint8Array[]): void {
+  if (out.length === 0 || socket.destroyed) return;
+  if (out.length === 1) { writeInSlices(socket, out[0]!); return; }
+  let total = 0;
+  for (const piece of out) total += piece.length;
+  if (total <= COALESCE_LIMIT) {
+    socket.write(Buffer.concat(out, total));
+    return;
+  }
+  socket.cork();
+  for (const piece of out) writeInSlices(socket, piece);
+  socket.uncork();
+}
+
+/**
+ * Returns a function that schedules `run` once, at the end of the current tick: a microtask that
+ * queues a nextTick runs after every microtask pending now (e.g. the flush a handler's
+ * `await res.end()` queued after its last flush()) and still before the event loop moves on — so
+ * all output of one tick leaves together, as node:http corks its socket per tick.
+ */
+export function tickEndScheduler(run: () => void): () => void {
+  let scheduled = false;
+  const fire = (): void => { scheduled = false; run(); };
+  const defer = (): void => { process.nextTick(fire); };
+  return () => {
+    if (scheduled) return;
+    scheduled = true;
+    queueMicrotask(defer);
+  };
+}
