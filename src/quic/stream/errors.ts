@@ -7,25 +7,11 @@
  * a stream it may not open). It is a programming error, never caused by the peer.
  */
 import { ProtocolError } from '../../core/errors.js';
+import { TransportErrorCode, transportErrorName } from '../errors.js';
 
-/** Transport error codes used by the stream layer (RFC 9000 §20.1). */
-export const TransportErrorCode = {
-  INTERNAL_ERROR: 0x01,
-  FLOW_CONTROL_ERROR: 0x03,
-  STREAM_LIMIT_ERROR: 0x04,
-  STREAM_STATE_ERROR: 0x05,
-  FINAL_SIZE_ERROR: 0x06,
-  FRAME_ENCODING_ERROR: 0x07,
-  TRANSPORT_PARAMETER_ERROR: 0x08,
-  PROTOCOL_VIOLATION: 0x0a,
-  CRYPTO_BUFFER_EXCEEDED: 0x0d,
-} as const;
-
+// The codes are the transport layer's own table (RFC 9000 §20.1), re-exported for stream code.
+export { TransportErrorCode };
 export type TransportErrorCode = (typeof TransportErrorCode)[keyof typeof TransportErrorCode];
-
-const CODE_NAMES = new Map<number, string>(
-  Object.entries(TransportErrorCode).map(([name, code]) => [code, name]),
-);
 
 /**
  * A peer's violation of RFC 9000 §2–4 found by the stream layer. Always a connection error in QUIC
@@ -33,8 +19,8 @@ const CODE_NAMES = new Map<number, string>(
  */
 export class StreamError extends ProtocolError {
   override readonly name = 'StreamError';
-  constructor(code: TransportErrorCode, message: string, section: string) {
-    super(code, `${CODE_NAMES.get(code) ?? `0x${code.toString(16)}`}: ${message}`, section, 'connection');
+  constructor(code: number, message: string, section: string) {
+    super(code, `${transportErrorName(code)}: ${message}`, section, 'connection');
   }
 }
 
