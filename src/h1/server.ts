@@ -10,6 +10,7 @@ import { DEFAULT_LIMITS, type Limits } from '../core/limits.js';
 import type { ErrorReporter } from '../core/dispatch.js';
 import { H1ServerConnection } from './connection.js';
 import { tickEndScheduler, writeCoalesced } from '../core/socket-output.js';
+import { DeadlineTimer } from '../core/deadline-timer.js';
 import type { RequestHead } from './parse.js';
 
 export interface H1ServeOptions {
@@ -50,8 +51,10 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
       : undefined,
   });
   socket.setNoDelay(true);
-  let timer: NodeJS.Timeout | null = null;
-  let timerAt = 0;
+  const deadline = new DeadlineTimer((now) => {
+    conn.handleTimeout(now);
+    pump();
+  });
   let paused = false;
   let detached = false;
   /** socket.end() was called: the rest is the kernel's (and the linger timer's). */
@@ -156,23 +159,10 @@ export function attachH1(socket: net.Socket, options: H1ServeOptions, initialDat
     const at = conn.nextTimeout();
     // No deadline now (a request in progress): a pending timer may stay; when it fires,
     // handleTimeout sees nothing due and the pump arms for whatever deadline holds then.
-    if (at === undefined) return;
-    // A timer due no later than the new deadline stays: when it fires, handleTimeout checks the
-    // real deadline and the timer is armed again. Keep-alive deadlines move later with every
-    // request, so this saves a clearTimeout/setTimeout pair per request.
-    if (timer && timerAt <= at) return;
-    clearTimer();
-    timerAt = at;
-    timer = setTimeout(() => {
-      timer = null;
-      conn.handleTimeout(Date.now());
-      pump();
-    }, Math.max(0, at - Date.now()));
-    timer.unref();
+    if (at !== undefined) deadline.arm(at);
   };
-  const clearTimer = (): void => {
-    if (timer) { clearTimeout(timer); timer = null; }
-  };
+  const clearTimer = (): void => deadline.clear();
+
 
   const onData = (data: Buffer): void => {
     conn.receive(data, Date.now());

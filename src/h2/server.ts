@@ -19,6 +19,7 @@ import type { H2Extension, StreamServerOptions } from '../protocols.js';
 import { CONNECTION_PREFACE } from './frame.js';
 import { H2ServerConnection } from './connection/server-session.js';
 import { tickEndScheduler, writeCoalesced } from '../core/socket-output.js';
+import { DeadlineTimer } from '../core/deadline-timer.js';
 
 export interface AttachH2Options extends StreamServerOptions {
   trace?: (line: string) => void;
@@ -44,8 +45,10 @@ export function attachH2(
   });
   socket.setNoDelay(true);
   const stallTimeoutMs = options.limits?.zeroWindowTimeoutMs ?? DEFAULT_LIMITS.zeroWindowTimeoutMs;
-  let timer: NodeJS.Timeout | null = null;
-  let timerAt = 0;
+  const deadline = new DeadlineTimer((now) => {
+    conn.handleTimeout(now);
+    pump();
+  });
   let ended = false;
   let resolveClosed!: () => void;
   const closed = new Promise<void>((r) => { resolveClosed = r; });
@@ -92,22 +95,11 @@ export function attachH2(
 
   const armTimer = (): void => {
     const at = conn.nextTimeout();
-    if (at === undefined) { clearTimer(); return; }
-    // A timer already due no later is kept: firing early is harmless (handleTimeout checks each
-    // deadline) and saves a clearTimeout/setTimeout pair per request as deadlines move.
-    if (timer && timerAt <= at) return;
-    clearTimer();
-    timerAt = at;
-    timer = setTimeout(() => {
-      timer = null;
-      conn.handleTimeout(Date.now());
-      pump();
-    }, Math.max(0, at - Date.now()));
-    timer.unref();
+    if (at === undefined) deadline.clear();
+    else deadline.arm(at);
   };
-  const clearTimer = (): void => {
-    if (timer) { clearTimeout(timer); timer = null; }
-  };
+  const clearTimer = (): void => deadline.clear();
+
 
   conn.onWake = wake;
   setup?.(conn);
