@@ -1,6 +1,11 @@
 /**
  * HKDF (RFC 5869) and TLS 1.3's HKDF-Expand-Label / Derive-Secret (RFC 8446 §7.1), on node:crypto.
  * QUIC uses the same Expand-Label for its packet protection keys (RFC 9001 §5.1).
+ *
+ * A handshake runs some eighty of these, so the common case is kept to one HMAC over one buffer:
+ * every Expand-Label in TLS 1.3 and QUIC asks for at most Hash.length bytes, which is the single
+ * block T(1) = HMAC(PRK, info || 0x01) of RFC 5869 §2.3, and the HkdfLabel bytes for an empty
+ * Context depend only on (Label, Length), so they are built once.
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -10,23 +15,82 @@ export function hashLength(hash: HashName): number {
   return hash === 'sha256' ? 32 : 48;
 }
 
-/** HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2). */
+const ZEROS: Readonly<Record<HashName, Buffer>> = { sha256: Buffer.alloc(32), sha384: Buffer.alloc(48) };
+
+/** HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2); an absent salt is Hash.length zeros. */
 export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Buffer {
-  return createHmac(hash, salt.length ? salt : Buffer.alloc(hashLength(hash))).update(ikm).digest();
+  return createHmac(hash, salt.length ? salt : ZEROS[hash]).update(ikm).digest();
 }
 
-/** HKDF-Expand(PRK, info, L) (RFC 5869 §2.3). */
+/**
+ * T(1) = HMAC(PRK, info || 0x01) cut to `length` (RFC 5869 §2.3 for L ≤ HashLen). `infoAndCounter`
+ * is info followed by one byte that holds the counter 0x01 already.
+ */
+function expandOneBlock(hash: HashName, prk: Uint8Array, infoAndCounter: Uint8Array, length: number): Buffer {
+  const t1 = createHmac(hash, prk).update(infoAndCounter).digest();
+  return length === t1.length ? t1 : t1.subarray(0, length);
+}
+
+/** HKDF-Expand(PRK, info, L) (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) || info || i), L ≤ 255·HashLen. */
 export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
   const hashLen = hashLength(hash);
-  if (length > 255 * hashLen) throw new RangeError('HKDF-Expand: length too large');
+  if (!Number.isInteger(length) || length < 0 || length > 255 * hashLen) throw new RangeError('HKDF-Expand: length out of range');
+  // One buffer T(i-1) || info || i, rewritten per block; T(0) is empty.
+  const block = Buffer.allocUnsafe(hashLen + info.length + 1);
+  block.set(info, hashLen);
+  if (length <= hashLen) {
+    block[hashLen + info.length] = 1;
+    return expandOneBlock(hash, prk, block.subarray(hashLen), length);
+  }
   const out = Buffer.allocUnsafe(length);
-  let prev: Buffer = Buffer.alloc(0);
-  let filled = 0;
-  for (let i = 1; filled < length; i++) {
-    prev = createHmac(hash, prk).update(prev).update(info).update(Buffer.of(i)).digest();
-    filled += prev.copy(out, filled);
+  let previous = block.subarray(hashLen); // T(0) || info || counter
+  for (let i = 1, filled = 0; filled < length; i++) {
+    block[hashLen + info.length] = i;
+    const t = createHmac(hash, prk).update(previous).digest();
+    filled += t.copy(out, filled);
+    t.copy(block, 0);
+    previous = block;
   }
   return out;
+}
+
+/**
+ * struct { uint16 length; opaque label<7..255> = "tls13 " + Label; opaque context<0..255>; } up to
+ * the context's length byte (RFC 8446 §7.1), built once per (Label, Length) and never written to.
+ */
+const labelHeads = new Map<string, Buffer>();
+
+function labelHead(label: string, length: number): Buffer {
+  const key = `${length} ${label}`;
+  let head = labelHeads.get(key);
+  if (head === undefined) {
+    const fullLabel = Buffer.from('tls13 ' + label, 'latin1');
+    if (fullLabel.length > 255) throw new RangeError('HKDF-Expand-Label: label longer than 255 bytes');
+    head = Buffer.allocUnsafe(2 + 1 + fullLabel.length);
+    head.writeUInt16BE(length, 0);
+    head[2] = fullLabel.length;
+    fullLabel.copy(head, 3);
+    // The labels are the fixed strings of RFC 8446 §7.1 and RFC 9001 §5; bound the table anyway.
+    if (labelHeads.size < 256) labelHeads.set(key, head);
+  }
+  return head;
+}
+
+/** HkdfLabel with an empty Context, followed by the counter byte 0x01: also fixed per (Label, Length). */
+const emptyContextInfos = new Map<string, Buffer>();
+
+function emptyContextInfo(label: string, length: number): Buffer {
+  const key = `${length} ${label}`;
+  let info = emptyContextInfos.get(key);
+  if (info === undefined) {
+    const head = labelHead(label, length);
+    info = Buffer.allocUnsafe(head.length + 2);
+    head.copy(info, 0);
+    info[head.length] = 0; // context<0..255>: empty
+    info[head.length + 1] = 1; // RFC 5869 §2.3 counter of T(1)
+    if (emptyContextInfos.size < 256) emptyContextInfos.set(key, info);
+  }
+  return info;
 }
 
 /**
@@ -40,14 +104,23 @@ export function hkdfExpandLabel(
   context: Uint8Array,
   length: number,
 ): Buffer {
-  const fullLabel = Buffer.from('tls13 ' + label, 'latin1');
-  const info = Buffer.allocUnsafe(2 + 1 + fullLabel.length + 1 + context.length);
-  info.writeUInt16BE(length, 0);
-  info[2] = fullLabel.length;
-  fullLabel.copy(info, 3);
-  info[3 + fullLabel.length] = context.length;
-  info.set(context, 4 + fullLabel.length);
-  return hkdfExpand(hash, secret, info, length);
+  if (context.length > 255) throw new RangeError('HKDF-Expand-Label: context longer than 255 bytes');
+  if (length > hashLength(hash)) {
+    const head = labelHead(label, length);
+    const info = Buffer.allocUnsafe(head.length + 1 + context.length);
+    head.copy(info, 0);
+    info[head.length] = context.length;
+    info.set(context, head.length + 1);
+    return hkdfExpand(hash, secret, info, length);
+  }
+  if (context.length === 0) return expandOneBlock(hash, secret, emptyContextInfo(label, length), length);
+  const head = labelHead(label, length);
+  const info = Buffer.allocUnsafe(head.length + 1 + context.length + 1);
+  head.copy(info, 0);
+  info[head.length] = context.length;
+  info.set(context, head.length + 1);
+  info[info.length - 1] = 1; // RFC 5869 §2.3 counter of T(1)
+  return expandOneBlock(hash, secret, info, length);
 }
 
 /** Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length). */

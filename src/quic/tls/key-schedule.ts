@@ -21,24 +21,54 @@ import { deriveSecret, digest, hashLength, hkdfExpandLabel, hkdfExtract, type Ha
 
 const EMPTY = Buffer.alloc(0);
 
-/** Hash("") for Derive-Secret(., "derived", "") and the binder_key. */
+const EMPTY_HASHES: Readonly<Record<HashName, Buffer>> = { sha256: digest('sha256', EMPTY), sha384: digest('sha384', EMPTY) };
+
+/** Hash("") for Derive-Secret(., "derived", "") and the binder_key; one shared buffer per hash, not to be written to. */
 export function emptyHash(hash: HashName): Buffer {
-  return digest(hash, EMPTY);
+  return EMPTY_HASHES[hash];
 }
 
-/** Early Secret = HKDF-Extract(0, PSK), PSK = Hash.length zeros without resumption. */
+/**
+ * Without a PSK the Early Secret and the salt it hands to the Handshake Secret are the same for
+ * every handshake (RFC 8446 §7.1: PSK = Hash.length zeros), so each is derived once per hash.
+ */
+interface NoPskSecrets {
+  readonly early: Buffer;
+  readonly derived: Buffer;
+}
+const noPskSecrets: Partial<Record<HashName, NoPskSecrets>> = {};
+
+function noPsk(hash: HashName): NoPskSecrets {
+  let secrets = noPskSecrets[hash];
+  if (secrets === undefined) {
+    const zeros = Buffer.alloc(hashLength(hash));
+    const early = hkdfExtract(hash, zeros, zeros);
+    secrets = { early, derived: deriveSecret(hash, early, 'derived', emptyHash(hash)) };
+    noPskSecrets[hash] = secrets;
+  }
+  return secrets;
+}
+
+/** Derive-Secret(secret, "derived", ""): the salt of the next Extract (§7.1). */
+function derivedSalt(hash: HashName, secret: Uint8Array): Buffer {
+  const cached = noPsk(hash);
+  return secret === cached.early ? cached.derived : deriveSecret(hash, secret, 'derived', emptyHash(hash));
+}
+
+/** Early Secret = HKDF-Extract(0, PSK), PSK = Hash.length zeros without resumption (shared buffer then, not to be written to). */
 export function earlySecret(hash: HashName, psk?: Uint8Array): Buffer {
-  return hkdfExtract(hash, Buffer.alloc(hashLength(hash)), psk ?? Buffer.alloc(hashLength(hash)));
+  if (psk === undefined) return noPsk(hash).early;
+  return hkdfExtract(hash, Buffer.alloc(hashLength(hash)), psk);
 }
 
 /** Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE). */
 export function handshakeSecret(hash: HashName, early: Uint8Array, sharedSecret: Uint8Array): Buffer {
-  return hkdfExtract(hash, deriveSecret(hash, early, 'derived', emptyHash(hash)), sharedSecret);
+  return hkdfExtract(hash, derivedSalt(hash, early), sharedSecret);
 }
 
 /** Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), 0). */
 export function masterSecret(hash: HashName, handshake: Uint8Array): Buffer {
-  return hkdfExtract(hash, deriveSecret(hash, handshake, 'derived', emptyHash(hash)), Buffer.alloc(hashLength(hash)));
+  return hkdfExtract(hash, derivedSalt(hash, handshake), Buffer.alloc(hashLength(hash)));
 }
 
 /** The Derive-Secret labels of §7.1, by what they make. */
