@@ -8,8 +8,8 @@
  *   chunk-ext    = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )     (§7.1.1)
  *   trailer-section = *( field-line CRLF )                                           (§7.1.2)
  *
- * The encoder returns pieces for a vectored write: a small size-line Buffer, the caller's data
- * unchanged, and a shared CRLF. The decoder returns chunk data as subarrays of its input (no copy),
+ * The encoder returns pieces for a vectored write: a size-line Buffer (shared between chunks of the
+ * same small size), the caller's data unchanged, and a shared CRLF. The decoder returns chunk data as subarrays of its input (no copy),
  * gives the same result for any split of the input, and rejects (H1Error) rather than guesses:
  * bare LF/CR line ends, a size that is not plain hex or too large, malformed extensions, missing
  * CRLF after the data, and bodies over `maxBodyBytes` (413).
@@ -36,8 +36,27 @@ export { FORBIDDEN_TRAILERS };
 // Encoder
 // ---------------------------------------------------------------------------------------------
 
-/** The line that opens a chunk of `size` bytes: hex size and CRLF (RFC 9112 §7.1). */
+/** The last chunk with no trailer section, shared: do not write into it (RFC 9112 §7.1). */
+export const LAST_CHUNK: Buffer = Buffer.from('0\r\n\r\n', 'latin1');
+
+/** The CRLF that ends a data chunk followed by the last chunk without trailers, shared: do not write into it. */
+export const CRLF_LAST_CHUNK: Buffer = Buffer.from('\r\n0\r\n\r\n', 'latin1');
+
+/**
+ * Size lines for the chunk sizes a streaming response flushes most (small ones), made on first use
+ * and shared afterwards: a flush then costs no allocation for its size line. Bounded by the range.
+ */
+const CACHED_SIZE_LINES = 8192;
+const sizeLines: (Buffer | undefined)[] = [];
+
+/**
+ * The line that opens a chunk of `size` bytes: hex size and CRLF (RFC 9112 §7.1). The Buffer may
+ * be shared with other chunks of the same size: do not write into it.
+ */
 export function chunkHeader(size: number): Buffer {
+  if (size > 0 && size < CACHED_SIZE_LINES && Number.isInteger(size)) {
+    return (sizeLines[size] ??= Buffer.from(`${size.toString(16)}\r\n`, 'latin1'));
+  }
   if (!Number.isSafeInteger(size) || size <= 0) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
   return Buffer.from(`${size.toString(16)}\r\n`, 'latin1');
 }
@@ -58,9 +77,11 @@ export function encodeChunk(data: Uint8Array | readonly Uint8Array[]): Uint8Arra
 /**
  * The last chunk and the trailer section: `0\r\n`, each trailer as `name: value\r\n`, `\r\n`
  * (RFC 9112 §7.1, §7.1.2). Throws TypeError for an invalid or forbidden trailer field, so a bad
- * value can never split the message (RFC 9110 §5.5, §6.5.1).
+ * value can never split the message (RFC 9110 §5.5, §6.5.1). Without trailers the shared
+ * {@link LAST_CHUNK} is returned: do not write into it.
  */
 export function encodeLastChunk(trailers?: Iterable<readonly [string, string]>): Buffer {
+  if (trailers === undefined) return LAST_CHUNK;
   let text = '0\r\n';
   for (const [name, value] of trailers ?? []) {
     if (!isTokenString(name)) throw new TypeError(`invalid trailer field name ${JSON.stringify(name)}`);

@@ -36,10 +36,10 @@ import { runHandler, type ErrorReporter } from '../core/dispatch.js';
 import { AbortState } from '../core/abort.js';
 import { IncomingRequest } from '../core/request.js';
 import type { ResponseHead, ResponseSink } from '../core/sink.js';
-import type { Handler, ServerRequest } from '../core/types.js';
+import type { Handler } from '../core/types.js';
 import { httpDate, statusText } from '../core/status.js';
 import { RequestHeadParser, type RequestHead } from './parse.js';
-import { chunkHeader, lastChunk, CRLF } from './chunked.js';
+import { chunkHeader, lastChunk, CRLF, CRLF_LAST_CHUNK, LAST_CHUNK } from './chunked.js';
 import { createBodyDecoder, requestFraming, type BodyDecoder, type RequestFraming } from './framing.js';
 
 export type H1State = 'idle' | 'head' | 'active' | 'closing' | 'closed';
@@ -65,26 +65,54 @@ export interface H1ConnectionOptions {
 const CONTINUE_100 = Buffer.from('HTTP/1.1 100 Continue\r\n\r\n');
 const EMPTY = new Uint8Array(0);
 
-/** One request in progress on the connection. */
-export interface Exchange {
-  request: ServerRequest;
-  response: StreamingResponse;
-  body: RequestBody;
-  framing: RequestFraming;
-  abort: AbortState;
+/** The reader of a request without content: it holds no state, so every such request shares it. */
+const NO_BODY_DECODER: BodyDecoder = createBodyDecoder({ kind: 'none' });
+
+/**
+ * One request in progress on the connection, and the ResponseSink of its response: one object per
+ * exchange, with the same shape for every exchange.
+ */
+class Exchange implements ResponseSink {
+  request!: IncomingRequest;
+  response!: StreamingResponse;
   /** The one reader for this request's body framing (Content-Length or chunked). */
-  decoder: BodyDecoder;
+  readonly decoder: BodyDecoder;
   bodyDone: boolean;
-  responseDone: boolean;
+  responseDone = false;
   /** Response framing chosen when the head was sent. */
-  mode: 'length' | 'chunked' | 'close' | 'none';
-  declaredLength: number;
-  sentBodyBytes: number;
+  mode: 'length' | 'chunked' | 'close' | 'none' = 'none';
+  declaredLength = -1;
+  sentBodyBytes = 0;
   keepAlive: boolean;
-  continueSent: boolean;
-  isHead: boolean;
-  /** Last time body bytes arrived (body timeout). */
-  lastBodyAt: number;
+  continueSent = false;
+  readonly isHead: boolean;
+
+  constructor(
+    private readonly conn: H1ServerConnection,
+    readonly body: RequestBody,
+    readonly framing: RequestFraming,
+    readonly abort: AbortState,
+    method: string,
+    limits: Limits,
+    keepAlive: boolean,
+    /** Last time body bytes arrived (body timeout). */
+    public lastBodyAt: number,
+  ) {
+    const kind = framing.body.kind;
+    this.decoder = kind === 'none' ? NO_BODY_DECODER : createBodyDecoder(framing.body, limits);
+    this.bodyDone = kind === 'none' || (framing.body.kind === 'length' && framing.body.length === 0);
+    this.keepAlive = keepAlive;
+    this.isHead = method === 'HEAD';
+  }
+
+  // ---- ResponseSink ----
+  get bufferedBytes(): number { return this.conn.bufferedOutput; }
+  get trailersAllowed(): boolean { return this.framing.acceptsTrailers; }
+  sendInformational(status: number, headers: HeaderList): void { this.conn.sendInterim(this, status, headers); }
+  send(head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
+    this.conn.sendFlush(this, head, body, bodyBytes, end, trailers);
+  }
+  reset(): void { this.conn.resetExchange(this); }
 }
 
 export class H1ServerConnection {
@@ -278,6 +306,7 @@ export class H1ServerConnection {
     }
     const abort = new AbortState();
     const body = framing.body.kind === 'none' ? EMPTY_BODY : new RequestBody(this.limits.requestBodyHighWaterMark);
+    const ex = new Exchange(this, body, framing, abort, head.method, this.limits, framing.keepAlive && !this.draining, now);
     const request = new IncomingRequest({
       method: head.method,
       path: framing.path,
@@ -290,19 +319,8 @@ export class H1ServerConnection {
       remoteAddress: this.opts.remoteAddress,
       remotePort: this.opts.remotePort,
     });
-    const ex: Exchange = {
-      request, body, framing, abort,
-      response: undefined as unknown as StreamingResponse,
-      decoder: createBodyDecoder(framing.body, this.limits),
-      bodyDone: framing.body.kind === 'none' || (framing.body.kind === 'length' && framing.body.length === 0),
-      responseDone: false,
-      mode: 'none', declaredLength: -1, sentBodyBytes: 0,
-      keepAlive: framing.keepAlive && !this.draining,
-      continueSent: false,
-      isHead: head.method === 'HEAD',
-      lastBodyAt: now,
-    };
-    ex.response = new StreamingResponse(this.sinkFor(ex), {
+    ex.request = request;
+    ex.response = new StreamingResponse(ex, {
       method: head.method,
       abort,
       highWaterMark: this.limits.responseHighWaterMark,
@@ -368,11 +386,7 @@ export class H1ServerConnection {
 
   // ---- output ----
 
-  private sinkFor(ex: Exchange): ResponseSink {
-    return new H1ResponseSink(this, ex);
-  }
-
-  /** One flush of the response (called by H1ResponseSink). */
+  /** One flush of the response (called by the Exchange, its sink). */
   sendFlush(ex: Exchange, head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
     if (this.exchange !== ex) return;
     if (head) this.sendHead(ex, head, end);
@@ -466,10 +480,10 @@ export class H1ServerConnection {
         if (bodyBytes > 0) {
           this.queue(chunkHeader(bodyBytes));
           for (const piece of body) this.queue(piece);
-          this.queue(end ? CRLF_LAST(trailers) : CRLF);
+          this.queue(end ? crlfAndLastChunk(trailers) : CRLF);
           ex.sentBodyBytes += bodyBytes;
         } else if (end) {
-          this.queue(lastChunk(trailers ? [...trailers] : undefined));
+          this.queue(trailers && trailers.size > 0 ? lastChunk(trailers) : LAST_CHUNK);
         }
         break;
       case 'close':
@@ -543,21 +557,9 @@ export class H1ServerConnection {
   }
 }
 
-/** The ResponseSink of one h1 exchange: a class, so that every exchange has the same shape. */
-class H1ResponseSink implements ResponseSink {
-  constructor(private readonly conn: H1ServerConnection, private readonly ex: Exchange) {}
-  get bufferedBytes(): number { return this.conn.bufferedOutput; }
-  get trailersAllowed(): boolean { return this.ex.framing.acceptsTrailers; }
-  sendInformational(status: number, headers: HeaderList): void { this.conn.sendInterim(this.ex, status, headers); }
-  send(head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
-    this.conn.sendFlush(this.ex, head, body, bodyBytes, end, trailers);
-  }
-  reset(): void { this.conn.resetExchange(this.ex); }
-}
-
-function CRLF_LAST(trailers: HeaderList | null): Buffer {
-  // End of the last data chunk, then the zero chunk (RFC 9112 §7.1).
-  return Buffer.concat([CRLF, lastChunk(trailers ? [...trailers] : undefined)]);
+/** End of the last data chunk, then the zero chunk and the trailer section (RFC 9112 §7.1). */
+function crlfAndLastChunk(trailers: HeaderList | null): Buffer {
+  return trailers && trailers.size > 0 ? Buffer.concat([CRLF, lastChunk(trailers)]) : CRLF_LAST_CHUNK;
 }
 
 /** Status line and field lines (RFC 9112 §4, §5). Values were validated when set. */

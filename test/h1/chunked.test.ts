@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { H1Error } from '../../src/core/errors.js';
-import { ChunkedDecoder, CRLF, encodeChunk, encodeLastChunk, FORBIDDEN_TRAILERS, validChunkExtensions } from '../../src/h1/chunked.js';
+import { chunkHeader, ChunkedDecoder, CRLF, encodeChunk, encodeLastChunk, FORBIDDEN_TRAILERS, validChunkExtensions } from '../../src/h1/chunked.js';
 import { splitAt } from './stream.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s, 'latin1');
@@ -57,6 +57,15 @@ describe('encoder (RFC 9112 §7.1)', () => {
     expect(pieces).toEqual([bytes('11\r\n'), a, b, CRLF]);
     expect(pieces[1]).toBe(a);
     expect(pieces[2]).toBe(b);
+  });
+
+  it('writes the hex size line for every size, cached or not (RFC 9112 §7.1)', () => {
+    for (const size of [1, 15, 16, 255, 4096, 8191, 8192, 8193, 65536, 0x123456789]) {
+      expect(chunkHeader(size).toString('latin1')).toBe(`${size.toString(16)}\r\n`);
+      expect(chunkHeader(size).toString('latin1')).toBe(`${size.toString(16)}\r\n`); // second, cached call
+    }
+    expect(chunkHeader(16)).toBe(chunkHeader(16)); // small sizes share one line
+    for (const bad of [0, -1, 1.5, Number.NaN, 2 ** 53]) expect(() => chunkHeader(bad)).toThrow(RangeError);
   });
 
   it('never produces a zero chunk for an empty write', () => {
