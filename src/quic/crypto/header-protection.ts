@@ -4,7 +4,7 @@
  * ChaCha20-Poly1305 (§5.4.4, one block of chacha20.ts). Applying the mask to the header lives in
  * packet-protection.ts.
  */
-import { createCipheriv, createSecretKey, type Cipher, type KeyObject } from 'node:crypto';
+import { createCipheriv, type Cipher } from 'node:crypto';
 import { chacha20Block, chacha20KeyWords } from './chacha20.js';
 import { CIPHER_SUITES, SAMPLE_LENGTH, type CipherSuite } from './suites.js';
 
@@ -19,7 +19,8 @@ export interface HeaderProtection {
  */
 class AesHeaderProtection implements HeaderProtection {
   private readonly ecb: Cipher;
-  constructor(algorithm: 'aes-128-ecb' | 'aes-256-ecb', key: KeyObject) {
+  constructor(algorithm: 'aes-128-ecb' | 'aes-256-ecb', key: Uint8Array) {
+    // The raw key, not a KeyObject: the cipher is made once, and importing a KeyObject first costs as much again.
     this.ecb = createCipheriv(algorithm, key, null).setAutoPadding(false);
   }
   mask(sample: Uint8Array): Buffer {
@@ -57,5 +58,5 @@ export function createHeaderProtection(suite: CipherSuite, hpKey: Uint8Array): H
   }
   return params.headerProtection === 'chacha20'
     ? new ChaChaHeaderProtection(hpKey)
-    : new AesHeaderProtection(params.headerProtection, createSecretKey(hpKey));
+    : new AesHeaderProtection(params.headerProtection, hpKey);
 }
