@@ -50,7 +50,8 @@ const ZERO_SECRET = Buffer.alloc(32);
 
 function x25519Share(random: (n: number) => Buffer): KeyShare {
   const privateKey = importX25519Private(random(32));
-  const jwk = createPublicKey(privateKey).export({ format: 'jwk' });
+  // The private key's JWK carries the public value OpenSSL derived from `d` (RFC 8037 §2), without a public KeyObject.
+  const jwk = privateKey.export({ format: 'jwk' });
   return {
     group: NamedGroup.x25519,
     publicKey: Buffer.from(jwk.x!, 'base64url'),
