@@ -163,8 +163,9 @@ export abstract class HandshakeEndpoint implements TlsEndpoint {
     this.emit({ type: 'keys', level, direction, secret, suite: this.suite! });
   }
 
-  protected log(label: KeylogLabel, secret: Buffer): void {
-    this.keylog?.(keylogLine(label, this.clientRandom, secret));
+  /** A key log line, when a key log is set; `secret` may be a function so that a secret only logged is only derived then. */
+  protected log(label: KeylogLabel, secret: Buffer | (() => Buffer)): void {
+    if (this.keylog) this.keylog(keylogLine(label, this.clientRandom, typeof secret === 'function' ? secret() : secret));
   }
 
   protected suiteInfo(): CipherSuite {

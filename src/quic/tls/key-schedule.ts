@@ -151,13 +151,21 @@ export class KeySchedule {
     return this.handshake;
   }
 
-  /** Application traffic secrets and exporter secret over Hash(CH..server Finished). */
-  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; exporter: Buffer } {
-    this.master = masterSecret(this.hash, this.handshakeSecret);
+  /**
+   * Application traffic secrets and exporter secret over Hash(CH..server Finished). QUIC uses no
+   * exporter, so exporter_master_secret is derived only when read (e.g. for a key log).
+   */
+  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; readonly exporter: Buffer } {
+    const hash = this.hash;
+    const master = masterSecret(hash, this.handshakeSecret);
+    this.master = master;
+    let exporter: Buffer | undefined;
     return {
-      client: deriveSecret(this.hash, this.master, SecretLabel.clientApplicationTraffic, serverFinishedHash),
-      server: deriveSecret(this.hash, this.master, SecretLabel.serverApplicationTraffic, serverFinishedHash),
-      exporter: deriveSecret(this.hash, this.master, SecretLabel.exporter, serverFinishedHash),
+      client: deriveSecret(hash, master, SecretLabel.clientApplicationTraffic, serverFinishedHash),
+      server: deriveSecret(hash, master, SecretLabel.serverApplicationTraffic, serverFinishedHash),
+      get exporter() {
+        return (exporter ??= deriveSecret(hash, master, SecretLabel.exporter, serverFinishedHash));
+      },
     };
   }
 
