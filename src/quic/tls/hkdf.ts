@@ -56,13 +56,30 @@ export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, le
 
 /**
  * struct { uint16 length; opaque label<7..255> = "tls13 " + Label; opaque context<0..255>; } up to
- * the context's length byte (RFC 8446 §7.1), built once per (Label, Length) and never written to.
+ * the context's length byte (RFC 8446 §7.1), and the whole HkdfLabel for an empty Context followed
+ * by the counter byte 0x01 of T(1). Built once per (Label, Length) and never written to.
  */
-const labelHeads = new Map<string, Buffer>();
+interface LabelBytes {
+  readonly heads: Map<number, Buffer>;
+  readonly emptyContextInfos: Map<number, Buffer>;
+}
+
+/** By Label: the labels are the fixed strings of RFC 8446 §7.1 and RFC 9001 §5; the table is bounded anyway. */
+const labelTable = new Map<string, LabelBytes>();
+const MAX_LABELS = 64;
+
+function labelBytes(label: string): LabelBytes {
+  let bytes = labelTable.get(label);
+  if (bytes === undefined) {
+    bytes = { heads: new Map(), emptyContextInfos: new Map() };
+    if (labelTable.size < MAX_LABELS) labelTable.set(label, bytes);
+  }
+  return bytes;
+}
 
 function labelHead(label: string, length: number): Buffer {
-  const key = `${length} ${label}`;
-  let head = labelHeads.get(key);
+  const { heads } = labelBytes(label);
+  let head = heads.get(length);
   if (head === undefined) {
     const fullLabel = Buffer.from('tls13 ' + label, 'latin1');
     if (fullLabel.length > 255) throw new RangeError('HKDF-Expand-Label: label longer than 255 bytes');
@@ -70,25 +87,21 @@ function labelHead(label: string, length: number): Buffer {
     head.writeUInt16BE(length, 0);
     head[2] = fullLabel.length;
     fullLabel.copy(head, 3);
-    // The labels are the fixed strings of RFC 8446 §7.1 and RFC 9001 §5; bound the table anyway.
-    if (labelHeads.size < 256) labelHeads.set(key, head);
+    if (heads.size < MAX_LABELS) heads.set(length, head);
   }
   return head;
 }
 
-/** HkdfLabel with an empty Context, followed by the counter byte 0x01: also fixed per (Label, Length). */
-const emptyContextInfos = new Map<string, Buffer>();
-
 function emptyContextInfo(label: string, length: number): Buffer {
-  const key = `${length} ${label}`;
-  let info = emptyContextInfos.get(key);
+  const { emptyContextInfos } = labelBytes(label);
+  let info = emptyContextInfos.get(length);
   if (info === undefined) {
     const head = labelHead(label, length);
     info = Buffer.allocUnsafe(head.length + 2);
     head.copy(info, 0);
     info[head.length] = 0; // context<0..255>: empty
     info[head.length + 1] = 1; // RFC 5869 §2.3 counter of T(1)
-    if (emptyContextInfos.size < 256) emptyContextInfos.set(key, info);
+    if (emptyContextInfos.size < MAX_LABELS) emptyContextInfos.set(length, info);
   }
   return info;
 }
