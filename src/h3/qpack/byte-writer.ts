@@ -1,12 +1,20 @@
 /**
  * A growable output buffer for QPACK's encoders: instructions and field lines are written
  * byte by byte and string by string, then taken out as one Buffer without a final copy.
+ *
+ * Allocation matters here: the encoder and decoder streams are polled after every field section,
+ * so taking out nothing allocates nothing, and after a take the unused rest of the buffer is kept
+ * for the next bytes (the taken view and the rest never overlap).
  */
+const EMPTY = Buffer.alloc(0);
+/** Below this much room left after a take, a fresh buffer is cheaper than many small ones. */
+const MIN_ROOM = 64;
+
 export class ByteWriter {
   private buf: Buffer;
   length = 0;
 
-  constructor(initialSize = 256) {
+  constructor(private readonly initialSize = 256) {
     this.buf = Buffer.allocUnsafe(initialSize);
   }
 
@@ -26,9 +34,21 @@ export class ByteWriter {
 
   /** Everything written so far; the writer starts over empty. */
   take(): Buffer {
+    if (this.length === 0) return EMPTY;
     const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(Math.max(64, this.buf.length - this.length));
+    const rest = this.buf.length - this.length;
+    this.buf = rest >= MIN_ROOM ? this.buf.subarray(this.length) : Buffer.allocUnsafe(Math.max(MIN_ROOM, this.initialSize));
     this.length = 0;
     return out;
+  }
+
+  /** What was written so far, as a view valid until the next write or reset (for scratch use). */
+  view(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
+
+  /** Forgets what was written and keeps the buffer: a scratch writer whose bytes were copied out. */
+  reset(): void {
+    this.length = 0;
   }
 }

@@ -80,6 +80,9 @@ export class QpackEncoder {
   private peerBlockedStreams = 0;
   private maxEntries = 0;
   private readonly encoderStream = new ByteWriter();
+  /** Scratch for one field section's lines and prefix; copied out into one exact-size Buffer. */
+  private readonly sectionLines = new ByteWriter(512);
+  private readonly sectionPrefix = new ByteWriter(16);
   private readonly decoderStream = new InstructionReader<DecoderInstruction>(parseDecoderInstruction);
   /** Outstanding references per absolute index (RFC 9204 §2.1.1). */
   private readonly references = new Map<number, number>();
@@ -131,7 +134,8 @@ export class QpackEncoder {
     // already counted as blocking or one more blocked stream is allowed.
     const mayBlock = this.isBlocking(streamId) || this.blockedStreamCount < this.peerBlockedStreams;
     const references: number[] = [];
-    const lines = new ByteWriter();
+    const lines = this.sectionLines;
+    lines.reset();
     const reference = (absolute: number): void => {
       references.push(absolute);
       this.references.set(absolute, (this.references.get(absolute) ?? 0) + 1);
@@ -191,10 +195,14 @@ export class QpackEncoder {
       if (list) list.push(section);
       else this.outstanding.set(streamId, [section]);
     }
-    const prefix = new ByteWriter(16);
+    const prefix = this.sectionPrefix;
+    prefix.reset();
     // RFC 9204 §4.5.1.2: without dynamic references any Base will do; 0 is the shortest.
     writeFieldSectionPrefix(prefix, requiredInsertCount, requiredInsertCount === 0 ? 0 : base, this.maxEntries);
-    return Buffer.concat([prefix.take(), lines.take()]);
+    const out = Buffer.allocUnsafe(prefix.length + lines.length);
+    prefix.view().copy(out, 0);
+    lines.view().copy(out, prefix.length);
+    return out;
   }
 
   /** Bytes to send on our encoder stream. */
