@@ -51,9 +51,19 @@ function isHttp2OnlyFrameType(type: number): boolean {
 
 /** Type and Length of a frame; the payload follows separately (DATA bodies are not copied). */
 export function encodeFrameHeader(type: number, payloadLength: number): Buffer {
-  const out = Buffer.allocUnsafe(varintLength(type) + varintLength(payloadLength));
-  writeVarint(out, writeVarint(out, 0, type), payloadLength);
+  const out = Buffer.allocUnsafe(frameHeaderLength(type, payloadLength));
+  writeFrameHeader(out, 0, type, payloadLength);
   return out;
+}
+
+/** Bytes of a frame's Type and Length fields (RFC 9114 §7.1). */
+export function frameHeaderLength(type: number, payloadLength: number): number {
+  return varintLength(type) + varintLength(payloadLength);
+}
+
+/** Writes a frame's Type and Length at `offset` of `out`; returns the offset after them. */
+export function writeFrameHeader(out: Uint8Array, offset: number, type: number, payloadLength: number): number {
+  return writeVarint(out, writeVarint(out, offset, type), payloadLength);
 }
 
 function frameWithPayload(type: number, payload: Uint8Array): Buffer {

@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { readAll } from '../../src/core/body.js';
 import { H3ClientConnection, H3ServerConnection, type H3Session } from '../../src/h3/connection.js';
 import { H3ErrorCode, QpackErrorCode } from '../../src/h3/errors.js';
 import { encodeFrame, encodeFrameHeader, encodeSettingsFrame, encodeUniStreamHeader, FrameType, UniStreamType } from '../../src/h3/frame.js';
@@ -236,6 +237,36 @@ describe('request streams on the server (RFC 9114 §4.1, §4.2, §4.3)', () => {
     const shorter = server();
     send(shorter.conn, 0, Buffer.concat([headers([[':method', 'POST'], ...GET.slice(1), ['content-length', '5']]), data('abc')]), true);
     expect(shorter.transport.resets).toContainEqual([0, H3_MESSAGE_ERROR]);
+  });
+
+  it('a request whose HEADERS end the stream reads as an empty body, whether FIN comes with them or later (RFC 9114 §4.1)', async () => {
+    const bodies: string[] = [];
+    const handler = (async (req: { body: AsyncIterable<Uint8Array> }, res: { end(b?: string): Promise<void> }) => {
+      bodies.push((await readAll(req.body)).toString());
+      await res.end('ok');
+    }) as never;
+    const together = server(handler);
+    send(together.conn, 0, headers(GET), true);
+    const apart = server(handler);
+    send(apart.conn, 0, headers(GET), false);
+    apart.conn.handleEvent({ type: 'stream-data', id: 0, data: new Uint8Array(0), fin: true });
+    await tick();
+    expect(bodies).toEqual(['', '']);
+    expect(together.transport.resets).toEqual([]);
+    expect(apart.transport.resets).toEqual([]);
+  });
+
+  it('HEADERS with a Content-Length above 0 and then FIN is H3_MESSAGE_ERROR, the handler aborted (RFC 9114 §4.1.2)', async () => {
+    let aborted = false;
+    const { conn, transport } = server(((req: { signal: AbortSignal }, res: { end(): Promise<void> }) => {
+      req.signal.addEventListener('abort', () => { aborted = true; });
+      if (req.signal.aborted) aborted = true;
+      void res.end();
+    }) as never);
+    send(conn, 0, headers([[':method', 'POST'], ...GET.slice(1), ['content-length', '3']]), true);
+    await tick();
+    expect(transport.resets).toContainEqual([0, H3_MESSAGE_ERROR]);
+    expect(aborted).toBe(true);
   });
 
   it('a request stream that ends before HEADERS is H3_REQUEST_INCOMPLETE', () => {

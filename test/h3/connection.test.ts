@@ -12,6 +12,7 @@ import { demoHandler } from '../../src/demo/routes.js';
 import type { ClientResponse } from '../../src/h1/client.js';
 import { H3ClientConnection, H3RequestRejected, H3ServerConnection, type H3ClientOptions, type H3Push } from '../../src/h3/connection.js';
 import { H3Error, H3ErrorCode } from '../../src/h3/errors.js';
+import { FrameReader } from '../../src/h3/frame.js';
 import type { Limits } from '../../src/core/limits.js';
 import { MemoryLink, seededRandom, type LinkOptions } from './connection-harness.js';
 
@@ -80,10 +81,11 @@ describe('HTTP/3 over the in-memory link: demo routes', () => {
     const chunks: string[] = [];
     for await (const c of res.body) chunks.push(Buffer.from(c).toString());
     expect(chunks.join('')).toBe('chunk 1\nchunk 2\nchunk 3\nchunk 4\nchunk 5\n');
-    // On the wire: HEADERS, then for each flush a DATA frame header (0x00, length 8) and its piece.
-    const wire = link.server.written.get(0)!;
-    const dataHeaders = wire.filter((w) => w.length === 2 && w[0] === 0x00 && w[1] === 8);
-    expect(dataHeaders).toHaveLength(5);
+    // On the wire: HEADERS, then for each flush one DATA frame of 8 bytes, then FIN.
+    const wire = Buffer.concat(link.server.written.get(0)!);
+    const frames = new FrameReader({ stream: 'request', receiver: 'client' }).push(wire);
+    expect(frames.map((f) => f.type)).toEqual(['headers', 'data', 'data', 'data', 'data', 'data']);
+    expect(frames.slice(1).map((f) => (f.type === 'data' ? Buffer.from(f.data).toString() : ''))).toEqual(['chunk 1\n', 'chunk 2\n', 'chunk 3\n', 'chunk 4\n', 'chunk 5\n']);
   });
 
   it('/sse sends events with ids', async () => {

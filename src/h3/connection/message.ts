@@ -34,6 +34,11 @@ export class IncomingMessage {
   private complete = false;
   /** Bytes of DATA payload delivered so far (for Content-Length, RFC 9114 §4.1.2). */
   dataBytes = 0;
+  /**
+   * While the owner handles a frame: nothing but the stream's FIN follows it (both arrived in
+   * the same push). A request whose HEADERS end the stream has no body to stream.
+   */
+  lastFrameOfStream = false;
 
   constructor(
     readonly streamId: number,
@@ -59,7 +64,12 @@ export class IncomingMessage {
   push(bytes: Uint8Array, fin: boolean): void {
     const frames = bytes.length > 0 ? this.reader.push(bytes) : [];
     if (fin) this.reader.end(); // RFC 9114 §7.1: FIN inside a frame is H3_FRAME_ERROR
-    for (const frame of frames) this.deliver(frame);
+    const last = frames.length - 1;
+    for (let i = 0; i <= last; i++) {
+      this.lastFrameOfStream = fin && i === last;
+      this.deliver(frames[i]!);
+    }
+    this.lastFrameOfStream = false;
     if (fin) this.deliver('fin');
   }
 

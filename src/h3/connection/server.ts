@@ -25,7 +25,7 @@
  * H3_EXCESSIVE_LOAD (limits.maxResetsPerWindow, limits.floodWindowMs).
  */
 import { AbortState } from '../../core/abort.js';
-import { RequestBody } from '../../core/body.js';
+import { EMPTY_BODY, RequestBody } from '../../core/body.js';
 import { runHandler, type ErrorReporter } from '../../core/dispatch.js';
 import { StreamAbortedError } from '../../core/errors.js';
 import { HeaderList } from '../../core/headers.js';
@@ -34,7 +34,7 @@ import { StreamingResponse } from '../../core/response.js';
 import type { ResponseSink } from '../../core/sink.js';
 import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
 import { H3Error, H3ErrorCode } from '../errors.js';
-import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, FrameType, UniStreamType, type Frame } from '../frame.js';
+import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, frameHeaderLength, FrameType, UniStreamType, writeFrameHeader, type Frame } from '../frame.js';
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
@@ -54,6 +54,16 @@ export interface H3ServerOptions extends SessionOptions {
 }
 
 type RequestState = 'head' | 'body' | 'trailers' | 'complete';
+
+const EMPTY = new Uint8Array(0);
+/** Bodies up to this size are copied into one buffer with their frame headers (writeMessage). */
+const COALESCE_BYTES = 1024;
+
+/** RFC 9114 §4.2.2: a head over the client's limit would be refused; a bare 500 goes instead. */
+function responseHeadLines(head: { status: number; headers: HeaderList }, peerMax: number): [string, string][] {
+  const lines = responseFieldLines(head.status, head.headers);
+  return fieldSectionSize(lines) > peerMax ? responseFieldLines(500, []) : lines;
+}
 
 /** One request stream and its response. */
 interface Exchange {
@@ -331,7 +341,10 @@ export class H3ServerConnection extends H3Session {
   private startRequest(ex: Exchange, lines: FieldLine[]): void {
     const head = parseRequestHead(lines);
     ex.expectedLength = contentLength(head.headers);
-    const body = new RequestBody(this.limits.requestBodyHighWaterMark);
+    // RFC 9114 §4.1: HEADERS then FIN is a request without content; one shared empty body serves
+    // all of them (a Content-Length above 0 still fails the request at the FIN).
+    const bodiless = ex.message.lastFrameOfStream && !ex.expectedLength;
+    const body = bodiless ? EMPTY_BODY : new RequestBody(this.limits.requestBodyHighWaterMark);
     const request = new IncomingRequest({
       method: head.method,
       // CONNECT (RFC 9114 §4.4) has no :path; the handler sees the authority as its target.
@@ -345,9 +358,11 @@ export class H3ServerConnection extends H3Session {
       remoteAddress: this.options.remoteAddress,
       remotePort: this.options.remotePort,
     });
-    body.onConsumed = () => {
-      if (ex.readingPaused && body.buffered < this.limits.requestBodyHighWaterMark) this.resumeReading(ex);
-    };
+    if (!bodiless) {
+      body.onConsumed = () => {
+        if (ex.readingPaused && body.buffered < this.limits.requestBodyHighWaterMark) this.resumeReading(ex);
+      };
+    }
     ex.body = body;
     ex.request = request;
     ex.state = 'body';
@@ -447,7 +462,12 @@ export class H3ServerConnection extends H3Session {
     if (!this.transport.write(id, data, fin) && !fin) this.writeBlocked.add(id);
   }
 
-  /** One flush: HEADERS, a DATA frame over the pieces (not copied), trailing HEADERS, FIN. */
+  /**
+   * One flush: HEADERS, one DATA frame over the pieces, trailing HEADERS, FIN. A flush of a small
+   * body goes to QUIC as one buffer (HEADERS and DATA header copied in front of the body, FIN on
+   * it): each write is a chunk QUIC tracks until acknowledged, while copying a few hundred bytes
+   * is cheap. Large pieces are handed over as they are, not copied.
+   */
   private writeMessage(
     id: number,
     head: { status: number; headers: HeaderList } | null,
@@ -456,28 +476,45 @@ export class H3ServerConnection extends H3Session {
     end: boolean,
     trailers: HeaderList | null,
   ): void {
-    if (head) {
-      let lines = responseFieldLines(head.status, head.headers);
-      // RFC 9114 §4.2.2: a head over the client's limit would be refused; send a bare 500 instead.
-      if (fieldSectionSize(lines) > this.peerSettings.maxFieldSectionSize) lines = responseFieldLines(500, []);
-      this.writeFieldSection(id, lines, false);
-    }
-    if (bodyBytes > 0) {
+    const headers = head ? this.headersFrame(id, responseHeadLines(head, this.peerSettings.maxFieldSectionSize)) : null;
+    const withTrailers = end && trailers !== null && trailers.size > 0;
+    // FIN goes on the last write unless a trailing HEADERS frame follows.
+    const finHere = end && !withTrailers;
+    if (end) this.writeBlocked.delete(id);
+    if (bodyBytes === 0) {
+      if (headers) this.write(id, headers, finHere);
+      else if (finHere) this.transport.write(id, EMPTY, true);
+    } else if (bodyBytes <= COALESCE_BYTES) {
+      const dataHeaderLength = frameHeaderLength(FrameType.DATA, bodyBytes);
+      const out = Buffer.allocUnsafe((headers?.length ?? 0) + dataHeaderLength + bodyBytes);
+      let offset = 0;
+      if (headers) offset += headers.copy(out, 0);
+      offset = writeFrameHeader(out, offset, FrameType.DATA, bodyBytes);
+      for (const piece of body) {
+        out.set(piece, offset);
+        offset += piece.length;
+      }
+      this.write(id, out, finHere);
+    } else {
+      if (headers) this.write(id, headers);
       this.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
-      for (const piece of body) if (piece.length > 0) this.write(id, piece);
+      let last = body.length - 1;
+      while (last > 0 && body[last]!.length === 0) last--;
+      for (let i = 0; i <= last; i++) if (body[i]!.length > 0) this.write(id, body[i]!, finHere && i === last);
     }
-    if (end) {
-      this.writeBlocked.delete(id);
-      if (trailers && trailers.size > 0) this.writeFieldSection(id, trailerFieldLines(trailers), true);
-      else this.transport.write(id, new Uint8Array(0), true);
-    }
+    if (withTrailers) this.writeFieldSection(id, trailerFieldLines(trailers), true);
   }
 
-  private writeFieldSection(id: number, lines: [string, string][], fin: boolean): void {
+  /** A HEADERS frame for `lines`, after the QPACK encoder instructions it needs have been queued. */
+  private headersFrame(id: number, lines: [string, string][]): Buffer {
     const section = this.encoder.encodeFieldSection(id, lines);
     // Encoder instructions first: the peer's decoder would otherwise block on them.
     this.flushQpack();
-    this.write(id, encodeFrame({ type: 'headers', fieldSection: section }), fin);
+    return encodeFrame({ type: 'headers', fieldSection: section });
+  }
+
+  private writeFieldSection(id: number, lines: [string, string][], fin: boolean): void {
+    this.write(id, this.headersFrame(id, lines), fin);
   }
 
   /** Ends a request stream both ways with `code`, aborting the handler (RFC 9114 §4.1.1). */
