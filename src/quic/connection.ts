@@ -610,7 +610,8 @@ export class Connection implements FrameHandlers {
     this.ackElicitingSinceReceive = false;
     // RFC 9000 §9.3: a non-probing packet with the largest packet number from a new address moves the path.
     if (spaceId === ApplicationData && isLargest && !probingOnly && !sameAddress(from, this.remote)) this.onPeerMigrated(from);
-    this.log('transport:packet_received', { packet_type: header.type, packet_number: pn, frames: frames.length });
+    // Per-packet events are built only when a qlog sink listens.
+    if (this.qlog !== undefined) this.log('transport:packet_received', { packet_type: header.type, packet_number: pn, frames: frames.length });
     return true;
   }
 
@@ -1049,8 +1050,12 @@ export class Connection implements FrameHandlers {
 
     // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes; a server
     // pads datagrams with ack-eliciting Initials. Padding goes into the last packet.
-    const total = packets.reduce((sum, p) => sum + p.size, 0);
-    const hasInitial = packets.some((p) => p.space === Initial && (this.role === 'client' || p.ackEliciting));
+    let total = 0;
+    let hasInitial = false;
+    for (const p of packets) {
+      total += p.size;
+      if (p.space === Initial && (this.role === 'client' || p.ackEliciting)) hasInitial = true;
+    }
     const last = packets[packets.length - 1]!;
     if (hasInitial && total < MIN_INITIAL_DATAGRAM && budget >= MIN_INITIAL_DATAGRAM) {
       last.padding += MIN_INITIAL_DATAGRAM - total;
@@ -1063,12 +1068,13 @@ export class Connection implements FrameHandlers {
       last.size += extra;
     }
 
-    const sealed = packets.map((p) => this.sealPacket(p));
-    const data = sealed.length === 1 ? sealed[0]! : Buffer.concat(sealed);
+    // One packet (every datagram of a bulk transfer) needs no array and no concatenation.
+    const sealed = packets.length === 1 ? undefined : packets.map((p) => this.sealPacket(p));
+    const data = sealed === undefined ? this.sealPacket(last) : Buffer.concat(sealed);
     let inFlight = false;
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
-      const sentBytes = sealed[i]!.length;
+      const sentBytes = sealed === undefined ? data.length : sealed[i]!.length;
       const isInFlight = p.ackEliciting || p.padding > 0;
       if (isInFlight) inFlight = true;
       this.loss.onPacketSent(p.space, { packetNumber: p.packetNumber, ackEliciting: p.ackEliciting, inFlight: isInFlight, sentBytes, payload: p.records }, now);
@@ -1084,7 +1090,7 @@ export class Connection implements FrameHandlers {
         this.ackElicitingSinceReceive = true;
         this.lastActivity = now;
       }
-      this.log('transport:packet_sent', { packet_type: p.type, packet_number: p.packetNumber, length: sentBytes, frames: p.frames.map((f) => f.type) });
+      if (this.qlog !== undefined) this.log('transport:packet_sent', { packet_type: p.type, packet_number: p.packetNumber, length: sentBytes, frames: p.frames.map((f) => f.type) });
     }
     if (inFlight) this.pacer.onSend(now, data.length);
     if (!this.addressValidated) this.amplificationSent += data.length;
@@ -1153,9 +1159,12 @@ export class Connection implements FrameHandlers {
     const frames: Frame[] = [];
     const records: SentFrameRecord[] = [];
     let ackEliciting = false;
+    let payloadSize = 0;
     const add = (frame: Frame, record?: SentFrameRecord): void => {
       frames.push(frame);
-      room -= frameLength(frame);
+      const length = frameLength(frame);
+      room -= length;
+      payloadSize += length;
       if (record !== undefined) records.push(record);
       if (frame.type !== 'ack' && frame.type !== 'padding') ackEliciting = true;
     };
@@ -1199,7 +1208,6 @@ export class Connection implements FrameHandlers {
     if (ackFrame !== undefined) space.ack.onAckSent();
     space.nextPacketNumber++;
     // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
-    const payloadSize = frames.reduce((n, f) => n + frameLength(f), 0);
     const padding = Math.max(0, 4 - pnLength - payloadSize);
     return {
       space: id, type, packetNumber, pnLength, dcid, frames, records, ackEliciting, padding, to,
@@ -1401,18 +1409,14 @@ export class Connection implements FrameHandlers {
   nextTimeout(): number | undefined {
     if (this.state === 'closed') return undefined;
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
-    let earliest = this.idleDeadline();
-    const consider = (t: number | undefined): void => {
-      if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
-    };
-    consider(this.loss.nextTimeout());
-    consider(this.pathValidationDeadline());
-    for (const space of this.spaces) if (space.canSend) consider(space.ack.nextAckDeadline());
+    let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
+    earliest = earlier(earliest, this.pathValidationDeadline());
+    for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
     if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
       const wait = this.pacer.timeUntilSend(this.now, this.maxDatagramSize);
       const c = this.loss.congestion;
       // Whole milliseconds: a wait that rounds to nothing would wake us again at the same instant.
-      if (wait > 0 && c.bytesInFlight + this.maxDatagramSize <= c.congestionWindow) consider(this.now + Math.max(1, Math.ceil(wait)));
+      if (wait > 0 && c.bytesInFlight + this.maxDatagramSize <= c.congestionWindow) earliest = earlier(earliest, this.now + Math.max(1, Math.ceil(wait)));
     }
     return earliest;
   }
@@ -1728,6 +1732,12 @@ export class Connection implements FrameHandlers {
 /** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
 function isProbing(frame: Frame): boolean {
   return frame.type === 'path_challenge' || frame.type === 'path_response' || frame.type === 'new_connection_id' || frame.type === 'padding';
+}
+
+/** The earlier of two optional deadlines. */
+function earlier(a: number | undefined, b: number | undefined): number | undefined {
+  if (a === undefined) return b;
+  return b !== undefined && b < a ? b : a;
 }
 
 export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
