@@ -83,67 +83,96 @@ export class TlsReader {
   }
 }
 
-/** Builds a structure from parts; lengths are filled in when a vector closes. */
+/**
+ * Builds a structure in one growing buffer. A vector given as a function is written in place and
+ * its length prefix filled in when it closes, so nesting costs no intermediate buffers.
+ */
 export class TlsWriter {
-  private readonly parts: Buffer[] = [];
+  private buf: Buffer;
   private size = 0;
 
-  private push(b: Buffer): this {
-    this.parts.push(b);
+  constructor(initialCapacity = 128) {
+    this.buf = Buffer.allocUnsafe(initialCapacity);
+  }
+
+  /** Makes room for `n` more bytes (doubling, so a message is copied O(1) times on average). */
+  private reserve(n: number): void {
+    const needed = this.size + n;
+    if (needed <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(needed, 2 * this.buf.length));
+    this.buf.copy(grown, 0, 0, this.size);
+    this.buf = grown;
+  }
+
+  u8(v: number): this {
+    this.reserve(1);
+    this.buf[this.size++] = v & 0xff;
+    return this;
+  }
+
+  u16(v: number): this {
+    this.reserve(2);
+    this.buf.writeUInt16BE(v & 0xffff, this.size);
+    this.size += 2;
+    return this;
+  }
+
+  u24(v: number): this {
+    this.reserve(3);
+    this.buf.writeUIntBE(v, this.size, 3);
+    this.size += 3;
+    return this;
+  }
+
+  u32(v: number): this {
+    this.reserve(4);
+    this.buf.writeUInt32BE(v >>> 0, this.size);
+    this.size += 4;
+    return this;
+  }
+
+  bytes(b: Uint8Array): this {
+    this.reserve(b.length);
+    this.buf.set(b, this.size);
     this.size += b.length;
     return this;
   }
 
-  u8(v: number): this {
-    return this.push(Buffer.of(v & 0xff));
-  }
-
-  u16(v: number): this {
-    const b = Buffer.allocUnsafe(2);
-    b.writeUInt16BE(v & 0xffff);
-    return this.push(b);
-  }
-
-  u24(v: number): this {
-    const b = Buffer.allocUnsafe(3);
-    b.writeUIntBE(v, 0, 3);
-    return this.push(b);
-  }
-
-  u32(v: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeUInt32BE(v >>> 0);
-    return this.push(b);
-  }
-
-  bytes(b: Uint8Array): this {
-    return this.push(Buffer.isBuffer(b) ? b : Buffer.from(b));
-  }
-
   /** opaque v<..> with a length prefix; throws RangeError if the content does not fit. */
   vector(lengthBytes: 1 | 2 | 3, content: Uint8Array | ((w: TlsWriter) => void)): this {
-    let body: Buffer;
-    if (typeof content === 'function') {
-      const inner = new TlsWriter();
-      content(inner);
-      body = inner.finish();
-    } else {
-      body = Buffer.isBuffer(content) ? content : Buffer.from(content);
+    if (typeof content !== 'function') {
+      this.writeLength(lengthBytes, content.length);
+      return this.bytes(content);
     }
-    if (body.length >= 2 ** (8 * lengthBytes)) throw new RangeError(`vector of ${body.length} bytes does not fit a ${lengthBytes}-byte length`);
-    if (lengthBytes === 1) this.u8(body.length);
-    else if (lengthBytes === 2) this.u16(body.length);
-    else this.u24(body.length);
-    return this.push(body);
+    this.reserve(lengthBytes);
+    const lengthAt = this.size;
+    this.size += lengthBytes;
+    content(this);
+    const length = this.size - lengthAt - lengthBytes;
+    if (length >= 2 ** (8 * lengthBytes)) throw new RangeError(`vector of ${length} bytes does not fit a ${lengthBytes}-byte length`);
+    this.buf.writeUIntBE(length, lengthAt, lengthBytes);
+    return this;
   }
 
   u16List(lengthBytes: 1 | 2, values: readonly number[]): this {
-    const b = Buffer.allocUnsafe(values.length * 2);
-    values.forEach((v, i) => b.writeUInt16BE(v, 2 * i));
-    return this.vector(lengthBytes, b);
+    this.writeLength(lengthBytes, values.length * 2);
+    this.reserve(values.length * 2);
+    for (const v of values) {
+      this.buf.writeUInt16BE(v, this.size);
+      this.size += 2;
+    }
+    return this;
   }
 
+  /** The bytes written so far (a view: the writer is not to be used after this). */
   finish(): Buffer {
-    return Buffer.concat(this.parts, this.size);
+    return this.buf.subarray(0, this.size);
+  }
+
+  private writeLength(lengthBytes: 1 | 2 | 3, length: number): void {
+    if (length >= 2 ** (8 * lengthBytes)) throw new RangeError(`vector of ${length} bytes does not fit a ${lengthBytes}-byte length`);
+    this.reserve(lengthBytes);
+    this.buf.writeUIntBE(length, this.size, lengthBytes);
+    this.size += lengthBytes;
   }
 }
