@@ -191,7 +191,7 @@ export function requestFraming(
   if (hosts.length > 1) throw new H1Error(400, 'more than one Host field', 'RFC 9112 §3.2');
   if (hosts.length === 0 && version === '1.1') throw new H1Error(400, 'HTTP/1.1 request without Host', 'RFC 9112 §3.2');
   const host = hosts[0] ?? '';
-  if (!isValidAuthority(host, false, true)) throw new H1Error(400, 'invalid Host field value', 'RFC 9112 §3.2');
+  if (!isValidHost(host)) throw new H1Error(400, 'invalid Host field value', 'RFC 9112 §3.2');
   // RFC 9112 §3.2.2: with an absolute-form target the server MUST ignore Host and use the target's.
   const authority = head.authority ?? host;
 
@@ -214,6 +214,17 @@ export function requestFraming(
 }
 
 const EMPTY_OPTIONS: ReadonlySet<string> = new Set();
+
+/** The last Host value found valid: the requests of a connection repeat it, so it is checked once. */
+let lastValidHost: string | null = null;
+
+/** uri-host [ ":" port ], or empty (RFC 9112 §3.2, RFC 9110 §7.2). */
+function isValidHost(host: string): boolean {
+  if (host === lastValidHost) return true;
+  if (!isValidAuthority(host, false, true)) return false;
+  lastValidHost = host;
+  return true;
+}
 
 /** RFC 9112 §6.3 items 3–7 for a request. */
 function requestBody(head: RequestHead, fields: FramingFields, maxBodyBytes: number): BodyFraming {

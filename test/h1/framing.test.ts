@@ -126,6 +126,14 @@ describe('requestFraming: Host and authority (RFC 9112 §3.2)', () => {
     expect(requestFraming(request('GET / HTTP/1.1\r\nHost:')).authority).toBe('');
   });
 
+  it('checks every new Host value, whatever was accepted before', () => {
+    for (let i = 0; i < 3; i++) {
+      expect(requestFraming(request('GET / HTTP/1.1\r\nHost: a.example:80')).authority).toBe('a.example:80');
+      expect(() => requestFraming(request('GET / HTTP/1.1\r\nHost: a.example:80/x'))).toThrow(H1Error);
+      expect(() => requestFraming(request('GET / HTTP/1.1\r\nHost: a.example:800000'))).toThrow(H1Error);
+    }
+  });
+
   it('does not need Host in HTTP/1.0', () => {
     expect(requestFraming(request('GET / HTTP/1.0')).authority).toBe('');
   });

@@ -9,6 +9,7 @@
  */
 import { H1Error } from '../../core/errors.js';
 import { isFieldValue, isOws, isToken, skipOws, trimOwsEnd } from '../syntax.js';
+import { fieldNameOf } from './field-names.js';
 
 export type FieldList = [name: string, value: string][];
 
@@ -29,13 +30,19 @@ export interface FieldSectionOptions {
 }
 
 export class FieldSectionReader {
-  readonly fields: FieldList = [];
+  fields: FieldList = [];
   /** Bytes of field lines read so far, each with its CRLF. */
   bytes = 0;
   private readonly badStatus: number;
 
   constructor(private readonly options: FieldSectionOptions) {
     this.badStatus = options.badStatus ?? 400;
+  }
+
+  /** Starts the next section (one reader serves every head on a connection): `fields` is a new list. */
+  reset(): void {
+    this.fields = [];
+    this.bytes = 0;
   }
 
   /** Longest next line (CRLF excluded) that keeps the section within `maxBytes`. */
@@ -80,7 +87,7 @@ export class FieldSectionReader {
     const end = trimOwsEnd(line, start, lineEnd);
     // RFC 9110 §5.5: NUL, CR, LF and other CTLs (except HTAB) are invalid in a field value.
     if (!isFieldValue(line, start, end)) throw this.invalidValue(line, start, end);
-    return [line.toString('latin1', lineStart, colon).toLowerCase(), line.toString('latin1', start, end)];
+    return [fieldNameOf(line, lineStart, colon), line.toString('latin1', start, end)];
   }
 
   /** A line that starts with SP/HTAB: obs-fold, or whitespace before the first field. */

@@ -49,7 +49,9 @@ abstract class HeadParser<Start, Head> {
   protected readonly limits: HeadLimits;
   private readonly lines = new LineReader();
   private start: Start | null = null;
+  /** Reads the field section once the start-line is in (null before); made once, reset per head. */
   private fields: FieldSectionReader | null = null;
+  private fieldReader: FieldSectionReader | null = null;
   /** Bytes consumed by the head so far (for `rawLength` and the start-line budget). */
   private consumed = 0;
   private failure: H1Error | null = null;
@@ -116,13 +118,15 @@ abstract class HeadParser<Start, Head> {
           continue;
         }
         this.start = this.parseStart(buffer, start, end);
-        this.fields = new FieldSectionReader({
+        // Made on the first head (the subclass's settings are not set yet in this constructor).
+        this.fields = this.fieldReader ??= new FieldSectionReader({
           maxBytes: this.limits.maxHeaderBytes,
           maxCount: this.limits.maxHeaderCount,
           obsFold: this.obsFold,
           kind: 'header',
           badStatus: this.badStatus,
         });
+        this.fields.reset();
       } else if (fields.line(buffer, start, end)) {
         const head = this.build(this.start!, fields.fields, this.consumed);
         this.start = null;

@@ -9,6 +9,7 @@
 import { H1Error } from '../../core/errors.js';
 import { allIn, FIELD_VALUE_CHAR, isToken } from '../syntax.js';
 import { parseTarget, type ParsedTarget } from './target.js';
+import { methodOf } from './field-names.js';
 
 export type HttpVersion = '1.0' | '1.1';
 
@@ -63,7 +64,7 @@ export function parseRequestLine(line: Buffer, start = 0, end = line.length): Re
   }
   const version = parseVersion(line, sp2 + 1, end, 505);
   if (version === null) throw new H1Error(400, 'invalid HTTP-version', 'RFC 9112 §2.3');
-  const method = line.toString('latin1', start, sp1);
+  const method = methodOf(line, start, sp1);
   const target = line.toString('latin1', sp1 + 1, sp2);
   const { form, path, authority } = parseTarget(method, target);
   return { method, target, version, form, path, authority };

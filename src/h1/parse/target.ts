@@ -39,7 +39,7 @@ function invalidTarget(message: string, section = 'RFC 9112 §3.2'): H1Error {
 
 /** True for a valid absolute-path [ "?" query ] (RFC 9112 §3.2.1). */
 export function isOriginForm(target: string): boolean {
-  return PATH_QUERY.test(target) && !BAD_PERCENT.test(target);
+  return PATH_QUERY.test(target) && (target.indexOf('%') === -1 || !BAD_PERCENT.test(target));
 }
 
 /**
