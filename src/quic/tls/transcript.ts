@@ -12,12 +12,15 @@ export class Transcript {
   private pending: Buffer[] = [];
   private running: Hash | null = null;
   private hashName: HashName | null = null;
+  /** Transcript-Hash of the messages so far, until the next add(): both ends hash the same state more than once. */
+  private lastDigest: Buffer | null = null;
 
   get hash(): HashName | null {
     return this.hashName;
   }
 
   add(raw: Uint8Array): void {
+    this.lastDigest = null;
     if (this.running) this.running.update(raw);
     else this.pending.push(Buffer.from(raw));
   }
@@ -34,10 +37,10 @@ export class Transcript {
     this.pending = [];
   }
 
-  /** Transcript-Hash of the messages so far (the running hash keeps going). */
+  /** Transcript-Hash of the messages so far (the running hash keeps going); a shared buffer, not to be written to. */
   digest(): Buffer {
     if (!this.running) throw new Error('transcript hash not started');
-    return this.running.copy().digest();
+    return (this.lastDigest ??= this.running.copy().digest());
   }
 
   /** Transcript-Hash of the messages so far followed by `extra` (e.g. a truncated ClientHello). */
@@ -56,5 +59,6 @@ export class Transcript {
     const ch1Hash = this.digest();
     const synthetic = Buffer.concat([Buffer.of(HandshakeType.message_hash, 0, 0, hashLength(hash)), ch1Hash]);
     this.running = createHash(hash).update(synthetic);
+    this.lastDigest = null;
   }
 }
