@@ -6,6 +6,10 @@
  *
  * Without `protocol`, https URLs use HTTP/2 when the server offers it by ALPN, else HTTP/1.1;
  * http URLs use HTTP/1.1.
+ *
+ * Connections are reused per origin: h1 keep-alive sockets, one multiplexed h2 connection, one
+ * h3 (QUIC) connection closed after a short idle time (src/h3/client-pool.ts).
+ * `closeConnections()` closes the pooled h2 and h3 connections at once.
  */
 import { h1Request, type ClientRequestOptions, type ClientResponse } from './h1/client.js';
 import { clientExtensions } from './client-protocols.js';
@@ -31,4 +35,9 @@ export async function request(url: string | URL, options: RequestOptions = {}): 
     return ext.h2(target, options);
   }
   return h1Request(target, options);
+}
+
+/** Closes the pooled h2 and h3 connections (GOAWAY, then a clean close); idle h1 sockets never hold the process. */
+export function closeConnections(): Promise<void> {
+  return clientExtensions().closePooled();
 }

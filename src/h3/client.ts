@@ -2,8 +2,8 @@
  * The HTTP/3 client driver: a QUIC connection over node:dgram (ALPN "h3", RFC 9114 §3.1) with an
  * H3ClientConnection on it, giving the same ClientResponse as the h1 and h2 clients.
  * `connectH3` keeps one connection for many requests; `h3Request` (what src/client.ts and
- * `h123 get --http3` use) opens one per request and closes it gracefully when the response body
- * has ended (GOAWAY, then CONNECTION_CLOSE H3_NO_ERROR, RFC 9114 §5.2).
+ * `h123 get --http3` use) takes one from a pool per origin (client-pool.ts), which closes it
+ * gracefully once idle (GOAWAY, then CONNECTION_CLOSE H3_NO_ERROR, RFC 9114 §5.2).
  */
 import { lookup } from 'node:dns/promises';
 import { readFileSync } from 'node:fs';
@@ -13,6 +13,7 @@ import type { Connection } from '../quic/connection.js';
 import { QuicEndpoint } from '../quic/endpoint.js';
 import { H3ClientConnection } from './connection.js';
 import { H3Error, H3ErrorCode } from './errors.js';
+import { H3ConnectionPool } from './client-pool.js';
 import { flushingStreams, isStreamEvent } from './transport.js';
 
 /** Reads CA options given as PEM text or as file paths. */
@@ -28,6 +29,8 @@ export interface H3ClientHandle {
   request(url: URL, options?: ClientRequestOptions): Promise<ClientResponse>;
   /** GOAWAY and CONNECTION_CLOSE H3_NO_ERROR when the requests in flight are done (RFC 9114 §5.2). */
   close(): Promise<void>;
+  /** New requests may start here: not closing or closed, no GOAWAY from the server (RFC 9114 §5.2). */
+  readonly available: boolean;
 }
 
 /** Opens a QUIC connection with ALPN h3 to `url`'s origin and starts HTTP/3 on it. */
@@ -88,6 +91,9 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
   return {
     session,
     close,
+    get available() {
+      return closing === null && session.available;
+    },
     async request(target, requestOptions = {}) {
       const headers: [string, string][] = [];
       for (const [n, v] of requestOptions.headers ?? []) headers.push([n.toLowerCase(), v]);
@@ -107,16 +113,17 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
   };
 }
 
-/** One request on its own connection, closed when the response body has ended. */
-export async function h3Request(url: URL, options: ClientRequestOptions & { protocol?: string } = {}): Promise<ClientResponse> {
-  const handle = await connectH3(url, options);
-  try {
-    const response = await handle.request(url, options);
-    const done = () => void handle.close();
-    void response.trailers.then(done, done);
-    return response;
-  } catch (err) {
-    void handle.close();
-    throw err;
-  }
+const defaultPool = new H3ConnectionPool({ connect: connectH3 });
+
+/**
+ * One request on the origin's pooled connection (src/h3/client-pool.ts): requests to the same
+ * origin share one QUIC connection, closed cleanly after it has been idle for a while.
+ */
+export function h3Request(url: URL, options: ClientRequestOptions & { protocol?: string } = {}): Promise<ClientResponse> {
+  return defaultPool.request(url, options);
+}
+
+/** Closes the pooled HTTP/3 connections (GOAWAY, CONNECTION_CLOSE H3_NO_ERROR). */
+export function closeH3Connections(): Promise<void> {
+  return defaultPool.closeAll();
 }

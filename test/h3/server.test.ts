@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readAll } from '../../src/core/body.js';
 import { resolveLimits } from '../../src/core/limits.js';
 import { demoHandler } from '../../src/demo/routes.js';
-import { h3Request } from '../../src/h3/client.js';
+import { closeH3Connections, h3Request } from '../../src/h3/client.js';
 import { listenH3 } from '../../src/h3/server.js';
 import type { H3Listener } from '../../src/protocols.js';
 import { testCertificate } from '../helpers/cert.js';
@@ -84,5 +84,31 @@ describe('h3 server and client over loopback UDP', () => {
     const t = await h3Request(url('/trailers'), { insecure: true });
     const body = await readAll(t.body);
     expect((await t.trailers)?.get('x-checksum')).toBe(createHash('sha256').update(body).digest('hex'));
+  }, 20_000);
+});
+
+describe('h3Request pools one connection per origin', () => {
+  it('one-shot requests to the same origin share a QUIC connection; closeH3Connections ends it cleanly', async () => {
+    const listener = await listenH3({
+      addresses: ['127.0.0.1'],
+      port: 0,
+      cert: cert.certPem,
+      key: cert.keyPem,
+      handler: (req, res) => void res.end(`${req.remotePort}`),
+      limits: resolveLimits({ shutdownTimeoutMs: 2000 }),
+    });
+    try {
+      const origin = `https://localhost:${listener.port}`;
+      const port = async (path: string) => (await readAll((await h3Request(new URL(path, origin), opts())).body)).toString();
+      const first = await port('/a');
+      const later = [await port('/b'), ...(await Promise.all(['/c', '/d', '/e'].map(port)))];
+      // One client UDP socket per QUIC connection: the same remote port means the same connection.
+      expect(later).toEqual([first, first, first, first]);
+      await closeH3Connections();
+      expect(await port('/f')).not.toBe(first);
+      await closeH3Connections();
+    } finally {
+      await listener.close();
+    }
   }, 20_000);
 });
