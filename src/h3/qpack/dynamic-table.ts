@@ -41,8 +41,8 @@ export class DynamicTable {
   /** Live entries, oldest first, from `head`: entries[head + (abs - droppedCount)]. */
   private entries: TableEntry[] = [];
   private head = 0;
-  /** Newest absolute index for "name\0value" and for "name", for the encoder's lookups. */
-  private readonly byNameValue = new Map<string, number>();
+  /** Newest absolute index per name then value, and per name, for the encoder's lookups. */
+  private readonly byNameValue = new Map<string, Map<string, number>>();
   private readonly byName = new Map<string, number>();
 
   get length(): number {
@@ -57,7 +57,7 @@ export class DynamicTable {
 
   /** Absolute index of the newest entry with this exact name and value, or -1. */
   findExact(name: string, value: string): number {
-    return this.byNameValue.get(`${name}\0${value}`) ?? -1;
+    return this.byNameValue.get(name)?.get(value) ?? -1;
   }
 
   /** Absolute index of the newest entry with this name, or -1. */
@@ -105,7 +105,9 @@ export class DynamicTable {
     const absolute = this.insertCount++;
     this.entries.push({ name, value, size });
     this.size += size;
-    this.byNameValue.set(`${name}\0${value}`, absolute);
+    let values = this.byNameValue.get(name);
+    if (!values) this.byNameValue.set(name, (values = new Map()));
+    values.set(value, absolute);
     this.byName.set(name, absolute);
     return absolute;
   }
@@ -119,8 +121,11 @@ export class DynamicTable {
     for (let i = 0; i < count; i++) {
       const absolute = this.droppedCount;
       const entry = this.entries[this.head]!;
-      const key = `${entry.name}\0${entry.value}`;
-      if (this.byNameValue.get(key) === absolute) this.byNameValue.delete(key);
+      const values = this.byNameValue.get(entry.name);
+      if (values?.get(entry.value) === absolute) {
+        values.delete(entry.value);
+        if (values.size === 0) this.byNameValue.delete(entry.name);
+      }
       if (this.byName.get(entry.name) === absolute) this.byName.delete(entry.name);
       this.size -= entry.size;
       this.head++;

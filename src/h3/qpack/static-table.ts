@@ -106,18 +106,24 @@ export const STATIC_TABLE: readonly (readonly [name: string, value: string])[] =
   ['x-frame-options', 'sameorigin'],
 ];
 
-const byNameValue = new Map<string, number>();
+/**
+ * Lookups run for every field the encoder sends: name first, then value, in nested maps, so that
+ * no "name + value" key string is built per lookup.
+ */
+const byNameValue = new Map<string, Map<string, number>>();
 const byName = new Map<string, number>();
 for (let index = 0; index < STATIC_TABLE.length; index++) {
   const [name, value] = STATIC_TABLE[index]!;
   // Keep the lowest index for repeated names: it encodes in the fewest bytes.
   if (!byName.has(name)) byName.set(name, index);
-  byNameValue.set(`${name}\0${value}`, index);
+  let values = byNameValue.get(name);
+  if (!values) byNameValue.set(name, (values = new Map()));
+  values.set(value, index);
 }
 
 /** Index of the entry with exactly this name and value, or -1. */
 export function staticIndexOf(name: string, value: string): number {
-  return byNameValue.get(`${name}\0${value}`) ?? -1;
+  return byNameValue.get(name)?.get(value) ?? -1;
 }
 
 /** Index of an entry with this name (any value), or -1. */
