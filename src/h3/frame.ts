@@ -280,7 +280,8 @@ export class FrameReader {
   private readonly receiver: 'client' | 'server' | undefined;
   private readonly maxFieldSectionBytes: number;
   private readonly maxSettingsBytes: number;
-  private readonly header = Buffer.alloc(MAX_FRAME_HEADER_BYTES);
+  /** A frame header split across chunks collects here; made only when that happens. */
+  private header: Buffer | null = null;
   private headerFilled = 0;
   private state: ReaderState = { kind: 'header' };
   private framesSeen = 0;
@@ -359,14 +360,15 @@ export class FrameReader {
       }
     }
     // Slow path, at most 16 bytes: the header is split across chunks.
+    const header = (this.header ??= Buffer.alloc(MAX_FRAME_HEADER_BYTES));
     const needed = this.headerBytesNeeded();
     const take = Math.min(needed - this.headerFilled, chunk.length - offset);
-    this.header.set(chunk.subarray(offset, offset + take), this.headerFilled);
+    header.set(chunk.subarray(offset, offset + take), this.headerFilled);
     this.headerFilled += take;
     offset += take;
     if (this.headerFilled < this.headerBytesNeeded()) return offset;
-    const type = readVarint(this.header.subarray(0, this.headerFilled), 0)!;
-    const length = readVarint(this.header.subarray(0, this.headerFilled), type.length)!;
+    const type = readVarint(header.subarray(0, this.headerFilled), 0)!;
+    const length = readVarint(header.subarray(0, this.headerFilled), type.length)!;
     this.headerFilled = 0;
     return this.startFrame(type.value, length.value, chunk, offset, frames);
   }
@@ -383,10 +385,11 @@ export class FrameReader {
 
   /** Bytes of header known to be needed from what `header` holds so far. */
   private headerBytesNeeded(): number {
-    if (this.headerFilled === 0) return 1;
-    const typeLength = 1 << (this.header[0]! >> 6);
+    const header = this.header;
+    if (this.headerFilled === 0 || !header) return 1;
+    const typeLength = 1 << (header[0]! >> 6);
     if (this.headerFilled <= typeLength) return typeLength + 1;
-    return typeLength + (1 << (this.header[typeLength]! >> 6));
+    return typeLength + (1 << (header[typeLength]! >> 6));
   }
 
   private startFrame(type: number, length: number, chunk: Uint8Array, offset: number, frames: Frame[]): number {

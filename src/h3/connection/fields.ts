@@ -31,6 +31,8 @@ export interface ResponseHead {
 const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 const REQUEST_PSEUDO = new Set([':method', ':scheme', ':authority', ':path']);
+const RESPONSE_PSEUDO = new Set([':status']);
+const NO_PSEUDO = new Set<string>();
 
 // RFC 9110 §5.1 token, lowercase only (RFC 9114 §4.2: uppercase names are malformed).
 const LOWER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9a-z]+$/;
@@ -111,7 +113,7 @@ export function parseRequestHead(lines: FieldLine[]): RequestHead {
 
 /** A response header section, interim or final (RFC 9114 §4.3.2). */
 export function parseResponseHead(lines: FieldLine[]): ResponseHead {
-  const { pseudo, headers } = splitFields(lines, new Set([':status']));
+  const { pseudo, headers } = splitFields(lines, RESPONSE_PSEUDO);
   const status = pseudo.get(':status');
   if (status === undefined) throw malformed('missing :status', 'RFC 9114 §4.3.2');
   if (!STATUS.test(status)) throw malformed(`invalid :status ${JSON.stringify(status)}`, 'RFC 9114 §4.3.2');
@@ -122,7 +124,7 @@ export function parseResponseHead(lines: FieldLine[]): ResponseHead {
 
 /** A trailer section: regular fields only (RFC 9114 §4.3). */
 export function parseTrailers(lines: FieldLine[]): HeaderList {
-  return splitFields(lines, new Set()).headers;
+  return splitFields(lines, NO_PSEUDO).headers;
 }
 
 /**
