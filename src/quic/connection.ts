@@ -83,6 +83,8 @@ export const MIN_INITIAL_DATAGRAM = 1200;
 const EMPTY = Buffer.alloc(0);
 /** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED_PACKETS = 8;
+/** ACK decimation of the application space: after 100 ack-eliciting packets, one ACK per 10 (as Chromium's QUIC). */
+const ACK_DECIMATION = { after: 100, every: 10 };
 /** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
 const MAX_DATAGRAMS_PER_CALL = 64;
 
@@ -313,6 +315,10 @@ export class Connection implements FrameHandlers {
       (cid, added) => this.onConnectionId?.(cid, added),
     );
     this.spaces = SPACES.map((id) => new PacketSpace(id, this.settings.maxAckDelay, DEFAULT_LIMITS.maxCryptoBufferBytes));
+    // RFC 9000 §13.2.2 (a SHOULD): an ACK per two packets costs both ends a packet each; in a long
+    // transfer one ACK covers ACK_DECIMATION.every packets, a smaller group waits at most a quarter
+    // of the minimum RTT (recovery/ack-tracker.ts).
+    this.spaces[ApplicationData]!.ack.enableDecimation({ ...ACK_DECIMATION, delay: INITIAL_RTT / 4 });
     const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
     this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
     // Bursts of up to 32 datagrams: timers in a busy event loop fire late, and a 10-packet bucket
@@ -1401,6 +1407,7 @@ export class Connection implements FrameHandlers {
     const c = this.loss.congestion;
     this.pacer.update(c.congestionWindow, this.loss.rtt.smoothedRtt, this.maxDatagramSize, now);
     this.streams.rttMs = this.loss.rtt.smoothedRtt;
+    this.spaces[ApplicationData]!.ack.setDecimationDelay(this.loss.rtt.minRtt / 4);
   }
 
   // ==== Timers ====================================================================================

@@ -4,6 +4,15 @@
  * decides when an ACK frame is due (RFC 9000 §13.2.1, §13.2.2), builds the frame's content and
  * forgets what an acknowledged ACK already covered (RFC 9000 §13.2.4).
  *
+ * ACK decimation (optional, `enableDecimation`): RFC 9000 §13.2.2 asks for an ACK after every
+ * second ack-eliciting packet only as a SHOULD, and RFC 9002 lets a receiver acknowledge less often
+ * within max_ack_delay. In a bulk transfer an ACK per two packets costs each end a packet of its
+ * own, so once enough packets have arrived (the sender's slow start has begun), one ACK covers
+ * `every` packets, as Chromium's QUIC does and the ACK frequency extension allows. So that a sender
+ * whose window is smaller than that group is not left waiting, a group of two or more is
+ * acknowledged within `delay` ms (a fraction of the RTT) rather than max_ack_delay. Out-of-order
+ * and CE-marked packets are still acknowledged at once (RFC 9000 §13.2.1).
+ *
  * Sans-I/O: the connection asks `nextAckDeadline()` for its timer and `ackFrame(now)` when it
  * builds a packet, then reports `onAckSent(now)`.
  */
@@ -25,6 +34,16 @@ export interface AckTrackerOptions {
 
 export const DEFAULT_MAX_ACK_DELAY = 25;
 
+/** How a receiver acknowledges less often in a long transfer (see the module comment). */
+export interface AckDecimation {
+  /** Ack-eliciting packets received before decimation starts. */
+  after: number;
+  /** Ack-eliciting packets one ACK may cover once decimating. */
+  every: number;
+  /** Longest wait, ms, for a group of at least `ackElicitingThreshold` packets (≤ max_ack_delay). */
+  delay: number;
+}
+
 export class AckTracker {
   readonly maxAckDelay: number;
   readonly ackElicitingThreshold: number;
@@ -41,11 +60,27 @@ export class AckTracker {
   private hasNewRanges = false;
   /** When the pending ACK must be sent; undefined when no ACK is owed. */
   private deadline: number | undefined = undefined;
+  /** Ack-eliciting packets received in all (decimation starts after `decimation.after`). */
+  private ackElicitingReceived = 0;
+  private decimation: AckDecimation | undefined;
 
   constructor(readonly space: PacketNumberSpace, options: AckTrackerOptions = {}) {
     this.maxAckDelay = options.maxAckDelay ?? DEFAULT_MAX_ACK_DELAY;
     this.ackElicitingThreshold = options.ackElicitingThreshold ?? 2;
     this.received = new ReceivedRanges(options.maxRanges ?? 64);
+  }
+
+  /** Acknowledge less often in long transfers (RFC 9000 §13.2.2 is a SHOULD); see the module comment. */
+  enableDecimation(decimation: AckDecimation): void {
+    if (!(decimation.every >= this.ackElicitingThreshold) || !(decimation.after >= 0) || !(decimation.delay >= 0)) {
+      throw new RangeError('ACK decimation: every ≥ the threshold, after ≥ 0 and delay ≥ 0');
+    }
+    this.decimation = { ...decimation, delay: Math.min(decimation.delay, this.maxAckDelay) };
+  }
+
+  /** A new longest wait for a decimated group (the connection follows its RTT estimate). */
+  setDecimationDelay(delay: number): void {
+    if (this.decimation !== undefined && delay >= 0) this.decimation.delay = Math.min(delay, this.maxAckDelay);
   }
 
   /**
@@ -68,11 +103,13 @@ export class AckTracker {
     if (!ackEliciting) return true; // RFC 9000 §13.2.1: non-ack-eliciting packets never trigger an ACK.
 
     this.unackedAckEliciting++;
+    this.ackElicitingReceived++;
+    const decimation = this.decimation !== undefined && this.ackElicitingReceived > this.decimation.after ? this.decimation : undefined;
     const immediate =
       // RFC 9000 §13.2.1: Initial and Handshake ack-eliciting packets are acknowledged without delay.
       this.space !== PacketNumberSpace.ApplicationData ||
-      // RFC 9000 §13.2.2: after receiving at least two ack-eliciting packets.
-      this.unackedAckEliciting >= this.ackElicitingThreshold ||
+      // RFC 9000 §13.2.2: after receiving at least two ack-eliciting packets (or a decimated group).
+      this.unackedAckEliciting >= (decimation !== undefined ? decimation.every : this.ackElicitingThreshold) ||
       // RFC 9000 §13.2.1: a packet older than another ack-eliciting one arrived (out of order) …
       pn < this.largestAckEliciting ||
       // … or a newer one arrived with packets missing since the largest ack-eliciting one.
@@ -80,8 +117,10 @@ export class AckTracker {
       // RFC 9000 §13.2.1: CE-marked packets SHOULD be acknowledged immediately.
       ecn === 'ce';
     this.largestAckEliciting = Math.max(this.largestAckEliciting, pn);
-    // RFC 9000 §13.2.1: otherwise within max_ack_delay of the first unacknowledged one.
-    const due = immediate ? now : now + this.maxAckDelay;
+    // RFC 9000 §13.2.1: otherwise within max_ack_delay of the first unacknowledged one; a decimated
+    // group of two or more within the shorter decimation delay.
+    const wait = decimation !== undefined && this.unackedAckEliciting >= this.ackElicitingThreshold ? decimation.delay : this.maxAckDelay;
+    const due = immediate ? now : now + wait;
     this.deadline = this.deadline === undefined ? due : Math.min(this.deadline, due);
     return true;
   }

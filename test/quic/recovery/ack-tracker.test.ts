@@ -96,6 +96,96 @@ describe('AckTracker: when to acknowledge (RFC 9000 §13.2.1, §13.2.2)', () => 
   });
 });
 
+describe('AckTracker: ACK decimation (RFC 9000 §13.2.1, §13.2.2)', () => {
+  /** In-order ack-eliciting packets from `from` at time `now`; sends the ACK whenever one is due. */
+  function receiveInOrder(t: AckTracker, from: number, count: number, now: number): number[] {
+    const acksAfter: number[] = [];
+    for (let pn = from; pn < from + count; pn++) {
+      t.onPacketReceived(pn, now, true);
+      if (t.ackDue(now)) {
+        acksAfter.push(pn);
+        t.onAckSent();
+      }
+    }
+    return acksAfter;
+  }
+
+  it('acknowledges every second packet until `after` packets, then one per `every`', () => {
+    const t = new AckTracker(APP, { maxAckDelay: 25 });
+    t.enableDecimation({ after: 4, every: 10, delay: 5 });
+    expect(receiveInOrder(t, 0, 4, 0)).toEqual([1, 3]);
+    expect(receiveInOrder(t, 4, 20, 0)).toEqual([13, 23]);
+  });
+
+  it('a smaller group waits the decimation delay, a single packet max_ack_delay (§13.2.1)', () => {
+    const t = new AckTracker(APP, { maxAckDelay: 25 });
+    t.enableDecimation({ after: 0, every: 10, delay: 5 });
+    t.onPacketReceived(0, 100, true);
+    expect(t.nextAckDeadline()).toBe(125);
+    t.onPacketReceived(1, 101, true);
+    expect(t.nextAckDeadline()).toBe(106);
+    expect(t.ackDue(105)).toBe(false);
+    expect(t.ackDue(106)).toBe(true);
+  });
+
+  it('never waits longer than max_ack_delay, and follows the delay it is given', () => {
+    const t = new AckTracker(APP, { maxAckDelay: 25 });
+    t.enableDecimation({ after: 0, every: 10, delay: 1000 });
+    t.onPacketReceived(0, 0, true);
+    t.onPacketReceived(1, 0, true);
+    expect(t.nextAckDeadline()).toBe(25);
+    t.onAckSent();
+    t.setDecimationDelay(2);
+    t.onPacketReceived(2, 10, true);
+    t.onPacketReceived(3, 10, true);
+    expect(t.nextAckDeadline()).toBe(12);
+  });
+
+  it('out-of-order and CE-marked packets are still acknowledged at once', () => {
+    const t = new AckTracker(APP, { maxAckDelay: 25 });
+    t.enableDecimation({ after: 0, every: 10, delay: 5 });
+    t.onPacketReceived(0, 0, true);
+    t.onAckSent();
+    t.onPacketReceived(2, 1, true); // 1 is missing
+    expect(t.nextAckDeadline()).toBe(1);
+    t.onAckSent();
+    t.onPacketReceived(1, 2, true); // older than the largest
+    expect(t.nextAckDeadline()).toBe(2);
+    t.onAckSent();
+    t.onPacketReceived(3, 3, true, 'ce');
+    expect(t.nextAckDeadline()).toBe(3);
+  });
+
+  it('rejects a group smaller than the threshold', () => {
+    const t = new AckTracker(APP);
+    expect(() => t.enableDecimation({ after: 0, every: 1, delay: 5 })).toThrow(RangeError);
+  });
+
+  it('an ACK is owed within max_ack_delay of any ack-eliciting packet, whatever the arrivals (property)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ gap: fc.integer({ min: 0, max: 3 }), dt: fc.integer({ min: 0, max: 30 }), eliciting: fc.boolean() }), { minLength: 1, maxLength: 200 }),
+        fc.integer({ min: 2, max: 20 }),
+        (arrivals, every) => {
+          const t = new AckTracker(APP, { maxAckDelay: 25 });
+          t.enableDecimation({ after: 10, every, delay: 3 });
+          let pn = 0;
+          let now = 0;
+          for (const a of arrivals) {
+            pn += 1 + a.gap;
+            now += a.dt;
+            // Whatever is due is sent before the next arrival, as a connection does.
+            if (t.ackDue(now)) t.onAckSent();
+            t.onPacketReceived(pn, now, a.eliciting);
+            if (a.eliciting) expect(t.nextAckDeadline()!).toBeLessThanOrEqual(now + 25);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('AckTracker: ACK frame content', () => {
   it('ack delay is measured from the arrival of the largest packet (§13.2.5)', () => {
     const t = new AckTracker(APP);

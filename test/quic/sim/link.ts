@@ -33,6 +33,11 @@ export interface LinkConditions {
   mtu?: number;
   /** Only these directions suffer loss, corruption and black holes ('both' by default). */
   lossyDirection?: 'both' | 'to-server' | 'to-client';
+  /**
+   * Least ms between two arrivals in one direction (a bottleneck's serialization time): datagrams
+   * sent together arrive one by one, so a receiver handles them one at a time. Default 0.
+   */
+  interval?: number;
 }
 
 export interface InFlight<A> {
@@ -46,6 +51,8 @@ export interface InFlight<A> {
 export class SimulatedLink<A> {
   private queue: InFlight<A>[] = [];
   private seq = 0;
+  /** Last arrival time per direction, for `interval`. */
+  private lastArrival = { toServer: -Infinity, toClient: -Infinity };
   readonly rng: () => number;
   stats = { sent: 0, lost: 0, duplicated: 0, corrupted: 0, reordered: 0 };
 
@@ -77,6 +84,11 @@ export class SimulatedLink<A> {
         this.stats.corrupted++;
       }
       let at = now + c.delay;
+      if (c.interval !== undefined && c.interval > 0) {
+        const key = toServer ? 'toServer' : 'toClient';
+        at = Math.max(at, this.lastArrival[key] + c.interval);
+        this.lastArrival[key] = at;
+      }
       if (c.reorder !== undefined && this.rng() < c.reorder) {
         at += c.reorderDelay ?? c.delay;
         this.stats.reordered++;
