@@ -6,7 +6,8 @@
  *  2. Workloads S (five flushed 16-byte chunks) and B (1 MiB in 16 KiB pieces) over h1, h2 and h3,
  *     each server in its own process with the same handler, loaded by the h123 client with 10
  *     requests in flight (h1: a pool of connections; h2 and h3: one multiplexed connection).
- *     Target: h3 S requests/s ≥ 0.5× our h2's.
+ *     Target: h3 S requests/s ≥ 0.5× our h2's. CPU per request of each side is shown too: on a
+ *     shared machine it varies much less than requests per second.
  * Environment: H3_BENCH_S / H3_BENCH_B request counts, H3_BENCH_SKIP_GOODPUT=1 for part 2 only.
  */
 import { spawn } from 'node:child_process';
@@ -22,7 +23,7 @@ import { request } from '../src/client.js';
 import type { ClientResponse } from '../src/h1/client.js';
 import { connectH3 } from '../src/h3/client.js';
 import { listenH3 } from '../src/h3/server.js';
-import { findProgram, ratio, startServerProcess, table } from './lib.js';
+import { findProgram, ratio, startServerProcess, table, type ServerProcess } from './lib.js';
 
 const DOWNLOAD_BYTES = 100_000_000;
 const REQUESTS = { S: Number(process.env.H3_BENCH_S ?? 2_000), B: Number(process.env.H3_BENCH_B ?? 100) };
@@ -91,8 +92,28 @@ async function goodput(cert: { certPem: string; keyPem: string; certPath: string
   table(`HTTP/3 goodput — ${DOWNLOAD_BYTES / 1e6} MB to ngtcp2's gtlsclient, loopback`, ['server', 'Mbit/s', 'seconds'], rows);
 }
 
+interface LoadResult {
+  perSecond: number;
+  /** CPU time per request, µs: the server process's and this (client) process's. */
+  serverCpu: number;
+  clientCpu: number;
+}
+
+/**
+ * `count` requests, IN_FLIGHT at a time. Requests per second depend on what else the machine
+ * runs; CPU per request on each side much less, so both are reported.
+ */
+async function load(server: ServerProcess, send: () => Promise<ClientResponse>, count: number): Promise<LoadResult> {
+  const serverBefore = await server.cpu();
+  const clientBefore = process.cpuUsage();
+  const perSecond = await rate(send, count);
+  const client = process.cpuUsage(clientBefore);
+  const serverCpu = (await server.cpu()) - serverBefore;
+  return { perSecond, serverCpu: serverCpu / count, clientCpu: (client.user + client.system) / count };
+}
+
 /** `count` requests, IN_FLIGHT at a time; returns requests per second. */
-async function load(send: () => Promise<ClientResponse>, count: number): Promise<number> {
+async function rate(send: () => Promise<ClientResponse>, count: number): Promise<number> {
   let next = 0;
   const started = performance.now();
   const worker = async () => {
@@ -110,7 +131,7 @@ async function load(send: () => Promise<ClientResponse>, count: number): Promise
 async function workloads(cert: { caCertPem: string; certPath: string; keyPath: string }): Promise<void> {
   const tls = { certFile: cert.certPath, keyFile: cert.keyPath };
   const rows: (string | number)[][] = [];
-  const results: Record<string, { S: number; B: number }> = {};
+  const results: Record<string, { S: LoadResult; B: LoadResult }> = {};
   for (const proto of ['h1', 'h2', 'h3'] as const) {
     const server = await startServerProcess('h123', proto, tls);
     try {
@@ -126,11 +147,11 @@ async function workloads(cert: { caCertPem: string; certPath: string; keyPath: s
         send = (path) => request(new URL(path, base), { protocol: proto === 'h1' ? 'http/1.1' : 'h2', ca: [cert.caCertPem] });
       }
       try {
-        await load(() => send('/s'), 100); // warm-up
-        const S = await load(() => send('/s'), REQUESTS.S);
-        const B = await load(() => send('/b'), REQUESTS.B);
+        await rate(() => send('/s'), 100); // warm-up
+        const S = await load(server, () => send('/s'), REQUESTS.S);
+        const B = await load(server, () => send('/b'), REQUESTS.B);
         results[proto] = { S, B };
-        rows.push([proto, S, B, B * 1.048576 * 8]);
+        rows.push([proto, S.perSecond, S.serverCpu, S.clientCpu, B.perSecond, B.perSecond * 1.048576 * 8, B.serverCpu / 1000, B.clientCpu / 1000]);
       } finally {
         await close();
       }
@@ -138,8 +159,15 @@ async function workloads(cert: { caCertPem: string; certPath: string; keyPath: s
       server.stop();
     }
   }
-  table(`Workloads with the h123 client (${IN_FLIGHT} requests in flight, loopback)`, ['protocol', 'S req/s', 'B req/s', 'B Mbit/s'], rows);
-  if (results.h2 && results.h3) console.log(`  h3/h2 S requests/s: ${ratio(results.h3.S, results.h2.S)} (target ≥ 0.5)`);
+  table(
+    `Workloads with the h123 client (${IN_FLIGHT} requests in flight, loopback; CPU per request of the server process and of the client)`,
+    ['protocol', 'S req/s', 'S server µs', 'S client µs', 'B req/s', 'B Mbit/s', 'B server ms', 'B client ms'],
+    rows,
+  );
+  if (results.h2 && results.h3) {
+    console.log(`  h3/h2 S requests/s: ${ratio(results.h3.S.perSecond, results.h2.S.perSecond)} (target ≥ 0.5)`);
+    console.log(`  h3/h2 S CPU per request: server ${ratio(results.h3.S.serverCpu, results.h2.S.serverCpu)}, client ${ratio(results.h3.S.clientCpu, results.h2.S.clientCpu)}`);
+  }
 }
 
 export async function run(): Promise<void> {
