@@ -1,8 +1,9 @@
 /**
  * A benchmark server in its own process, so that its RSS and CPU are its own:
  *   node dist/bench/server-process.js <h123|node> <h1|h2|h2c|h3> [tlsCertFile tlsKeyFile]
- * Prints `port <n>` when listening; answers `rss` on stdin with `rss <bytes>` and `cpu` with
- * `cpu <microseconds of CPU used so far>` (CPU per request is robust on a busy machine).
+ * Prints `port <n>` when listening; answers `rss` on stdin with `rss <bytes>`, `heap` with
+ * `heap <bytes of JS heap in use after a full GC>` and `cpu` with `cpu <microseconds of CPU used
+ * so far>` (CPU per request is robust on a busy machine).
  */
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -56,6 +57,10 @@ async function main(): Promise<void> {
     } else if (line === 'rss') {
       globalThis.gc?.();
       process.stdout.write(`rss ${process.memoryUsage().rss}\n`);
+    } else if (line === 'heap') {
+      // The JS heap after a full collection: steadier than RSS for memory per connection.
+      globalThis.gc?.();
+      process.stdout.write(`heap ${process.memoryUsage().heapUsed}\n`);
     }
   });
   rl.on('close', () => process.exit(0));

@@ -18,6 +18,7 @@ import type { ServerResponse } from './types.js';
 import { AbortState } from './abort.js';
 
 const encoder = new TextEncoder();
+const RESOLVED = Promise.resolve();
 
 export interface ResponseOptions {
   method: string;
@@ -180,7 +181,8 @@ export class StreamingResponse implements ServerResponse {
   private scheduleFlush(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    queueMicrotask(() => {
+    // A resolved promise's reaction: a microtask like queueMicrotask's, without its AsyncResource.
+    void RESOLVED.then(() => {
       this.flushScheduled = false;
       if (!this.aborted) this.flushNow();
     });

@@ -32,6 +32,59 @@ export function writeCoalesced(socket: net.Socket, out: Uint8Array[]): void {
   socket.uncork();
 }
 
+/** Something to run once at the end of the current tick (see {@link atTickEnd}). */
+export interface TickEndTask {
+  /** Set while the task is queued, so that it is queued once however often it is asked for. */
+  tickEndDue: boolean;
+  runAtTickEnd(): void;
+}
+
+const RESOLVED = Promise.resolve();
+let due: TickEndTask[] = [];
+let running: TickEndTask[] = [];
+let queued = false;
+
+function runDueTasks(): void {
+  queued = false;
+  // Tasks queued while these run go to the next round (the other array), as with a fresh schedule.
+  const tasks = due;
+  due = running;
+  running = tasks;
+  let failure: { error: unknown } | null = null;
+  for (let i = 0; i < tasks.length; i++) {
+    const task = tasks[i]!;
+    task.tickEndDue = false;
+    // One task's failure must not leave the others unrun (each had its own tick before).
+    try {
+      task.runAtTickEnd();
+    } catch (error) {
+      failure ??= { error };
+    }
+  }
+  tasks.length = 0;
+  if (failure) throw failure.error;
+}
+
+function deferToNextTick(): void {
+  process.nextTick(runDueTasks);
+}
+
+/**
+ * Runs `task.runAtTickEnd()` once, at the end of the current tick, with the same timing as
+ * {@link tickEndScheduler}: every task asked for in one tick runs in one pass, and the tasks hold
+ * no closure of their own (a driver object per connection implements TickEndTask).
+ */
+export function atTickEnd(task: TickEndTask): void {
+  if (task.tickEndDue) return;
+  task.tickEndDue = true;
+  due.push(task);
+  if (queued) return;
+  queued = true;
+  // A resolved promise's reaction is a microtask like queueMicrotask's, without its per-call
+  // AsyncResource and bound function.
+  void RESOLVED.then(deferToNextTick);
+}
+
 /**
  * Returns a function that schedules `run` once, at the end of the current tick: a microtask that
  * queues a nextTick runs after every microtask pending now (e.g. the flush a handler's

@@ -282,7 +282,8 @@ export class H1ServerConnection {
         return;
       }
       // The parser keeps a partial head itself, bounded by the limits (414/431).
-      this.input = parsed ? parsed.rest : EMPTY;
+      // An idle connection keeps no view of the last read buffer.
+      this.input = parsed && parsed.rest.length > 0 ? parsed.rest : EMPTY;
       if (!parsed) return;
       if (!this.startExchange(parsed.head, now)) return;
     }

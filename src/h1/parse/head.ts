@@ -129,6 +129,7 @@ abstract class HeadParser<Start, Head> {
         this.fields.reset();
       } else if (fields.line(buffer, start, end)) {
         const head = this.build(this.start!, fields.fields, this.consumed);
+        lines.release();
         this.start = null;
         this.fields = null;
         this.consumed = 0;

@@ -22,11 +22,12 @@ export function toBuffer(bytes: Uint8Array): Buffer {
 
 const LF = 0x0a;
 const CR = 0x0d;
+const NO_INPUT = Buffer.alloc(0);
 
 export class LineReader {
   /** The last line read: its content is `buffer[start..end)`, CRLF excluded. Read it before the
    *  next call (no subarray is made per line: creating one costs more than parsing a short line). */
-  buffer: Buffer = Buffer.alloc(0);
+  buffer: Buffer = NO_INPUT;
   start = 0;
   end = 0;
 
@@ -90,5 +91,13 @@ export class LineReader {
   clear(): void {
     this.pieces = [];
     this.pendingBytes = 0;
+    this.release();
+  }
+
+  /** Lets go of the last line's buffer (the caller has read it), so an idle reader holds no input. */
+  release(): void {
+    this.buffer = NO_INPUT;
+    this.start = 0;
+    this.end = 0;
   }
 }
