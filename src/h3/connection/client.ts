@@ -27,7 +27,7 @@ import { encodeFrame, encodeFrameHeader, FrameType, type Frame } from '../frame.
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
-import { contentLength, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
+import { contentLength, fieldSectionFits, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
 import { IncomingMessage } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
@@ -132,10 +132,10 @@ export class H3ClientConnection extends H3Session {
     }
     if (!this.available) return Promise.reject(new H3RequestRejected('the connection is going away (GOAWAY)'));
     if (init.signal?.aborted) return Promise.reject(init.signal.reason);
-    const lines = requestFieldLines(init, init.headers ? [...init.headers].map(([n, v]) => [n, v] as [string, string]) : []);
+    const lines = requestFieldLines(init, init.headers ?? []);
     // RFC 9114 §4.2.2: a header section over the server's limit would only be refused.
-    const size = fieldSectionSize(lines);
-    if (size > this.peerSettings.maxFieldSectionSize) {
+    if (!fieldSectionFits(lines, this.peerSettings.maxFieldSectionSize)) {
+      const size = fieldSectionSize(lines);
       return Promise.reject(new H3Error(H3ErrorCode.H3_EXCESSIVE_LOAD, `request header section of ${size} bytes over the server's SETTINGS_MAX_FIELD_SECTION_SIZE ${this.peerSettings.maxFieldSectionSize}`, 'RFC 9114 §4.2.2', 'stream'));
     }
     const id = this.transport.openStream(true);

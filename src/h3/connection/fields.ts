@@ -156,8 +156,18 @@ export function fieldSectionSize(lines: Iterable<readonly [string, string]>): nu
   return size;
 }
 
+/**
+ * fieldSectionSize(lines) <= limit, usually without measuring UTF-8: a string of n UTF-16 code
+ * units is at most 3n bytes, so sections far below the limit pass on their lengths alone.
+ */
+export function fieldSectionFits(lines: readonly (readonly [string, string])[], limit: number): boolean {
+  let bound = 0;
+  for (const [name, value] of lines) bound += 3 * (name.length + value.length) + 32;
+  return bound <= limit || fieldSectionSize(lines) <= limit;
+}
+
 /** Fields we never send: connection-specific (RFC 9114 §4.2). */
-function sendable(headers: Iterable<[string, string]>, out: [string, string][]): [string, string][] {
+function sendable(headers: Iterable<readonly [string, string]>, out: [string, string][]): [string, string][] {
   for (const [name, value] of headers) {
     const lower = name.toLowerCase();
     if (CONNECTION_SPECIFIC.has(lower)) continue;
@@ -172,7 +182,7 @@ export function responseFieldLines(status: number, headers: Iterable<[string, st
   return sendable(headers, [[':status', String(status)]]);
 }
 
-export function requestFieldLines(head: { method: string; scheme: string; authority: string; path: string }, headers: Iterable<[string, string]>): [string, string][] {
+export function requestFieldLines(head: { method: string; scheme: string; authority: string; path: string }, headers: Iterable<readonly [string, string]>): [string, string][] {
   const lines: [string, string][] = [[':method', head.method]];
   if (head.method !== 'CONNECT') lines.push([':scheme', head.scheme]);
   lines.push([':authority', head.authority]);

@@ -38,7 +38,7 @@ import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, frameHeaderLengt
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
-import { contentLength, fieldSectionSize, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
+import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
 import { IncomingMessage } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
@@ -62,7 +62,7 @@ const COALESCE_BYTES = 1024;
 /** RFC 9114 §4.2.2: a head over the client's limit would be refused; a bare 500 goes instead. */
 function responseHeadLines(head: { status: number; headers: HeaderList }, peerMax: number): [string, string][] {
   const lines = responseFieldLines(head.status, head.headers);
-  return fieldSectionSize(lines) > peerMax ? responseFieldLines(500, []) : lines;
+  return fieldSectionFits(lines, peerMax) ? lines : responseFieldLines(500, []);
 }
 
 /** One request stream and its response. */
