@@ -95,6 +95,8 @@ export interface TransferResult {
   /** The datagram size DPLPMTUD settled on (RFC 9000 §14.3). */
   datagramSize: number;
   datagrams: number;
+  /** Datagrams the server received: the client's ACKs (RFC 9000 §13.2). */
+  acks: number;
   lost: number;
 }
 
@@ -110,7 +112,7 @@ function serverTls(cert: DevCertificate) {
 type ToServer = { type: 'stats' } | { type: 'exit' };
 type FromServer =
   | { type: 'ready'; ports: Record<string, number> }
-  | { type: 'stats'; cpuSeconds: number; datagramSize: number; datagrams: number; lost: number };
+  | { type: 'stats'; cpuSeconds: number; datagramSize: number; datagrams: number; acks: number; lost: number };
 
 /**
  * The sending end, run in a child process (`node quic.js --serve <certDir>`) so that, as in a real
@@ -158,7 +160,7 @@ async function serveBulk(certDir: string): Promise<void> {
     if (m.type === 'stats') {
       send({
         type: 'stats', cpuSeconds: cpuSeconds(), datagramSize: last?.datagramSize ?? 0,
-        datagrams: last?.stats.datagramsSent ?? 0, lost: last?.stats.packetsLost ?? 0,
+        datagrams: last?.stats.datagramsSent ?? 0, acks: last?.stats.datagramsReceived ?? 0, lost: last?.stats.packetsLost ?? 0,
       });
     } else {
       for (const e of Object.values(endpoints)) await e.close(0, '', 1000);
@@ -235,6 +237,7 @@ export async function transfer(
       serverCpuSeconds: end.cpuSeconds - serverCpu0,
       datagramSize: end.datagramSize,
       datagrams: end.datagrams,
+      acks: end.acks,
       lost: end.lost,
     };
   } finally {
@@ -427,7 +430,7 @@ export async function run(): Promise<void> {
       rows.push(['ngtcp2 gtlsclient ← gtlsserver', ngtcp2, '', '', '']);
     }
     table(`QUIC bulk transfer over loopback UDP, one stream, h123 server (child process) → h123 client; ` +
-      `default: ${normal.datagrams} datagrams, ${normal.lost} lost; jumbo: ${jumbo.datagrams} datagrams, ${jumbo.lost} lost`,
+      `default: ${normal.datagrams} datagrams (${normal.acks} back), ${normal.lost} lost; jumbo: ${jumbo.datagrams} datagrams (${jumbo.acks} back), ${jumbo.lost} lost`,
     ['measure', 'MB/s', 'Mbit/s', 'CPU ns/B', 'ratio'], rows);
     table('QUIC handshakes over loopback UDP (full 1-RTT, complete at both ends, one process)', ['handshakes', 'per second', 'CPU ms each', 'of 1,000/s target'], [
       [`${SEQUENTIAL_HANDSHAKES} sequential`, sequential.perSecond, sequential.cpuPerHandshake * 1e3, ratio(sequential.perSecond, 1000)],
