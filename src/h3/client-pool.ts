@@ -8,7 +8,7 @@
  *   - opened by the first request to its origin (concurrent first requests wait for the same
  *     handshake);
  *   - reused while it takes new requests (no GOAWAY received, not closed, RFC 9114 §5.2);
- *   - idle (no request in flight) for `idleTimeoutMs`: closed cleanly, GOAWAY then
+ *   - idle (no request in flight) for `idleTimeoutMs` (default 250 ms): closed cleanly, GOAWAY then
  *     CONNECTION_CLOSE H3_NO_ERROR (RFC 9114 §5.2, §8.1), and forgotten;
  *   - closed by the server (GOAWAY, error, idle timeout): the next request opens a new one.
  * A request the server did not process (H3_REQUEST_REJECTED, or above its GOAWAY) is retried
@@ -36,9 +36,10 @@ interface PooledH3 {
 
 /**
  * Long enough for back-to-back requests, short because an open QUIC endpoint (its UDP socket and
- * timers) keeps the process alive: a command that made one request exits this much later.
+ * timers) keeps the process alive: a command that made one request exits this much later
+ * (QuicEndpoint has no unref() yet, unlike the sockets the h1 and h2 pools unref when idle).
  */
-export const DEFAULT_IDLE_TIMEOUT_MS = 1_000;
+export const DEFAULT_IDLE_TIMEOUT_MS = 250;
 
 export interface H3PoolOptions {
   /** Opens a connection to `url`'s origin (src/h3/client.ts connectH3). */
