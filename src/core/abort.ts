@@ -8,6 +8,8 @@ export class AbortState {
   private controller: AbortController | null = null;
   /** A signal owned by someone else that this state follows (see fromSignal). */
   private external: AbortSignal | null = null;
+  /** The first listener (usually the only one: the response's), then any others in order. */
+  private listener: ((reason: unknown) => void) | null = null;
   private listeners: ((reason: unknown) => void)[] | null = null;
   aborted = false;
   reason: unknown = undefined;
@@ -35,14 +37,18 @@ export class AbortState {
     this.aborted = true;
     this.reason = reason;
     this.controller?.abort(reason);
+    const first = this.listener;
     const listeners = this.listeners;
+    this.listener = null;
     this.listeners = null;
+    if (first) first(reason);
     if (listeners) for (const l of listeners) l(reason);
   }
 
   /** Runs `listener` once on abort (without creating the signal). */
   onAbort(listener: (reason: unknown) => void): void {
     if (this.aborted) return;
-    (this.listeners ??= []).push(listener);
+    if (this.listener === null) this.listener = listener;
+    else (this.listeners ??= []).push(listener);
   }
 }

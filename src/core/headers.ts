@@ -67,7 +67,8 @@ export class HeaderList implements Iterable<[string, string]> {
     } else if (isIterable(init)) {
       for (const [n, v] of init) this.add(n, String(v));
     } else {
-      for (const [n, v] of Object.entries(init)) {
+      for (const n of Object.keys(init)) {
+        const v = init[n];
         if (v === undefined) continue;
         if (typeof v === 'string' || typeof v === 'number') this.add(n, String(v));
         else for (const x of v) this.add(n, x);

@@ -30,6 +30,11 @@ export interface ResponseOptions {
   defaultHeaders?: HeaderList;
 }
 
+/** A plain object of fields (the common HeaderInit), not a HeaderList or an iterable of pairs. */
+function isRecord(init: HeaderInit): init is Record<string, string | number | readonly string[] | undefined> {
+  return !(init instanceof HeaderList) && typeof (init as Partial<Iterable<unknown>>)[Symbol.iterator] !== 'function';
+}
+
 export class StreamingResponse implements ServerResponse {
   private readonly abortState: AbortState;
   private status = 200;
@@ -71,6 +76,18 @@ export class StreamingResponse implements ServerResponse {
   writeHead(status: number, headers?: HeaderInit): void {
     if (this.headSent) return;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status ${status}`);
+    if (status >= 200 && headers !== undefined && isRecord(headers)) {
+      // The usual call, writeHead(200, { ... }): fields checked, then added, with no list in between.
+      for (const name of Object.keys(headers)) {
+        const value = headers[name];
+        if (value === undefined) continue;
+        if (typeof value === 'string' || typeof value === 'number') assertValidField(name, String(value));
+        else for (const v of value) assertValidField(name, v);
+      }
+      this.status = status;
+      this.headers.append(headers);
+      return;
+    }
     const extra = headers ? new HeaderList(headers) : null;
     if (extra) for (const [n, v] of extra) assertValidField(n, v);
     if (status < 200) {

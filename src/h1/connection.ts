@@ -419,21 +419,28 @@ export class H1ServerConnection {
 
   private sendHead(ex: Exchange, head: ResponseHead, end: boolean): void {
     const { status, headers } = head;
+    // The handler's fields that bear on framing, gathered in one pass; the head is then written
+    // without changing the handler's list.
+    let cl: string | undefined;
+    let connection: string | undefined;
+    let hasDate = false;
+    for (const [name, value] of headers) {
+      if (name === 'content-length') cl = cl === undefined ? value : `${cl}, ${value}`;
+      else if (name === 'connection') connection = connection === undefined ? value : `${connection}, ${value}`;
+      else if (name === 'date') hasDate = true;
+    }
     const noBody = ex.isHead || status === 204 || status === 304;
-    const cl = headers.get('content-length');
-    // The handler may not choose our framing: Transfer-Encoding is ours to set (RFC 9112 §6.1).
-    headers.delete('transfer-encoding');
-    if (status === 204) headers.delete('content-length'); // RFC 9110 §8.6
+    // RFC 9110 §8.6: no Content-Length in a 204; an invalid one is dropped, never passed on.
+    let keepContentLength = status !== 204;
     if (noBody) {
       ex.mode = 'none';
     } else if (cl !== undefined && /^\d{1,15}$/.test(cl)) {
       ex.mode = 'length';
       ex.declaredLength = Number(cl);
     } else {
-      if (cl !== undefined) headers.delete('content-length');
+      keepContentLength = false;
       if (ex.framing.version === '1.1') {
         ex.mode = 'chunked';
-        headers.set('transfer-encoding', 'chunked');
       } else {
         ex.mode = 'close'; // RFC 9112 §6.3 item 8: an HTTP/1.0 client reads until close
         ex.keepAlive = false;
@@ -443,12 +450,10 @@ export class H1ServerConnection {
     if (!ex.bodyDone && !ex.body.started && end) ex.keepAlive = false;
     if (this.draining) ex.keepAlive = false;
     // RFC 9112 §9.6: a response carrying the close option ends the connection after it.
-    const connection = headers.get('connection');
     if (connection !== undefined && /(^|[\s,])close($|[\s,])/i.test(connection)) ex.keepAlive = false;
-    if (!ex.keepAlive) headers.set('connection', 'close');
-    else if (ex.framing.version === '1.0') headers.set('connection', 'keep-alive');
-    if (!headers.has('date')) headers.add('date', httpDate(this.clock()));
-    this.queue(serializeHead(status, headers, null));
+    const connectionValue = !ex.keepAlive ? 'close' : ex.framing.version === '1.0' ? 'keep-alive' : null;
+    const date = hasDate ? null : httpDate(this.clock());
+    this.queue(serializeResponseHead(status, headers, keepContentLength, ex.mode === 'chunked', connectionValue, date));
   }
 
   /** HEAD, 204 and 304 responses end with their head (RFC 9112 §6.3 item 1), whatever the handler does next. */
@@ -568,6 +573,31 @@ export function serializeHead(status: number, headers: HeaderList, reason: strin
   let s = `HTTP/1.1 ${status} ${reason ?? statusText(status)}\r\n`;
   for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
   // Field values hold only octets (checked when set), so latin1 writes each as one byte.
+  return Buffer.from(s + '\r\n', 'latin1');
+}
+
+/**
+ * A final response head: status line, the handler's fields except those the framing replaces,
+ * then the fields the connection adds, in one latin1 write (RFC 9112 §4, §5):
+ * - Transfer-Encoding is ours to set (RFC 9112 §6.1): the handler's is never sent, and
+ *   `chunked` adds `transfer-encoding: chunked`;
+ * - `keepContentLength` false drops the handler's Content-Length (204, or not a valid length);
+ * - `connection` replaces the handler's Connection field (null keeps it);
+ * - `date` is added when the handler set none (RFC 9110 §6.6.1; null otherwise).
+ */
+function serializeResponseHead(
+  status: number, headers: HeaderList, keepContentLength: boolean, chunked: boolean, connection: string | null, date: string | null,
+): Buffer {
+  let s = `HTTP/1.1 ${status} ${statusText(status)}\r\n`;
+  for (const [n, v] of headers) {
+    if (n === 'transfer-encoding') continue;
+    if (n === 'content-length' && !keepContentLength) continue;
+    if (n === 'connection' && connection !== null) continue;
+    s += `${n}: ${v}\r\n`;
+  }
+  if (chunked) s += 'transfer-encoding: chunked\r\n';
+  if (connection !== null) s += `connection: ${connection}\r\n`;
+  if (date !== null) s += `date: ${date}\r\n`;
   return Buffer.from(s + '\r\n', 'latin1');
 }
 

@@ -214,6 +214,8 @@ export function requestFraming(
 }
 
 const EMPTY_OPTIONS: ReadonlySet<string> = new Set();
+/** The framing of every request without content (most of them), shared. */
+const NO_CONTENT: BodyFraming = Object.freeze({ kind: 'none' });
 
 /** The last Host value found valid: the requests of a connection repeat it, so it is checked once. */
 let lastValidHost: string | null = null;
@@ -264,7 +266,7 @@ function requestBody(head: RequestHead, fields: FramingFields, maxBodyBytes: num
   }
 
   // RFC 9112 §6.3 item 7: a request with neither has no content.
-  return { kind: 'none' };
+  return NO_CONTENT;
 }
 
 /**

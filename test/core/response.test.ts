@@ -152,6 +152,35 @@ describe('StreamingResponse', () => {
     expect(() => res.setHeader('bad name', 'v')).toThrow(TypeError);
   });
 
+  it('writeHead takes fields as an object, pairs or a HeaderList, lower-casing names and keeping order', async () => {
+    for (const fields of [
+      { 'X-A': 'one', 'x-n': 5, 'x-list': ['1', '2'], skipped: undefined },
+      [['X-A', 'one'], ['x-n', '5'], ['x-list', '1'], ['x-list', '2']] as [string, string][],
+      new HeaderList([['X-A', 'one'], ['x-n', '5'], ['x-list', '1'], ['x-list', '2']]),
+    ]) {
+      const { res, flushes } = make();
+      res.setHeader('x-first', '0');
+      res.writeHead(201, fields);
+      void res.end();
+      await tick();
+      expect(flushes[0]!.head!.status).toBe(201);
+      expect([...flushes[0]!.head!.headers].filter(([n]) => n !== 'content-length')).toEqual([
+        ['x-first', '0'], ['x-a', 'one'], ['x-n', '5'], ['x-list', '1'], ['x-list', '2'],
+      ]);
+    }
+  });
+
+  it('writeHead with an invalid field throws and changes nothing (RFC 9110 §5.5)', async () => {
+    const { res, flushes } = make();
+    expect(() => res.writeHead(404, { 'x-ok': 'fine', 'x-bad': 'a\r\nset-cookie: b' })).toThrow(TypeError);
+    expect(() => res.writeHead(404, { 'x-ok': 'fine', 'x-bad': ['a', 'b\n'] })).toThrow(TypeError);
+    expect(() => res.writeHead(404, { 'bad name': 'v' })).toThrow(TypeError);
+    expect(res.statusCode).toBe(200);
+    void res.end();
+    await tick();
+    expect(flushes[0]!.head!.headers.has('x-ok')).toBe(false);
+  });
+
   it('adds default headers (Alt-Svc) unless the handler set them', async () => {
     const { sink, flushes } = fakeSink();
     const defaults = new HeaderList({ 'alt-svc': 'h3=":8443"' });

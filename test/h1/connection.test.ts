@@ -84,3 +84,63 @@ describe('H1ServerConnection (sans-I/O)', () => {
     expect(conn.shouldClose).toBe(true);
   });
 });
+
+describe('H1ServerConnection response heads (RFC 9112 §6.1, §6.3, §9.6; RFC 9110 §6.6.1, §8.6)', () => {
+  const head = (out: string): string[] => out.slice(0, out.indexOf('\r\n\r\n')).split('\r\n');
+
+  it('replaces the handler’s Transfer-Encoding with its own chunked coding', async () => {
+    const { out } = await run([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], async (_req, res) => {
+      res.writeHead(200, { 'transfer-encoding': 'gzip', 'x-a': '1' });
+      res.flush();
+      await res.end('abc');
+    });
+    expect(head(out).slice(1, -1)).toEqual(['x-a: 1', 'transfer-encoding: chunked']);
+    expect(out).toContain('\r\n\r\n3\r\nabc\r\n0\r\n\r\n');
+  });
+
+  it('drops an invalid Content-Length and sends the body chunked', async () => {
+    const { out } = await run([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], async (_req, res) => {
+      res.setHeader('content-length', '1x');
+      res.flush();
+      await res.end('abc');
+    });
+    expect(out).not.toMatch(/content-length/i);
+    expect(head(out)).toContain('transfer-encoding: chunked');
+  });
+
+  it('keeps a valid Content-Length, sends no Content-Length in a 204, and keeps the handler’s Date', async () => {
+    const { out } = await run([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.1\r\nHost: x\r\n\r\n')], async (req, res) => {
+      if (req.path === '/') {
+        res.writeHead(200, { 'content-length': '3', date: 'Sun, 06 Nov 1994 08:49:37 GMT' });
+        res.flush();
+        await res.end('abc');
+      } else {
+        res.writeHead(204, { 'content-length': '3' });
+        await res.end();
+      }
+    });
+    const [first, second] = out.split('HTTP/1.1 ').slice(1).map((r) => head(`HTTP/1.1 ${r}`));
+    expect(first!.slice(1)).toEqual(['content-length: 3', 'date: Sun, 06 Nov 1994 08:49:37 GMT']);
+    expect(second![0]).toBe('HTTP/1.1 204 No Content');
+    expect(second!.filter((l) => /^content-length/i.test(l))).toEqual([]);
+    expect(second!.filter((l) => l.startsWith('date: '))).toHaveLength(1);
+  });
+
+  it('sends one Connection: close when the handler closes, and closes after the response', async () => {
+    const { out, state } = await run([Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n')], async (_req, res) => {
+      res.writeHead(200, { connection: 'Close', 'content-length': '2' });
+      await res.end('ok');
+    });
+    expect(head(out).filter((l) => l.startsWith('connection:'))).toEqual(['connection: close']);
+    expect(state).toBe('closing');
+  });
+
+  it('answers an HTTP/1.0 keep-alive request with Connection: keep-alive, replacing the handler’s', async () => {
+    const { out, state } = await run([Buffer.from('GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n')], async (_req, res) => {
+      res.writeHead(200, { connection: 'x-custom', 'content-length': '2' });
+      await res.end('ok');
+    });
+    expect(head(out).filter((l) => l.startsWith('connection:'))).toEqual(['connection: keep-alive']);
+    expect(state).toBe('idle');
+  });
+});

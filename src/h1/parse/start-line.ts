@@ -27,6 +27,8 @@ export interface StatusLine {
 }
 
 const SP = 0x20;
+/** "HTTP" as a big-endian 32-bit number. */
+const HTTP = 0x48545450;
 const CR = 0x0d;
 
 /** VCHAR = %x21-7E: the bytes a request-target may contain (RFC 3986 has no SP, CTL or non-ASCII). */
@@ -39,7 +41,8 @@ const VCHAR = new Uint8Array(256).fill(1, 0x21, 0x7f);
  */
 function parseVersion(line: Buffer, start: number, end: number, status505: number): HttpVersion | null {
   if (end - start !== 8) return null;
-  if (line.toString('latin1', start, start + 5) !== 'HTTP/' || line[start + 6] !== 0x2e) return null;
+  // "HTTP" (case-sensitive) and "/" compared as bytes, not as a string made per request.
+  if (line.readUInt32BE(start) !== HTTP || line[start + 4] !== 0x2f || line[start + 6] !== 0x2e) return null;
   const major = line[start + 5]! - 0x30;
   const minor = line[start + 7]! - 0x30;
   if (major < 0 || major > 9 || minor < 0 || minor > 9) return null;
