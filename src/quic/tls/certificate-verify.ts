@@ -49,9 +49,16 @@ function bad(alert: number, message: string): TlsAlert {
   return new TlsAlert(alert, message, 'RFC 8446 §4.4.2.4');
 }
 
+/** notBefore and notAfter in ms, read from a parsed certificate once (the getters format and Date.parse reparses). */
+const validityPeriods = new WeakMap<X509Certificate, { readonly from: number; readonly to: number }>();
+
 function checkDates(cert: X509Certificate, now: number, what: string): void {
-  const from = Date.parse(cert.validFrom);
-  const to = Date.parse(cert.validTo);
+  let period = validityPeriods.get(cert);
+  if (period === undefined) {
+    period = { from: Date.parse(cert.validFrom), to: Date.parse(cert.validTo) };
+    validityPeriods.set(cert, period);
+  }
+  const { from, to } = period;
   if (!(now >= from && now <= to)) throw bad(AlertDescription.certificate_expired, `${what} not valid at ${new Date(now).toISOString()} (valid ${cert.validFrom} – ${cert.validTo})`);
 }
 
@@ -108,6 +115,25 @@ function checkSignature(cert: X509Certificate, issuer: X509Certificate): boolean
   }
 }
 
+/** Whether a leaf certificate is valid for a server name; per certificate, the answer for a name never changes. */
+const nameMatches = new WeakMap<X509Certificate, Map<string, boolean>>();
+const MAX_NAMES_PER_CERTIFICATE = 16;
+
+function matchesName(leaf: X509Certificate, name: string): boolean {
+  let byName = nameMatches.get(leaf);
+  if (byName === undefined) {
+    byName = new Map();
+    nameMatches.set(leaf, byName);
+  }
+  let ok = byName.get(name);
+  if (ok === undefined) {
+    // RFC 6125 §6 via checkHost; an address literal must be an iPAddress SAN (checkIP).
+    ok = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;
+    if (byName.size < MAX_NAMES_PER_CERTIFICATE) byName.set(name, ok);
+  }
+  return ok;
+}
+
 /** Checks a DER chain (leaf first) and returns the leaf's public key for CertificateVerify. */
 export function verifyServerChain(chainDer: readonly Buffer[], check: ChainCheck): KeyObject {
   if (chainDer.length === 0) throw new TlsAlert(AlertDescription.decode_error, 'empty Certificate from the server', 'RFC 8446 §4.4.2.4');
@@ -134,8 +160,6 @@ export function verifyServerChain(chainDer: readonly Buffer[], check: ChainCheck
   if (!anchor) throw bad(AlertDescription.unknown_ca, 'chain does not lead to a trusted CA');
   checkDates(anchor, check.now, 'CA certificate');
 
-  const name = check.serverName;
-  const matches = isIP(name) ? leaf.checkIP(name) !== undefined : leaf.checkHost(name) !== undefined;
-  if (!matches) throw bad(AlertDescription.bad_certificate, `certificate is not valid for ${name}`);
+  if (!matchesName(leaf, check.serverName)) throw bad(AlertDescription.bad_certificate, `certificate is not valid for ${check.serverName}`);
   return publicKeyOf(leaf);
 }

@@ -63,6 +63,14 @@ describe('verifyServerChain', () => {
     expect(alertOf(() => verifyServerChain([], check))).toBe(50);
   });
 
+  it('a chain accepted once is checked again in full for the next name and time (remembered answers are per name)', () => {
+    const chain = [der(CERTS.ecdsa.cert)];
+    expect(alertOf(() => verifyServerChain(chain, check))).toBeUndefined();
+    expect(alertOf(() => verifyServerChain(chain, { ...check, serverName: 'localhost.evil' }))).toBe(42);
+    expect(alertOf(() => verifyServerChain(chain, { ...check, now: Date.parse('2099-01-01') }))).toBe(45);
+    expect(alertOf(() => verifyServerChain(chain, check))).toBeUndefined();
+  });
+
   it('insecure skips chain and name, not the dates', () => {
     expect(alertOf(() => verifyServerChain([der(pem('signed-by-leaf.pem'))], { ...check, serverName: 'other', insecure: true }))).toBeUndefined();
     expect(alertOf(() => verifyServerChain([der(CERTS.rsa.cert)], { ...check, insecure: true, now: Date.parse('2099-01-01') }))).toBe(45);
