@@ -40,7 +40,7 @@ import { encodeHandshake, type HandshakeMessage } from './framing.js';
 import { alert, HandshakeEndpoint, type CryptoLevel, type RandomSource } from './handshake.js';
 import { DEFAULT_GROUPS, generateKeyShare, isSupportedGroup } from './key-exchange.js';
 import { digest } from './hkdf.js';
-import { finishedVerifyData, KeySchedule, ticketPsk, verifyFinished } from './key-schedule.js';
+import { emptyHash, finishedVerifyData, KeySchedule, ticketPsk, verifyFinished } from './key-schedule.js';
 import type { Keylog } from './keylog.js';
 import {
   decodeClientHello,
@@ -140,7 +140,8 @@ export class TlsServer extends HandshakeEndpoint {
     this.ticketKey = options.ticketKey ?? options.random(32);
     this.ticketStore = options.ticketStore ?? new SingleUseTicketStore();
     this.quic = options.transportParameters !== null;
-    this.earlyDataContextHash = digest('sha256', options.earlyDataContext ?? Buffer.alloc(0));
+    // Without a context (the QUIC connection sets none) this is Hash(""), computed once per process.
+    this.earlyDataContextHash = options.earlyDataContext === undefined ? emptyHash('sha256') : digest('sha256', options.earlyDataContext);
   }
 
   protected handleMessage(_level: CryptoLevel, msg: HandshakeMessage): void {
