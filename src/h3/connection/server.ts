@@ -31,7 +31,7 @@ import { StreamAbortedError } from '../../core/errors.js';
 import { HeaderList } from '../../core/headers.js';
 import { IncomingRequest } from '../../core/request.js';
 import { StreamingResponse } from '../../core/response.js';
-import type { ResponseSink } from '../../core/sink.js';
+import type { ResponseHead, ResponseSink } from '../../core/sink.js';
 import type { Handler, ServerRequest, ServerResponse } from '../../core/types.js';
 import { H3Error, H3ErrorCode } from '../errors.js';
 import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, frameHeaderLength, FrameType, UniStreamType, writeFrameHeader, type Frame } from '../frame.js';
@@ -410,42 +410,57 @@ export class H3ServerConnection extends H3Session {
   // ---- response ----
 
   private sinkFor(ex: Exchange): ResponseSink {
-    const conn = this;
-    const id = ex.id;
-    return {
-      get bufferedBytes() { return conn.bufferedBytes(id); },
-      trailersAllowed: true,
-      sendInformational(status, headers) {
-        if (ex.responseEnded || conn.closed) return;
-        conn.writeFieldSection(id, responseFieldLines(status, headers), false);
-      },
-      send(head, body, bodyBytes, end, trailers) {
-        if (ex.responseEnded || conn.closed) return;
-        conn.writeMessage(id, head, body, bodyBytes, end, trailers);
-        if (end) {
-          ex.responseEnded = true;
-          ex.response!.notifyFinished();
-          // RFC 9114 §4.1: the response is complete; the rest of the request is not needed.
-          if (ex.state !== 'complete') {
-            conn.transport.stopSending(id, H3ErrorCode.H3_NO_ERROR);
-            ex.body?.fail(new StreamAbortedError('response ended before the request body was read'));
-            conn.decoder.cancelStream(id);
-            conn.flushQpack();
-            ex.state = 'complete';
-          }
-          conn.requestsServed++;
-          conn.maybeForget(ex);
-        }
-      },
-      reset() {
-        if (ex.responseEnded || conn.closed) return;
-        conn.abandon(ex, new StreamAbortedError('response reset by the server'), H3ErrorCode.H3_INTERNAL_ERROR);
-      },
-      push(path, headers) {
-        return conn.push(ex, path, headers);
-      },
-    };
+    return new H3ServerConnection.ExchangeSink(this, ex);
   }
+
+  /**
+   * The response engine's handle on one request stream. A class rather than an object literal
+   * with a getter and closures: one small object per request, the methods shared. Nested here so
+   * that it may use the connection's private members.
+   */
+  private static readonly ExchangeSink = class ExchangeSink implements ResponseSink {
+    readonly trailersAllowed = true;
+
+    constructor(private readonly conn: H3ServerConnection, private readonly ex: Exchange) {}
+
+    get bufferedBytes(): number {
+      return this.conn.bufferedBytes(this.ex.id);
+    }
+
+    sendInformational(status: number, headers: HeaderList): void {
+      if (this.ex.responseEnded || this.conn.closed) return;
+      this.conn.writeFieldSection(this.ex.id, responseFieldLines(status, headers), false);
+    }
+
+    send(head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
+      const { conn, ex } = this;
+      if (ex.responseEnded || conn.closed) return;
+      const id = ex.id;
+      conn.writeMessage(id, head, body, bodyBytes, end, trailers);
+      if (!end) return;
+      ex.responseEnded = true;
+      ex.response!.notifyFinished();
+      // RFC 9114 §4.1: the response is complete; the rest of the request is not needed.
+      if (ex.state !== 'complete') {
+        conn.transport.stopSending(id, H3ErrorCode.H3_NO_ERROR);
+        ex.body?.fail(new StreamAbortedError('response ended before the request body was read'));
+        conn.decoder.cancelStream(id);
+        conn.flushQpack();
+        ex.state = 'complete';
+      }
+      conn.requestsServed++;
+      conn.maybeForget(ex);
+    }
+
+    reset(): void {
+      if (this.ex.responseEnded || this.conn.closed) return;
+      this.conn.abandon(this.ex, new StreamAbortedError('response reset by the server'), H3ErrorCode.H3_INTERNAL_ERROR);
+    }
+
+    push(path: string, headers: HeaderList): ServerResponse | null {
+      return this.conn.push(this.ex, path, headers);
+    }
+  };
 
   /**
    * What the response engine counts as buffered on stream `id`. QUIC signals `writable` only
