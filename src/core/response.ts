@@ -104,7 +104,9 @@ export class StreamingResponse implements ServerResponse {
     if (this.ended || this.aborted) return false;
     const bytes = typeof chunk === 'string' ? encoder.encode(chunk) : chunk;
     if (bytes.length > 0) {
-      this.pending.push(bytes);
+      // A flush usually carries one piece: an array of exactly one, not one grown for sixteen.
+      if (this.pending.length === 0) this.pending = [bytes];
+      else this.pending.push(bytes);
       this.pendingBytes += bytes.length;
     }
     this.scheduleFlush();
