@@ -109,6 +109,22 @@ interface ChosenPsk {
   readonly state: TicketState;
 }
 
+/**
+ * §4.4.2 Certificate body for a chain: empty certificate_request_context, no per-entry extensions.
+ * It depends on the chain alone, and loadCredentials keeps one chain array per credential, so it is
+ * encoded once per credential rather than per handshake.
+ */
+const certificateBodies = new WeakMap<readonly Buffer[], Buffer>();
+
+function certificateBody(chain: readonly Buffer[]): Buffer {
+  let body = certificateBodies.get(chain);
+  if (body === undefined) {
+    body = encodeCertificate({ requestContext: Buffer.alloc(0), entries: chain.map((data) => ({ data, extensions: [] })) });
+    certificateBodies.set(chain, body);
+  }
+  return body;
+}
+
 export class TlsServer extends HandshakeEndpoint {
   /** server_name the client asked for, if any (RFC 6066 §3). */
   serverName: string | null = null;
@@ -385,10 +401,7 @@ export class TlsServer extends HandshakeEndpoint {
     const offered = decodeU16List(signatureAlgorithms, 'signature_algorithms');
     const scheme = schemesForKey(this.privateKey).find((s) => offered.includes(s));
     if (scheme === undefined) throw alert('handshake_failure', 'client accepts no signature scheme our key can make', 'RFC 8446 §4.4.3');
-    this.sendMessage('handshake', HandshakeType.certificate, encodeCertificate({
-      requestContext: Buffer.alloc(0),
-      entries: this.chainDer.map((data) => ({ data, extensions: [] })),
-    }));
+    this.sendMessage('handshake', HandshakeType.certificate, certificateBody(this.chainDer));
     const signature = signWithScheme(scheme, this.privateKey, certificateVerifyInput(this.transcript.digest(), true));
     this.sendMessage('handshake', HandshakeType.certificate_verify, encodeCertificateVerify({ scheme, signature }));
   }
