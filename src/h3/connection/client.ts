@@ -28,7 +28,7 @@ import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
 import { contentLength, fieldSectionFits, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
-import { IncomingMessage } from './message.js';
+import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
 export interface H3RequestInit {
@@ -406,20 +406,33 @@ export class H3ClientConnection extends H3Session {
       resolveTrailers: () => {},
       onInformational,
     };
-    reader.message = new IncomingMessage(id, stream, 'client', this.limits.maxHeaderBlockBytes, this.decoder, {
-      headers: (lines) => {
-        this.trace?.(`h3 ← stream ${id} HEADERS ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
-        this.onResponseHeaders(id, reader, lines);
-      },
-      data: (piece) => {
-        this.trace?.(`h3 ← stream ${id} DATA piece ${piece.length} bytes`);
-        this.onResponseData(id, reader, piece);
-      },
-      pushPromise: stream === 'request' ? (pushId, lines) => this.onPushPromise(pushId, lines) : undefined,
-      end: () => this.onResponseEnd(id, reader),
-    });
+    const events = stream === 'request' ? new H3ClientConnection.RequestStreamEvents(this, id, reader) : new H3ClientConnection.ResponseEvents(this, id, reader);
+    reader.message = new IncomingMessage(id, stream, 'client', this.limits.maxHeaderBlockBytes, this.decoder, events);
     return reader;
   }
+
+  /** What a response's frames do (push streams), as a small class instance rather than closures. */
+  private static readonly ResponseEvents = class ResponseEvents implements MessageEvents {
+    constructor(protected readonly conn: H3ClientConnection, protected readonly id: number, protected readonly reader: ResponseReader) {}
+    headers(lines: FieldLine[]): void {
+      this.conn.trace?.(`h3 ← stream ${this.id} HEADERS ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
+      this.conn.onResponseHeaders(this.id, this.reader, lines);
+    }
+    data(piece: Uint8Array): void {
+      this.conn.trace?.(`h3 ← stream ${this.id} DATA piece ${piece.length} bytes`);
+      this.conn.onResponseData(this.id, this.reader, piece);
+    }
+    end(): void {
+      this.conn.onResponseEnd(this.id, this.reader);
+    }
+  };
+
+  /** On a request stream PUSH_PROMISE may come too (RFC 9114 §4.6). */
+  private static readonly RequestStreamEvents = class RequestStreamEvents extends H3ClientConnection.ResponseEvents {
+    pushPromise(pushId: number, lines: FieldLine[]): void {
+      this.conn.onPushPromise(pushId, lines);
+    }
+  };
 
   private onResponseHeaders(id: number, reader: ResponseReader, lines: FieldLine[]): void {
     if (reader.state === 'body') {

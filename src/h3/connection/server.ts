@@ -39,7 +39,7 @@ import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
 import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
-import { IncomingMessage } from './message.js';
+import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
 export interface H3ServerOptions extends SessionOptions {
@@ -162,11 +162,7 @@ export class H3ServerConnection extends H3Session {
       responseEnded: false,
       message: undefined as unknown as IncomingMessage,
     };
-    ex.message = new IncomingMessage(id, 'request', 'server', this.limits.maxHeaderBlockBytes, this.decoder, {
-      headers: (lines) => this.onHeaders(ex, lines),
-      data: (piece) => this.onData(ex, piece),
-      end: () => this.onEnd(ex),
-    });
+    ex.message = new IncomingMessage(id, 'request', 'server', this.limits.maxHeaderBlockBytes, this.decoder, new H3ServerConnection.RequestEvents(this, ex));
     this.exchanges.set(id, ex);
   }
 
@@ -408,6 +404,20 @@ export class H3ServerConnection extends H3Session {
   }
 
   // ---- response ----
+
+  /** What a request stream's frames do, as a small class instance rather than three closures. */
+  private static readonly RequestEvents = class RequestEvents implements MessageEvents {
+    constructor(private readonly conn: H3ServerConnection, private readonly ex: Exchange) {}
+    headers(lines: FieldLine[]): void {
+      this.conn.onHeaders(this.ex, lines);
+    }
+    data(piece: Uint8Array): void {
+      this.conn.onData(this.ex, piece);
+    }
+    end(): void {
+      this.conn.onEnd(this.ex);
+    }
+  };
 
   private sinkFor(ex: Exchange): ResponseSink {
     return new H3ServerConnection.ExchangeSink(this, ex);
