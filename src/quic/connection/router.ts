@@ -93,7 +93,7 @@ export class ConnectionRouter {
 
   /** Starts a client connection to `remote`. */
   connect(remote: PeerAddress, tls: ClientTlsSettings, now: number, token?: Buffer): Connection {
-    const holder: RouteHolder = { pending: [] };
+    const holder: RouteHolder = { keys: new Set() };
     // RFC 9000 §7.2: an unpredictable first DCID of at least 8 bytes; it also names the qlog file.
     const initialDcid = this.random(Math.max(8, this.cidLength));
     const conn = new Connection({ ...this.common(remote, now, holder, initialDcid, 'client'), role: 'client', tls, token, initialDcid });
@@ -124,9 +124,13 @@ export class ConnectionRouter {
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onConnectionId(cid: Buffer, added: boolean) {
         const key = cid.toString('hex');
-        if (!added) routes.delete(key);
-        else if (holder.conn !== undefined) routes.set(key, holder.conn);
-        else holder.pending.push(key);
+        if (!added) {
+          holder.keys.delete(key);
+          if (routes.get(key) === holder.conn) routes.delete(key);
+        } else {
+          holder.keys.add(key);
+          if (holder.conn !== undefined) routes.set(key, holder.conn);
+        }
       },
     };
   }
@@ -134,9 +138,13 @@ export class ConnectionRouter {
   /** Routes the IDs a connection registered while it was being constructed. */
   private bind(holder: RouteHolder, conn: Connection): void {
     holder.conn = conn;
-    for (const key of holder.pending.splice(0)) this.routes.set(key, conn);
+    for (const key of holder.keys) this.routes.set(key, conn);
+    this.holders.set(conn, holder);
     this.connections.add(conn);
   }
+
+  /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
+  private readonly holders = new Map<Connection, RouteHolder>();
 
   /** A datagram arrived from `from`. */
   receive(datagram: Buffer, from: PeerAddress, now: number): void {
@@ -223,7 +231,7 @@ export class ConnectionRouter {
     }
 
     const localCid = this.random(this.cidLength);
-    const holder: RouteHolder = { pending: [] };
+    const holder: RouteHolder = { keys: new Set() };
     const conn = new Connection({
       ...this.common(from, now, holder, originalDcid, 'server'),
       role: 'server',
@@ -303,7 +311,8 @@ export class ConnectionRouter {
     }
     if (conn.state === 'closed') {
       this.connections.delete(conn);
-      for (const [key, c] of this.routes) if (c === conn) this.routes.delete(key);
+      for (const key of this.holders.get(conn)?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
+      this.holders.delete(conn);
     }
   }
 
@@ -318,5 +327,6 @@ export class ConnectionRouter {
 
 interface RouteHolder {
   conn?: Connection;
-  pending: string[];
+  /** The connection IDs (hex) the connection has asked to be routed to it, before and after it exists. */
+  keys: Set<string>;
 }

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { ConnectionRouter } from '../../../src/quic/connection/router.js';
-import { CA, CERT, KEY, SERVER_ADDR, seededBytes, START } from '../sim/harness.js';
+import { CA, CERT, CLIENT_ADDR, KEY, Pair, SERVER_ADDR, seededBytes, START } from '../sim/harness.js';
 
 function clientInitials(n: number): Buffer[] {
   const clients = new ConnectionRouter({ random: seededBytes('many-clients') });
@@ -46,5 +46,24 @@ describe('server admission (connection/router.ts)', () => {
     server.receive(shortDcid, { address: '192.0.2.1', port: 1000 }, START);
     expect(server.connections.size).toBe(0);
     expect(server.transmit(START)).toHaveLength(0);
+  });
+
+  it('forgets every connection ID of a closed connection: a short header to one gets a stateless reset (RFC 9000 §10.3)', () => {
+    const pair = new Pair();
+    expect(pair.handshake()).toBe(true);
+    pair.client.write(pair.client.openStream()!, Buffer.from('hello'), true);
+    pair.flush();
+    const oneRtt = pair.clientSent.filter((d) => (d[0]! & 0x80) === 0).at(-1)!;
+    expect(oneRtt).toBeDefined();
+    pair.server!.close(0, 'bye');
+    expect(pair.run(() => pair.client.state === 'closed' && pair.server!.state === 'closed', 10_000)).toBe(true);
+    pair.serverRouter.handleTimeout(pair.now);
+    expect(pair.serverRouter.connections.size).toBe(0);
+    pair.serverRouter.transmit(pair.now);
+    pair.serverRouter.receive(oneRtt, CLIENT_ADDR, pair.now);
+    const [reset] = pair.serverRouter.transmit(pair.now);
+    expect(reset).toBeDefined();
+    expect(reset!.data[0]! & 0xc0).toBe(0x40); // short header form, fixed bit
+    expect(reset!.data.length).toBeLessThan(oneRtt.length);
   });
 });
