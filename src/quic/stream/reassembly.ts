@@ -182,6 +182,13 @@ export class Reassembler {
   /** Stores the parts of `data` (covering [start, end)) that fill gaps between stored pieces. */
   private store(start: number, data: Uint8Array, end: number): void {
     const pieces = this.pieces;
+    const last = pieces[pieces.length - 1];
+    if (last === undefined || last.offset + last.data.byteLength <= start) {
+      // In-order arrival (a bulk transfer's every packet): nothing stored reaches `start`, so the
+      // whole piece is new and goes at the end, without a search or a merge.
+      this.append(start, data, end);
+      return;
+    }
     // First stored piece that ends after `start`: pieces before it are untouched.
     let lo = 0;
     let hi = pieces.length;
@@ -209,16 +216,28 @@ export class Reassembler {
     }
     pieces.splice(lo, i - lo, ...merged);
     const touchesContiguous = start <= this._contiguousEnd;
-    if (pieces.length > this.maxPieces) {
-      throw new StreamError(
-        this.limitError.code === TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
-          ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
-          : TransportErrorCode.PROTOCOL_VIOLATION,
-        `more than ${this.maxPieces} separate pieces of out-of-order data`,
-        'RFC 9000 §21.7',
-      );
-    }
+    if (pieces.length > this.maxPieces) this.tooManyPieces();
     if (touchesContiguous) this.advanceContiguous(lo);
+  }
+
+  /** Stores [start, end) after every stored piece (the same outcome as the general merge). */
+  private append(start: number, data: Uint8Array, end: number): void {
+    const pieces = this.pieces;
+    pieces.push({ offset: start, data: this.keep(data) });
+    this._bufferedBytes += end - start;
+    if (pieces.length > this.maxPieces) this.tooManyPieces();
+    if (start <= this._contiguousEnd) this.advanceContiguous(pieces.length - 1);
+  }
+
+  /** RFC 9000 §21.7: a peer that leaves too many gaps would make us keep unbounded state. */
+  private tooManyPieces(): never {
+    throw new StreamError(
+      this.limitError.code === TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
+        ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
+        : TransportErrorCode.PROTOCOL_VIOLATION,
+      `more than ${this.maxPieces} separate pieces of out-of-order data`,
+      'RFC 9000 §21.7',
+    );
   }
 
   /** A small view of a large buffer is copied so the large buffer can be garbage-collected. */

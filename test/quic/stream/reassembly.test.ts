@@ -38,6 +38,31 @@ const scenario = fc
   );
 
 describe('Reassembler', () => {
+  it('appends in-order pieces behind a gap without making them readable, then reads all once the gap fills', () => {
+    const r = new Reassembler({ maxAhead: 1000 });
+    const bytes = Buffer.from(Array.from({ length: 40 }, (_, i) => i));
+    r.insert(0, bytes.subarray(0, 10));
+    r.insert(20, bytes.subarray(20, 30)); // a gap at [10, 20)
+    r.insert(30, bytes.subarray(30, 40)); // in order after the last piece
+    expect(r.contiguousEnd).toBe(10);
+    expect(r.bufferedBytes).toBe(30);
+    expect(readEverything(r)).toEqual(bytes.subarray(0, 10));
+    r.insert(10, bytes.subarray(10, 20));
+    expect(r.contiguousEnd).toBe(40);
+    expect(readEverything(r)).toEqual(bytes.subarray(10, 40));
+    // After everything was read, the next in-order piece is readable at once.
+    r.insert(40, Buffer.from([40]));
+    expect(r.contiguousEnd).toBe(41);
+    expect(readEverything(r)).toEqual(Buffer.from([40]));
+  });
+
+  it('counts in-order pieces against the piece limit too (RFC 9000 §21.7)', () => {
+    const r = new Reassembler({ maxAhead: 1000, maxPieces: 2 });
+    r.insert(10, Buffer.alloc(1)); // behind a gap: stays stored
+    r.insert(11, Buffer.alloc(1));
+    expectStreamError(() => r.insert(12, Buffer.alloc(1)), TransportErrorCode.PROTOCOL_VIOLATION);
+  });
+
   it('yields exactly the original bytes, once and in order, for any chunking, order, duplication and overlap', () => {
     fc.assert(
       fc.property(scenario, ({ bytes, cuts, extras, seed, readEvery, readMax }) => {
