@@ -40,6 +40,7 @@ import type { Handler } from '../core/types.js';
 import { httpDate, statusText } from '../core/status.js';
 import { RequestHeadParser, type RequestHead } from './parse.js';
 import { chunkHeader, lastChunk, CRLF, CRLF_LAST_CHUNK, LAST_CHUNK } from './chunked.js';
+import { serializeResponseHead } from './response-head.js';
 import { createBodyDecoder, requestFraming, type BodyDecoder, type RequestFraming } from './framing.js';
 
 export type H1State = 'idle' | 'head' | 'active' | 'closing' | 'closed';
@@ -575,31 +576,6 @@ export function serializeHead(status: number, headers: HeaderList, reason: strin
   let s = `HTTP/1.1 ${status} ${reason ?? statusText(status)}\r\n`;
   for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
   // Field values hold only octets (checked when set), so latin1 writes each as one byte.
-  return Buffer.from(s + '\r\n', 'latin1');
-}
-
-/**
- * A final response head: status line, the handler's fields except those the framing replaces,
- * then the fields the connection adds, in one latin1 write (RFC 9112 §4, §5):
- * - Transfer-Encoding is ours to set (RFC 9112 §6.1): the handler's is never sent, and
- *   `chunked` adds `transfer-encoding: chunked`;
- * - `keepContentLength` false drops the handler's Content-Length (204, or not a valid length);
- * - `connection` replaces the handler's Connection field (null keeps it);
- * - `date` is added when the handler set none (RFC 9110 §6.6.1; null otherwise).
- */
-function serializeResponseHead(
-  status: number, headers: HeaderList, keepContentLength: boolean, chunked: boolean, connection: string | null, date: string | null,
-): Buffer {
-  let s = `HTTP/1.1 ${status} ${statusText(status)}\r\n`;
-  for (const [n, v] of headers) {
-    if (n === 'transfer-encoding') continue;
-    if (n === 'content-length' && !keepContentLength) continue;
-    if (n === 'connection' && connection !== null) continue;
-    s += `${n}: ${v}\r\n`;
-  }
-  if (chunked) s += 'transfer-encoding: chunked\r\n';
-  if (connection !== null) s += `connection: ${connection}\r\n`;
-  if (date !== null) s += `date: ${date}\r\n`;
   return Buffer.from(s + '\r\n', 'latin1');
 }
 
