@@ -141,6 +141,7 @@ export class ConnectionRouter {
     for (const key of holder.keys) this.routes.set(key, conn);
     this.holders.set(conn, holder);
     this.connections.add(conn);
+    if (conn.state === 'handshake') this.handshaking.add(conn);
   }
 
   /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
@@ -250,10 +251,15 @@ export class ConnectionRouter {
 
   private readonly initialRoutes = new Map<Connection, string>();
 
+  /**
+   * Connections that were in the handshake when last looked at: every connection starts there and
+   * never returns, so counting walks only these, not every connection the router holds.
+   */
+  private readonly handshaking = new Set<Connection>();
+
   private handshakesInProgress(): number {
-    let n = 0;
-    for (const c of this.connections) if (c.state === 'handshake') n++;
-    return n;
+    for (const c of this.handshaking) if (c.state !== 'handshake' || !this.connections.has(c)) this.handshaking.delete(c);
+    return this.handshaking.size;
   }
 
   /** RFC 9000 §8.1.2, §17.2.5: a Retry with a token binding address, time and original DCID. */
@@ -311,6 +317,7 @@ export class ConnectionRouter {
     }
     if (conn.state === 'closed') {
       this.connections.delete(conn);
+      this.handshaking.delete(conn);
       for (const key of this.holders.get(conn)?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
       this.holders.delete(conn);
     }

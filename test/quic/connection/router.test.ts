@@ -66,4 +66,16 @@ describe('server admission (connection/router.ts)', () => {
     expect(reset!.data[0]! & 0xc0).toBe(0x40); // short header form, fixed bit
     expect(reset!.data.length).toBeLessThan(oneRtt.length);
   });
+
+  it('counts only handshakes still in progress against maxHandshakes: a finished one frees its place', () => {
+    const pair = new Pair({ serverRouter: { maxHandshakes: 1 } });
+    pair.flush();
+    pair.step(); // the server has the first client's Initial: one handshake in progress
+    const [other] = clientInitials(1);
+    pair.serverRouter.receive(other!, { address: '192.0.2.9', port: 9 }, pair.now);
+    expect(pair.serverRouter.connections.size).toBe(1);
+    expect(pair.handshake()).toBe(true);
+    pair.serverRouter.receive(other!, { address: '192.0.2.9', port: 9 }, pair.now);
+    expect(pair.serverRouter.connections.size).toBe(2);
+  });
 });
