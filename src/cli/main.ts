@@ -9,7 +9,7 @@ import { parseArgs, portFlag, stringFlag } from './args.js';
 import { serve } from '../serve.js';
 import { demoHandler } from '../demo/routes.js';
 import { loadOrCreateDevCertificate } from '../cert/dev-cert.js';
-import { request, type ClientProtocol } from '../client.js';
+import { closeConnections, request, type ClientProtocol } from '../client.js';
 
 const USAGE = `h123 — HTTP/1.1, HTTP/2 and HTTP/3 by hand
 
@@ -81,6 +81,15 @@ async function serveCommand(argv: string[]): Promise<number> {
 }
 
 async function getCommand(argv: string[]): Promise<number> {
+  try {
+    return await fetchAndPrint(argv);
+  } finally {
+    // Pooled h2/h3 connections would otherwise keep the process alive until they expire.
+    await closeConnections();
+  }
+}
+
+async function fetchAndPrint(argv: string[]): Promise<number> {
   const args = parseArgs(argv, new Set(['--cacert', '-o', '-X', '-d', '-H']));
   const url = args.positional[0];
   if (!url) throw new Error('h123 get: a URL is needed');
