@@ -67,6 +67,11 @@ export class H3ConnectionPool {
   async request(url: URL, options: ClientRequestOptions = {}): Promise<ClientResponse> {
     if (options.trace || options.limits) return this.dedicated(url, options);
     const replayable = options.body === undefined || typeof options.body === 'string' || options.body instanceof Uint8Array;
+    // A retry sends the same request again: header fields given as a one-shot iterable (a
+    // generator, map.entries()) would be empty the second time, so they are read once, here.
+    if (replayable && options.headers !== undefined && !Array.isArray(options.headers)) {
+      options = { ...options, headers: [...options.headers] };
+    }
     const entry = await this.connectionFor(url, options, null);
     try {
       return await this.send(entry, url, options);
@@ -166,13 +171,20 @@ export class H3ConnectionPool {
   }
 }
 
-/** GOAWAY, then CONNECTION_CLOSE H3_NO_ERROR (RFC 9114 §5.2); a connection already closed stays so. */
+/**
+ * GOAWAY, then CONNECTION_CLOSE H3_NO_ERROR (RFC 9114 §5.2); a connection already closed stays so.
+ * A close that fails (handshake failed, socket already gone) is ignored: the connection is out of
+ * use either way, and nobody may be waiting on this promise to handle its rejection.
+ */
 function close(entry: PooledH3): void {
-  entry.closing ??= entry.handle.then((handle) => handle.close(), () => {});
+  entry.closing ??= entry.handle.then((handle) => handle.close()).then(undefined, () => {});
 }
 
-/** Same origin and same TLS trust: a connection verified for one may serve the other. */
+/**
+ * Same origin and same TLS trust: a connection verified for one may serve the other. The parts are
+ * JSON-encoded so that no two different CA lists (["a", "b"] and "a\nb") give the same key.
+ */
 function poolKey(url: URL, options: ClientRequestOptions): string {
-  const ca = options.ca === undefined ? '' : (Array.isArray(options.ca) ? options.ca : [options.ca]).join('\n');
-  return `${url.hostname}:${url.port || '443'}|${options.insecure ? 'insecure' : 'verify'}|${ca}`;
+  const ca = options.ca === undefined ? [] : Array.isArray(options.ca) ? options.ca : [options.ca];
+  return JSON.stringify([url.hostname, url.port || '443', Boolean(options.insecure), ca]);
 }
