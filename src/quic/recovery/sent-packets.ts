@@ -80,8 +80,10 @@ export class SentPacketTable<T> {
 
   /**
    * Removes and returns the packets covered by `ranges` (disjoint, highest first), in ascending
-   * packet-number order. Work is bounded by min(width of the ranges, outstanding packets × log
-   * ranges), so a hostile ACK with huge ranges costs no more than the table's size.
+   * packet-number order. Work is bounded by min(width of the ranges, outstanding packets up to the
+   * largest acknowledged + ranges), so a hostile ACK with huge ranges costs no more than the
+   * table's size, and the usual ACK (a new range at the top of old ones) visits only the packets
+   * it acknowledges, not the whole flight sent after them.
    */
   removeAcked(ranges: readonly PacketRange[]): SentPacket<T>[] {
     const acked: SentPacket<T>[] = [];
@@ -97,8 +99,14 @@ export class SentPacketTable<T> {
         }
       }
     } else {
+      // Packets ascend and ranges descend: walk both from the lowest, and stop at the first packet
+      // above the largest acknowledged (everything after it was sent later).
+      let r = ranges.length - 1;
       for (const packet of this.packets.values()) {
-        if (inRanges(ranges, packet.packetNumber)) acked.push(packet);
+        const pn = packet.packetNumber;
+        while (r >= 0 && ranges[r]![1] < pn) r--;
+        if (r < 0) break;
+        if (pn >= ranges[r]![0]) acked.push(packet);
       }
     }
     for (const packet of acked) this.remove(packet);
