@@ -8,7 +8,8 @@ import net from 'node:net';
 import { h2load, ratio, startServerProcess, table, findProgram, type ServerProcess } from './lib.js';
 
 const REQUESTS = { S: 20_000, B: 1_000 };
-const ROUNDS = 3;
+/** Alternating rounds per workload: five, so that one round disturbed by other load does not set the median. */
+const ROUNDS = 5;
 /** Idle keep-alive connections for the memory figure: many, so that RSS noise per connection is small. */
 const IDLE = 5_000;
 
