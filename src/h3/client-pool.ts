@@ -159,13 +159,14 @@ export class H3ConnectionPool {
   /** A connection for one request only, closed when its response has ended. */
   private async dedicated(url: URL, options: ClientRequestOptions): Promise<ClientResponse> {
     const handle = await this.connect(url, options);
+    // As in close(): a failed close has nobody to report to, and must not be an unhandled rejection.
+    const closeQuietly = (): void => void handle.close().catch(() => {});
     try {
       const response = await handle.request(url, options);
-      const done = () => void handle.close();
-      void response.trailers.then(done, done);
+      void response.trailers.then(closeQuietly, closeQuietly);
       return response;
     } catch (err) {
-      void handle.close();
+      closeQuietly();
       throw err;
     }
   }

@@ -106,6 +106,25 @@ describe('H3ConnectionPool review', () => {
     }
   });
 
+  it('a traced request on its own connection whose close fails leaves no unhandled rejection behind', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const { pool: p, opened } = pool((c, n) => {
+        c.closeError = new Error('socket already closed');
+        if (n === 1) c.rejectNext = new Error('H3_MESSAGE_ERROR');
+      });
+      await p.request(A, { trace: () => {} });
+      await expect(p.request(A, { trace: () => {} })).rejects.toThrow('H3_MESSAGE_ERROR');
+      await new Promise((r) => setTimeout(r, 10));
+      expect(opened.map((c) => c.closed)).toEqual([1, 1]);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+
   it('closeAll still settles when closing a connection fails', async () => {
     const { pool: p, opened } = pool((c) => {
       c.closeError = new Error('socket already closed');
