@@ -44,12 +44,20 @@ export function sealToken(key: Uint8Array, address: string, content: TokenConten
 }
 
 /**
+ * The kind a token claims to be, readable without the key (the kind byte is in the clear and
+ * bound to the ciphertext as associated data). Undefined for bytes that are no token of ours.
+ */
+export function claimedTokenKind(token: Uint8Array): TokenKind | undefined {
+  return token[0] === KIND_BYTE.retry ? 'retry' : token[0] === KIND_BYTE['new-token'] ? 'new-token' : undefined;
+}
+
+/**
  * Opens a token from a client at `address`. Null when it is not ours, was altered, belongs to
  * another address, or is older than `maxAgeMs` (RFC 9000 §8.1.3: tokens SHOULD expire). Never throws.
  */
 export function openToken(key: Uint8Array, address: string, token: Uint8Array, now: number, maxAgeMs: number): TokenContent | null {
   if (token.length < 1 + IV_LENGTH + 10 + TAG_LENGTH) return null;
-  const kind: TokenKind | undefined = token[0] === 1 ? 'retry' : token[0] === 2 ? 'new-token' : undefined;
+  const kind = claimedTokenKind(token);
   if (kind === undefined) return null;
   let plain: Buffer;
   try {

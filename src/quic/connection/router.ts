@@ -16,7 +16,8 @@ import { pooledRandomBytes } from '../random-pool.js';
 import { appendRetryIntegrityTag, buildRetryWithoutTag } from '../packet/retry.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
-import { openToken, sealToken } from '../token.js';
+import { claimedTokenKind, openToken, sealToken } from '../token.js';
+import { buildInvalidTokenClose, initialOpens } from './invalid-token-close.js';
 import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
   Connection,
@@ -221,7 +222,14 @@ export class ConnectionRouter {
         originalDcid = Buffer.from(retry.originalDcid!);
         retryScid = Buffer.from(retry.retryScid);
         addressValidated = true;
-      } else if (retry?.kind !== 'retry') {
+      } else if (claimedTokenKind(header.token) === 'retry') {
+        // RFC 9000 §8.1.2: a Retry token that does not validate (expired, altered, for another
+        // address or connection ID). The client will not take a second Retry, so close at once
+        // with INVALID_TOKEN rather than let it time out — if the Initial is otherwise valid.
+        if (initialOpens(datagram, header)) this.stateless.push({ data: buildInvalidTokenClose(header, this.random(this.cidLength)), to: from });
+        else this.drop();
+        return;
+      } else {
         const newToken = openToken(this.tokenKey, from.address, header.token, now, this.options.newTokenLifetimeMs ?? 86_400_000);
         if (newToken?.kind === 'new-token') addressValidated = true;
       }
