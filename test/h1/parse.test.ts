@@ -50,6 +50,15 @@ describe('RequestHeadParser: request-line (RFC 9112 §3)', () => {
     expect(got.rest.buffer).toBe(input.buffer);
   });
 
+  it('gives an empty rest when the head ends its push, and the parser reads the next head after it', () => {
+    const parser = new RequestHeadParser();
+    const first = parser.push(Buffer.from('GET /1 HTTP/1.1\r\nHost: a\r\n\r\n', 'latin1'))!;
+    expect(first.rest.length).toBe(0);
+    const second = parser.push(Buffer.from('GET /2 HTTP/1.1\r\nHost: a\r\n\r\nX', 'latin1'))!;
+    expect(second.head.path).toBe('/2');
+    expect(second.rest.toString()).toBe('X');
+  });
+
   it('keeps the method case-sensitive and accepts any token method (RFC 9110 §9.1)', () => {
     expect(parseWhole('get / HTTP/1.1\r\nHost: a\r\n\r\n').method).toBe('get');
     expect(parseWhole('M-SEARCH * HTTP/1.1\r\nHost: a\r\n\r\n'.replace('*', '/')).method).toBe('M-SEARCH');

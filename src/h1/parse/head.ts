@@ -42,6 +42,9 @@ export interface HeadResult<Head> {
   rest: Buffer;
 }
 
+/** The `rest` of a head that ended its push, shared: empty, so nobody can write into it. */
+const NOTHING_AFTER = Buffer.alloc(0);
+
 export type HeadLimits = Pick<Limits, 'maxRequestLineBytes' | 'maxHeaderBytes' | 'maxHeaderCount'>;
 
 /** The line-by-line loop common to both directions; subclasses read the start-line. */
@@ -133,7 +136,8 @@ abstract class HeadParser<Start, Head> {
         this.start = null;
         this.fields = null;
         this.consumed = 0;
-        return { head, rest: input.subarray(pos) };
+        // Most heads end their push (no body, nothing pipelined): no view is made of nothing.
+        return { head, rest: pos === input.length ? NOTHING_AFTER : input.subarray(pos) };
       }
     }
   }
