@@ -29,6 +29,30 @@ async function idleConnections(port: number, count: number): Promise<net.Socket[
   return sockets;
 }
 
+interface IdleMemory { idleKB: number; idleHeapKB: number }
+
+/**
+ * Memory per idle keep-alive connection, measured in a fresh server process: after a load run the
+ * heap has grown and the free space it keeps would hide what connections cost. A first round of
+ * connections, closed again, warms the code paths up before the baseline is read.
+ */
+export async function idleMemory(impl: 'h123' | 'node'): Promise<IdleMemory> {
+  const server = await startServerProcess(impl, 'h1');
+  try {
+    for (const s of await idleConnections(server.port, 200)) s.destroy();
+    await new Promise((r) => setTimeout(r, 200));
+    const heapBefore = await server.heap();
+    const rssBefore = await server.rss();
+    const sockets = await idleConnections(server.port, IDLE);
+    const heapAfter = await server.heap();
+    const rssAfter = await server.rss();
+    for (const s of sockets) s.destroy();
+    return { idleKB: (rssAfter - rssBefore) / IDLE / 1000, idleHeapKB: (heapAfter - heapBefore) / IDLE / 1000 };
+  } finally {
+    server.stop();
+  }
+}
+
 async function load(server: ServerProcess, path: string, n: number): Promise<Sample> {
   const cpu0 = await server.cpu();
   const r = await h2load(['--h1', '-n', String(n), '-c', '50', '-t', '1', `http://127.0.0.1:${server.port}${path}`]);
@@ -47,7 +71,7 @@ export async function run(): Promise<void> {
   }
   const servers = { h123: await startServerProcess('h123', 'h1'), node: await startServerProcess('node', 'h1') };
   try {
-    const result: Record<'h123' | 'node', Record<'S' | 'B', Sample> & { idleKB: number; rssMB: number }> = {} as never;
+    const result: Record<'h123' | 'node', Record<'S' | 'B', Sample> & IdleMemory & { rssMB: number }> = {} as never;
     const samples = { h123: { S: [] as Sample[], B: [] as Sample[] }, node: { S: [] as Sample[], B: [] as Sample[] } };
     for (const [name, path] of [['S', '/s'], ['B', '/b']] as const) {
       for (const impl of ['h123', 'node'] as const) await load(servers[impl], path, Math.floor(REQUESTS[name] / 10)); // warm-up
@@ -58,16 +82,7 @@ export async function run(): Promise<void> {
       }
     }
     for (const impl of ['h123', 'node'] as const) {
-      const server = servers[impl];
-      const rss = await server.rss();
-      const before = await server.rss();
-      const sockets = await idleConnections(server.port, IDLE);
-      const after = await server.rss();
-      for (const s of sockets) s.destroy();
-      result[impl] = {
-        S: medianSample(samples[impl].S), B: medianSample(samples[impl].B), rssMB: rss / 1e6,
-        idleKB: (after - before) / IDLE / 1000,
-      };
+      result[impl] = { S: medianSample(samples[impl].S), B: medianSample(samples[impl].B), rssMB: (await servers[impl].rss()) / 1e6, ...(await idleMemory(impl)) };
     }
     const h = result.h123, n = result.node;
     table(`HTTP/1.1 — h123 vs node:http (h2load --h1 -c 50 -t 1, loopback, median of ${ROUNDS} alternating rounds)`, ['workload', 'h123', 'node:http', 'h123/node'], [
@@ -76,7 +91,8 @@ export async function run(): Promise<void> {
       ['B MB/s (1 MiB in 16 KiB)', h.B.mbps, n.B.mbps, ratio(h.B.mbps, n.B.mbps)],
       ['B server CPU µs/request', h.B.cpuPerReq, n.B.cpuPerReq, ratio(n.B.cpuPerReq, h.B.cpuPerReq) + ' less CPU'],
       ['RSS after load (MB)', h.rssMB, n.rssMB, ratio(h.rssMB, n.rssMB)],
-      [`KB per idle keep-alive conn (RSS, ${IDLE})`, h.idleKB, n.idleKB, ratio(h.idleKB, n.idleKB)],
+      [`KB per idle keep-alive conn (RSS, ${IDLE}, fresh server)`, h.idleKB, n.idleKB, ratio(h.idleKB, n.idleKB)],
+      [`KB per idle keep-alive conn (JS heap, ${IDLE}, fresh server)`, h.idleHeapKB, n.idleHeapKB, ratio(h.idleHeapKB, n.idleHeapKB)],
     ]);
   } finally {
     servers.h123.stop();

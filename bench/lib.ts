@@ -16,6 +16,8 @@ export function findProgram(name: string): string | null {
 export interface ServerProcess {
   port: number;
   rss(): Promise<number>;
+  /** JS heap in use after a full GC, in bytes. */
+  heap(): Promise<number>;
   /** CPU time the server process has used so far, in microseconds. */
   cpu(): Promise<number>;
   stop(): void;
@@ -36,6 +38,10 @@ export function startServerProcess(impl: 'h123' | 'node', proto: 'h1' | 'h2' | '
       port,
       async rss() {
         child.stdin.write('rss\n');
+        return Number((await next()).split(' ')[1]);
+      },
+      async heap() {
+        child.stdin.write('heap\n');
         return Number((await next()).split(' ')[1]);
       },
       async cpu() {
