@@ -29,7 +29,7 @@ import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './ci
 import { initialPacketKeys } from './crypto/keys.js';
 import { removeHeaderProtection } from './crypto/packet-protection.js';
 import { PacketProtector } from './crypto/protector.js';
-import { TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
+import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
 import { verifyRetryIntegrity } from './crypto/retry.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { frameLength } from './frames/encode.js';
@@ -156,6 +156,18 @@ interface CommonOptions {
    * Default [v1, v2] — v1 stays unless a server prefers v2.
    */
   versions?: number[];
+  /**
+   * AEAD usage limits (RFC 9001 §6.6), in packets; the negotiated suite's values by default
+   * (AES-GCM: 2^23 sealed per key, 2^52 failed openings; ChaCha20-Poly1305: no practical
+   * confidentiality limit, 2^36 failed openings). Tests set small ones.
+   */
+  aeadLimits?: AeadLimits;
+}
+
+/** RFC 9001 §6.6: packets one 1-RTT write key may protect, and failed openings per connection. */
+export interface AeadLimits {
+  confidentiality?: number;
+  integrity?: number;
 }
 
 export interface ClientConnectionOptions extends CommonOptions {
@@ -289,6 +301,17 @@ export class Connection implements FrameHandlers {
   private knownStreamsPruneAt = 256;
   private streamsBlockedWanted = { bidi: false, uni: false };
   private readonly qlog: ((event: QlogEvent) => void) | undefined;
+
+  // AEAD limits (RFC 9001 §6.6)
+  private readonly aeadLimits: AeadLimits;
+  /** Packets one 1-RTT write key may protect; set from the negotiated suite with the 1-RTT keys. */
+  private confidentialityLimit = CIPHER_SUITES[TLS_AES_128_GCM_SHA256].confidentialityLimit;
+  /** Received packets that failed authentication, across all keys of the connection. */
+  private integrityLimit = CIPHER_SUITES[TLS_AES_128_GCM_SHA256].integrityLimit;
+  private authenticationFailures = 0;
+  /** The 1-RTT write key being counted, and the packets it protected. */
+  private countedWriteKeys: PacketProtector | undefined;
+  private packetsWithWriteKeys = 0;
   private readonly onConnectionId: ((cid: Buffer, added: boolean) => void) | undefined;
 
   constructor(options: ConnectionOptions) {
@@ -298,6 +321,8 @@ export class Connection implements FrameHandlers {
     this.remote = options.remote;
     this.qlog = options.qlog;
     this.onConnectionId = options.onConnectionId;
+    this.aeadLimits = options.aeadLimits ?? {};
+    if (this.aeadLimits.integrity !== undefined) this.integrityLimit = this.aeadLimits.integrity;
     this.settings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.transport };
     this.idleTimeout = this.settings.maxIdleTimeout;
     this.lastActivity = options.now;
@@ -570,6 +595,10 @@ export class Connection implements FrameHandlers {
     const payload = protector.open(pn, unmasked.header, packet.subarray(unmasked.header.length));
     if (payload === null) {
       this.stats.packetsDropped++;
+      // RFC 9001 §6.6: past the integrity limit, close at once and process nothing more.
+      if (++this.authenticationFailures > this.integrityLimit) {
+        throw new TransportError(TransportErrorCode.AEAD_LIMIT_REACHED, 'AEAD integrity limit reached', 'RFC 9001 §6.6');
+      }
       return false; // RFC 9001 §5.5: discard packets that fail authentication
     }
     // RFC 9000 §17.2, §17.3.1: non-zero reserved bits after removing protection.
@@ -833,6 +862,9 @@ export class Connection implements FrameHandlers {
     const space = this.spaces[ApplicationData]!;
     if (direction === 'write') space.writeKeys = protector;
     else space.readKeys = protector;
+    // RFC 9001 §6.6: the limits of the negotiated AEAD, unless the options set others.
+    this.confidentialityLimit = this.aeadLimits.confidentiality ?? protector.params.confidentialityLimit;
+    this.integrityLimit = this.aeadLimits.integrity ?? protector.params.integrityLimit;
     if (space.readKeys !== undefined && space.writeKeys !== undefined && this.keyPhase === undefined) {
       this.keyPhase = new KeyPhase(space.readKeys, space.writeKeys);
       this.retryUndecryptable();
@@ -1005,8 +1037,16 @@ export class Connection implements FrameHandlers {
       }
       if (built === undefined) break;
       out.push(built);
+      if (this.isClosing()) break;
       // Control frames queued while choosing chunks (STREAM_DATA_BLOCKED) go in the next packet.
       if (out.length % 16 === 0) this.collectStreamControl();
+    }
+    if (this.isClosing()) {
+      // Closed while sending (RFC 9001 §6.6 AEAD limit): the CONNECTION_CLOSE goes out now.
+      this.closeDatagramsOwed = 0;
+      const datagram = this.buildCloseDatagram();
+      if (datagram !== undefined) out.push(datagram);
+      return out;
     }
     // RFC 9002 §7.8: a sender that does not fill its window is application-limited, and the window
     // must not grow on its ACKs. The pacer holding data back is no proof that the window is used:
@@ -1042,6 +1082,7 @@ export class Connection implements FrameHandlers {
       const space = this.spaces[id]!;
       const zeroRtt = id === ApplicationData && this.keyPhase === undefined && this.earlyWrite !== undefined && this.role === 'client';
       if (!zeroRtt && (!space.canSend || (id === ApplicationData && this.keyPhase === undefined))) continue;
+      if (id === ApplicationData && !zeroRtt && !this.mayProtect1Rtt()) break;
       const probe = space.probesOwed > 0;
       // Congestion control and pacing hold back ack-eliciting data but not ACKs or probes (RFC 9002 §7, §7.7).
       const mayCarryData = probe || (windowOpen && (id !== ApplicationData || paceWait <= 0));
@@ -1113,7 +1154,7 @@ export class Connection implements FrameHandlers {
   private buildPmtuProbe(now: number): OutgoingDatagram | undefined {
     if (!this.handshakeConfirmed || this.keyPhase === undefined || this.pathChallenge !== undefined) return undefined;
     const size = this.pmtu.nextProbe();
-    if (size === undefined) return undefined;
+    if (size === undefined || !this.mayProtect1Rtt()) return undefined;
     const space = this.spaces[ApplicationData]!;
     const packetNumber = space.nextPacketNumber++;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(ApplicationData));
@@ -1278,8 +1319,48 @@ export class Connection implements FrameHandlers {
   }
 
   private sealPacket(p: PlannedPacket): Buffer {
-    const keys = p.type === '1rtt' ? this.keyPhase!.write : p.type === '0rtt' ? this.earlyWrite! : this.spaces[p.space]!.writeKeys!;
+    let keys: PacketProtector;
+    if (p.type === '1rtt') {
+      keys = this.keyPhase!.write;
+      this.countWriteKeys(keys);
+      this.packetsWithWriteKeys++; // RFC 9001 §6.6: every packet a key protects counts
+    } else {
+      keys = p.type === '0rtt' ? this.earlyWrite! : this.spaces[p.space]!.writeKeys!;
+    }
     return sealPacket(p, keys, this.longHeader, this.keyPhase?.writePhase ?? 0);
+  }
+
+  /** The state as it is now (a check after calls that may close, which the compiler cannot see). */
+  private isClosing(): boolean {
+    return this.state === 'closing';
+  }
+
+  /** Starts counting afresh when the write key changed (a key update by either side, RFC 9001 §6). */
+  private countWriteKeys(keys: PacketProtector): void {
+    if (keys === this.countedWriteKeys) return;
+    this.countedWriteKeys = keys;
+    this.packetsWithWriteKeys = 0;
+  }
+
+  /**
+   * RFC 9001 §6.6: whether another 1-RTT packet may be protected. A key update starts once half
+   * the confidentiality limit is used (well before it, since §6.1 lets an update start only after
+   * an acknowledgment of the current keys); if none is possible by the last packet of the limit,
+   * that packet carries CONNECTION_CLOSE (AEAD_LIMIT_REACHED) and the key protects nothing more.
+   */
+  private mayProtect1Rtt(): boolean {
+    const phase = this.keyPhase!;
+    this.countWriteKeys(phase.write);
+    const limit = this.confidentialityLimit;
+    if (this.packetsWithWriteKeys < limit / 2) return true;
+    if (this.handshakeConfirmed && phase.initiate()) {
+      this.countWriteKeys(phase.write);
+      this.log('security:key_updated', { key_type: '1rtt', trigger: 'local_update', reason: 'aead_confidentiality_limit' });
+      return true;
+    }
+    if (this.packetsWithWriteKeys < limit - 1) return true;
+    this.closeWith(TransportErrorCode.AEAD_LIMIT_REACHED, 'AEAD confidentiality limit reached without a key update', false, 0);
+    return false;
   }
 
   /** Long header fields; a server's Initials carry no token (RFC 9000 §17.2.2). */
@@ -1295,6 +1376,8 @@ export class Connection implements FrameHandlers {
     for (const id of SPACES) {
       const space = this.spaces[id]!;
       if (!space.canSend || (id === ApplicationData && this.keyPhase === undefined)) continue;
+      // RFC 9001 §6.6: a 1-RTT key at its confidentiality limit protects nothing more, not even a close.
+      if (id === ApplicationData && this.keyPhase!.write === this.countedWriteKeys && this.packetsWithWriteKeys >= this.confidentialityLimit) continue;
       // RFC 9000 §10.2.3: an application close in Initial/Handshake is sent as APPLICATION_ERROR 0x0c.
       const sent: Frame = id !== ApplicationData && frame.type === 'application_close'
         ? { type: 'connection_close', errorCode: TransportErrorCode.APPLICATION_ERROR, frameType: 0, reason: '' }
