@@ -162,6 +162,8 @@ interface CommonOptions {
    * confidentiality limit, 2^36 failed openings). Tests set small ones.
    */
   aeadLimits?: AeadLimits;
+  /** Datagrams one transmit() call returns at most (default 64); the rest go on the next call. */
+  maxDatagramsPerTransmit?: number;
 }
 
 /** RFC 9001 §6.6: packets one 1-RTT write key may protect, and failed openings per connection. */
@@ -309,6 +311,11 @@ export class Connection implements FrameHandlers {
   /** Received packets that failed authentication, across all keys of the connection. */
   private integrityLimit = CIPHER_SUITES[TLS_AES_128_GCM_SHA256].integrityLimit;
   private authenticationFailures = 0;
+
+  /** transmit() returns at most this many datagrams. */
+  private readonly maxDatagramsPerCall: number;
+  /** The last transmit() stopped at that cap with data, window and pacing budget left: wake at once. */
+  private stoppedAtCallLimit = false;
   /** The 1-RTT write key being counted, and the packets it protected. */
   private countedWriteKeys: PacketProtector | undefined;
   private packetsWithWriteKeys = 0;
@@ -322,6 +329,7 @@ export class Connection implements FrameHandlers {
     this.qlog = options.qlog;
     this.onConnectionId = options.onConnectionId;
     this.aeadLimits = options.aeadLimits ?? {};
+    this.maxDatagramsPerCall = options.maxDatagramsPerTransmit ?? MAX_DATAGRAMS_PER_CALL;
     if (this.aeadLimits.integrity !== undefined) this.integrityLimit = this.aeadLimits.integrity;
     this.settings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.transport };
     this.idleTimeout = this.settings.maxIdleTimeout;
@@ -1029,7 +1037,8 @@ export class Connection implements FrameHandlers {
     const probe = this.buildPmtuProbe(now);
     if (probe !== undefined) out.push(probe);
     let heldBack: 'window' | 'pacing' | undefined;
-    while (out.length < MAX_DATAGRAMS_PER_CALL) {
+    const cap = this.maxDatagramsPerCall;
+    while (out.length < cap) {
       const built = this.buildDatagram(now);
       if (built === 'window' || built === 'pacing') {
         heldBack = built;
@@ -1055,7 +1064,9 @@ export class Connection implements FrameHandlers {
     const cwndLimited =
       heldBack === 'window' ||
       (heldBack === 'pacing' && 2 * congestion.bytesInFlight >= congestion.congestionWindow) ||
-      (out.length >= MAX_DATAGRAMS_PER_CALL && 2 * congestion.bytesInFlight >= congestion.congestionWindow);
+      (out.length >= cap && 2 * congestion.bytesInFlight >= congestion.congestionWindow);
+    // Stopped by the cap alone: nextTimeout() asks for another call at once.
+    this.stoppedAtCallLimit = heldBack === undefined && out.length >= cap;
     congestion.setAppLimited(!cwndLimited);
     if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
     return out;
@@ -1502,6 +1513,8 @@ export class Connection implements FrameHandlers {
     let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
     earliest = earlier(earliest, this.pathValidationDeadline());
     for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
+    // transmit() stopped at its per-call cap with budget left: the rest is due now.
+    if (this.stoppedAtCallLimit) return this.now;
     if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
       const wait = this.pacer.timeUntilSend(this.now, this.maxDatagramSize);
       const c = this.loss.congestion;

@@ -34,11 +34,16 @@ export class DirectPair {
     else if (event.name === 'transport:packet_sent' && event.data['packet_type'] === '1rtt') this.packetsPerKey[this.packetsPerKey.length - 1]!++;
   }
 
+  /** Datagrams of each client transmit() call, and nextTimeout() right after it. */
+  onClientTransmit: (count: number, nextTimeout: number | undefined) => void = () => {};
+
   run(done: () => boolean, maxMs = 60_000): boolean {
     const deadline = this.now + maxMs;
     while (!done()) {
       this.poll();
-      for (const d of this.client.transmit(this.now)) this.link.send(d.data, CLIENT_ADDR, d.to, this.now);
+      const sent = this.client.transmit(this.now);
+      for (const d of sent) this.link.send(d.data, CLIENT_ADDR, d.to, this.now);
+      this.onClientTransmit(sent.length, this.client.nextTimeout());
       for (const d of this.serverRouter.transmit(this.now)) this.link.send(d.data, SERVER_ADDR, d.to, this.now);
       const times = [this.link.nextArrival(), this.client.nextTimeout(), this.serverRouter.nextTimeout()].filter((t): t is number => t !== undefined);
       if (times.length === 0) return done();
