@@ -69,6 +69,8 @@ export class QuicEndpoint {
   private timerAt = Infinity;
   private flushScheduled = false;
   private closed = false;
+  /** Whether the socket and the timer keep the process alive (net.Socket's ref()/unref()). */
+  private referenced = true;
 
   private constructor(socket: Socket, private readonly options: EndpointOptions) {
     this.socket = socket;
@@ -112,6 +114,25 @@ export class QuicEndpoint {
     const conn = this.router.connect(remote, tls, this.clock(), token);
     this.scheduleFlush();
     return conn;
+  }
+
+  /**
+   * Lets the process exit while only this endpoint is active, as net.Socket's unref(): the UDP
+   * socket and the endpoint's timer no longer keep the event loop alive (an idle pooled client).
+   */
+  unref(): this {
+    this.referenced = false;
+    this.socket.unref();
+    this.timer?.unref();
+    return this;
+  }
+
+  /** Undoes unref(): the endpoint keeps the process alive again. */
+  ref(): this {
+    this.referenced = true;
+    this.socket.ref();
+    this.timer?.ref();
+    return this;
   }
 
   /** Call after writing to a connection outside an event callback: sends within this tick. */
@@ -171,6 +192,7 @@ export class QuicEndpoint {
       this.timerAt = Infinity;
       this.pump();
     }, Math.max(0, Math.ceil(next - this.clock())));
+    if (!this.referenced) this.timer.unref();
   }
 
   /**
