@@ -32,7 +32,7 @@ import { PacketProtector } from './crypto/protector.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
 import { verifyRetryIntegrity } from './crypto/retry.js';
 import { TransportError, TransportErrorCode } from './errors.js';
-import { frameLength } from './frames/encode.js';
+import { frameLength, streamFrameLength } from './frames/encode.js';
 import { parseFrames } from './frames/decode.js';
 import { isAckEliciting } from './frames/permissions.js';
 import type { Frame } from './frames/types.js';
@@ -1218,9 +1218,9 @@ export class Connection implements FrameHandlers {
     const records: SentFrameRecord[] = [];
     let ackEliciting = false;
     let payloadSize = 0;
-    const add = (frame: Frame, record?: SentFrameRecord): void => {
+    // STREAM and ACK frames come with their length (no generic frameLength switch); others without.
+    const add = (frame: Frame, record: SentFrameRecord | undefined, length: number): void => {
       frames.push(frame);
-      const length = frameLength(frame);
       room -= length;
       payloadSize += length;
       if (record !== undefined) records.push(record);
@@ -1238,8 +1238,9 @@ export class Connection implements FrameHandlers {
         ranges: ackInfo.ranges.slice(0, 32) as [number, number][],
         ackDelay: Math.floor((ackInfo.ackDelay * 1000) / 2 ** exponent),
       };
-      if (frameLength(ackFrame) > room) ackFrame = undefined;
-      else add(ackFrame, { kind: 'ack', space: id, largest: ackInfo.largest });
+      const ackLength = frameLength(ackFrame);
+      if (ackLength > room) ackFrame = undefined;
+      else add(ackFrame, { kind: 'ack', space: id, largest: ackInfo.largest }, ackLength);
     }
     let to: PeerAddress | undefined;
     if (mayCarryData) {
@@ -1248,13 +1249,14 @@ export class Connection implements FrameHandlers {
       while (!zeroRtt && room > 24 && space.cryptoOut.hasChunkToSend) {
         const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
         if (chunk === null || chunk.data.length === 0) break;
-        add({ type: 'crypto', offset: chunk.offset, data: chunk.data }, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length });
+        const frame: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
+        add(frame, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length }, frameLength(frame));
       }
       if (id === ApplicationData && to === undefined) this.addStreamFrames(add, () => room);
     }
     // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
     if (space.probesOwed > 0) {
-      if (!ackEliciting) add({ type: 'ping' });
+      if (!ackEliciting) add({ type: 'ping' }, undefined, 1);
       space.probesOwed--;
     }
     const ackDue = space.ack.ackDue(now);
@@ -1274,46 +1276,49 @@ export class Connection implements FrameHandlers {
   }
 
   /** Connection-level control frames of the application space. Returns a new destination if a probe needs one. */
-  private addControlFrames(add: (frame: Frame, record?: SentFrameRecord) => void, room: () => number): PeerAddress | undefined {
+  private addControlFrames(add: (frame: Frame, record: SentFrameRecord | undefined, length: number) => void, room: () => number): PeerAddress | undefined {
     if (this.handshakeDonePending && room() > 1) {
       this.handshakeDonePending = false;
-      add({ type: 'handshake_done' }, { kind: 'handshake-done' });
+      add({ type: 'handshake_done' }, { kind: 'handshake-done' }, 1);
     }
     while (this.pathResponses.length > 0 && room() > 9) {
       const response = this.pathResponses.shift()!;
-      add({ type: 'path_response', data: response.data });
+      const frame: Frame = { type: 'path_response', data: response.data };
+      add(frame, undefined, frameLength(frame));
     }
     if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && room() > 9) {
       this.pathChallenge.sentAt = this.now;
-      add({ type: 'path_challenge', data: this.pathChallenge.data }, { kind: 'path-challenge', data: this.pathChallenge.data });
+      const frame: Frame = { type: 'path_challenge', data: this.pathChallenge.data };
+      add(frame, { kind: 'path-challenge', data: this.pathChallenge.data }, frameLength(frame));
     }
     while (this.pendingNewCids.length > 0 && room() > 48) {
       const sequence = this.pendingNewCids.shift()!;
       const issued = this.localCids.get(sequence);
       if (issued === undefined) continue;
-      add(
-        { type: 'new_connection_id', sequence, retirePriorTo: 0, connectionId: issued.cid, statelessResetToken: issued.resetToken },
-        { kind: 'new-connection-id', sequence },
-      );
+      const frame: Frame = { type: 'new_connection_id', sequence, retirePriorTo: 0, connectionId: issued.cid, statelessResetToken: issued.resetToken };
+      add(frame, { kind: 'new-connection-id', sequence }, frameLength(frame));
     }
     while (this.pendingRetireCids.length > 0 && room() > 9) {
       const sequence = this.pendingRetireCids.shift()!;
-      add({ type: 'retire_connection_id', sequence }, { kind: 'retire-connection-id', sequence });
+      const frame: Frame = { type: 'retire_connection_id', sequence };
+      add(frame, { kind: 'retire-connection-id', sequence }, frameLength(frame));
     }
     if (this.newTokenPending !== undefined && room() > this.newTokenPending.length + 4) {
       const token = this.newTokenPending;
       this.newTokenPending = undefined;
-      add({ type: 'new_token', token }, { kind: 'new-token', token });
+      const frame: Frame = { type: 'new_token', token };
+      add(frame, { kind: 'new-token', token }, frameLength(frame));
     }
     while (this.pendingControl.length > 0 && room() > 24) {
       const control = this.pendingControl.shift()!;
-      add(controlFrame(control), { kind: 'stream-control', frame: control });
+      const frame = controlFrame(control);
+      add(frame, { kind: 'stream-control', frame: control }, frameLength(frame));
     }
     return undefined;
   }
 
   /** STREAM frames, round-robin over the streams with data (RFC 9000 §2.2, §19.8). */
-  private addStreamFrames(add: (frame: Frame, record?: SentFrameRecord) => void, room: () => number): void {
+  private addStreamFrames(add: (frame: Frame, record: SentFrameRecord, length: number) => void, room: () => number): void {
     while (room() > 16) {
       const send = this.streams.nextStreamToSend();
       if (send === undefined) break;
@@ -1322,9 +1327,11 @@ export class Connection implements FrameHandlers {
       if (capacity <= 0) break;
       const chunk = send.nextChunk(capacity);
       if (chunk === null) break;
+      const { streamId, offset, data, fin } = chunk;
       add(
-        { type: 'stream', streamId: chunk.streamId, offset: chunk.offset, data: chunk.data, fin: chunk.fin },
-        { kind: 'stream', streamId: chunk.streamId, offset: chunk.offset, length: chunk.data.length, fin: chunk.fin },
+        { type: 'stream', streamId, offset, data, fin },
+        { kind: 'stream', streamId, offset, length: data.length, fin },
+        streamFrameLength(streamId, offset, data.length), // RFC 9000 §19.8
       );
     }
   }

@@ -17,6 +17,7 @@ import {
   parseFrames,
   readFrame,
   streamDataCapacity,
+  streamFrameLength,
   type AckRange,
   type Frame,
 } from '../../src/quic/frame.js';
@@ -156,6 +157,21 @@ describe('round trips (RFC 9000 §19, RFC 9221 §4)', () => {
         expect(parseFrames(encoded, withDatagrams)).toEqual(mergePadding(frames));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  it('streamFrameLength equals the encoded size of a STREAM frame with a Length field (§19.8, property)', () => {
+    const varint = fc.oneof(fc.integer({ min: 0, max: 70 }), fc.integer({ min: 0, max: 2 ** 30 }), fc.integer({ min: 0, max: 2 ** 52 }));
+    fc.assert(
+      fc.property(varint, varint, fc.integer({ min: 0, max: 17_000 }), fc.boolean(), (streamId, offset, length, fin) => {
+        const frame: Frame = { type: 'stream', streamId, offset, data: new Uint8Array(length), fin };
+        const w = new Writer(length + 32);
+        encodeFrame(frame, w);
+        const encoded = w.finish().length;
+        expect(streamFrameLength(streamId, offset, length)).toBe(encoded);
+        expect(frameLength(frame)).toBe(encoded);
+      }),
+      { numRuns: 300 },
     );
   });
 

@@ -28,10 +28,8 @@ export function frameLength(frame: Frame): number {
     case 'new_token':
       return typeLength + varintLength(frame.token.length) + frame.token.length;
     case 'stream':
-      return typeLength + varintLength(frame.streamId)
-        + (frame.offset !== 0 ? varintLength(frame.offset) : 0)
-        + (frame.hasLength !== false ? varintLength(frame.data.length) : 0)
-        + frame.data.length;
+      if (frame.hasLength !== false) return streamFrameLength(frame.streamId, frame.offset, frame.data.length);
+      return typeLength + varintLength(frame.streamId) + (frame.offset !== 0 ? varintLength(frame.offset) : 0) + frame.data.length;
     case 'max_data':
       return typeLength + varintLength(frame.maximum);
     case 'max_stream_data':
@@ -63,6 +61,14 @@ export function frameLength(frame: Frame): number {
     case 'datagram':
       return typeLength + (frame.hasLength !== false ? varintLength(frame.data.length) : 0) + frame.data.length;
   }
+}
+
+/**
+ * Bytes of a STREAM frame with a Length field (RFC 9000 §19.8): type, stream ID, offset (absent
+ * at 0), length, data. Packet builders call it directly instead of the generic frameLength.
+ */
+export function streamFrameLength(streamId: number, offset: number, dataLength: number): number {
+  return 1 + varintLength(streamId) + (offset !== 0 ? varintLength(offset) : 0) + varintLength(dataLength) + dataLength;
 }
 
 /**
