@@ -54,6 +54,17 @@ export class RangeSet {
   /** Adds [start, end), merging with ranges it overlaps or touches. */
   add(start: number, end: number): void {
     if (end <= start) return;
+    // In-order arrivals and acknowledgments add at the tail: no search, no splice.
+    const ranges = this.ranges;
+    const last = ranges[ranges.length - 1];
+    if (last === undefined || start > last.end) {
+      ranges.push({ start, end });
+      return;
+    }
+    if (start >= last.start) {
+      if (end > last.end) ranges[ranges.length - 1] = { start: last.start, end };
+      return;
+    }
     const i = this.firstEndingAtOrAfter(start);
     let j = i;
     let newStart = start;
@@ -68,7 +79,7 @@ export class RangeSet {
 
   /** Removes [start, end), splitting a range that straddles it. */
   remove(start: number, end: number): void {
-    if (end <= start) return;
+    if (end <= start || this.ranges.length === 0) return;
     let i = this.firstEndingAtOrAfter(start);
     if (i < this.ranges.length && this.ranges[i]!.end === start) i++;
     const replacement: ByteRange[] = [];

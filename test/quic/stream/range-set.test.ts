@@ -56,4 +56,29 @@ describe('RangeSet', () => {
       { numRuns: 300 },
     );
   });
+
+  it('matches the model when ranges mostly arrive in order, touching or overlapping the tail', () => {
+    // Steps forward from the previous end (some back, some with gaps): the tail fast paths of add().
+    const step = fc.record({ add: fc.nat(9).map((n) => n > 1), back: fc.integer({ min: -4, max: 3 }), len: fc.nat(6) });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 30 }), (steps) => {
+        const ops: { add: boolean; start: number; end: number }[] = [];
+        let cursor = 0;
+        for (const s of steps) {
+          const start = Math.min(60, Math.max(0, cursor + s.back));
+          const end = Math.min(64, start + s.len);
+          ops.push({ add: s.add, start, end });
+          cursor = end;
+        }
+        const set = new RangeSet();
+        for (const o of ops) (o.add ? set.add(o.start, o.end) : set.remove(o.start, o.end));
+        const ranges = set.toArray();
+        for (let i = 1; i < ranges.length; i++) expect(ranges[i - 1]!.end).toBeLessThan(ranges[i]!.start);
+        const fromSet = new Array<boolean>(65).fill(false);
+        for (const r of ranges) for (let i = r.start; i < r.end; i++) fromSet[i] = true;
+        expect(fromSet).toEqual(model(ops, 65));
+      }),
+      { numRuns: 300 },
+    );
+  });
 });
