@@ -22,6 +22,7 @@ import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
   Connection,
   MIN_INITIAL_DATAGRAM,
+  type AeadLimits,
   type ClientTlsSettings,
   type ServerTlsSettings,
   type TransportSettings,
@@ -49,6 +50,10 @@ export interface RouterOptions {
   connectionHighWaterMark?: number;
   /** Versions for compatible version negotiation, most preferred first (RFC 9368). */
   versions?: number[];
+  /** AEAD usage limits for every connection (RFC 9001 §6.6); the negotiated suite's by default. */
+  aeadLimits?: AeadLimits;
+  /** Datagrams one connection's transmit() returns at most per call (Connection's default: 64). */
+  maxDatagramsPerTransmit?: number;
   maxConnections?: number;
   maxHandshakes?: number;
   /** How long address validation tokens stay valid. Default 10 s (Retry), 24 h (NEW_TOKEN). */
@@ -121,6 +126,8 @@ export class ConnectionRouter {
       streamHighWaterMark: this.options.streamHighWaterMark,
       connectionHighWaterMark: this.options.connectionHighWaterMark,
       versions: this.options.versions,
+      aeadLimits: this.options.aeadLimits,
+      maxDatagramsPerTransmit: this.options.maxDatagramsPerTransmit,
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onConnectionId(cid: Buffer, added: boolean) {

@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../../src/quic/connection.js';
 import { TransportErrorCode } from '../../../src/quic/errors.js';
 import { DirectPair as Duo } from '../sim/direct-pair.js';
-import { pattern, seededBytes, SERVER_ADDR, sha256, StreamSink } from '../sim/harness.js';
+import { Pair, pattern, seededBytes, SERVER_ADDR, sha256, StreamSink, StreamWriter } from '../sim/harness.js';
 
 const closeOf = (events: ConnectionEvent[]) => (events.find((e) => e.type === 'closed') as Extract<ConnectionEvent, { type: 'closed' }> | undefined)?.error;
 
@@ -75,5 +75,21 @@ describe('AEAD limits (RFC 9001 §6.6)', () => {
     expect(duo.client.closeReason).toMatchObject({ code: TransportErrorCode.AEAD_LIMIT_REACHED, source: 'local' });
     expect(duo.run(() => duo.server!.state !== 'established')).toBe(true);
     expect(closeOf(duo.serverEvents)).toMatchObject({ code: TransportErrorCode.AEAD_LIMIT_REACHED, source: 'peer' });
+  });
+
+  it('limits set on a router reach the connections it makes (client and server)', () => {
+    const limits = { aeadLimits: { confidentiality: 200 } };
+    const pair = new Pair({ client: limits, serverRouter: limits });
+    expect(pair.handshake()).toBe(true);
+    const sink = new StreamSink();
+    pair.onServerEvent = (e) => sink.onEvent(e);
+    const body = pattern(500_000);
+    const id = pair.client.openStream()!;
+    const writer = new StreamWriter(pair.client, id, body);
+    pair.onClientEvent = (e) => { if (e.type === 'writable') writer.pump(); };
+    writer.pump();
+    expect(pair.run(() => sink.finished.has(id))).toBe(true);
+    expect(sha256(sink.data(id))).toBe(sha256(body));
+    expect(pair.client.keyUpdates).toBeGreaterThanOrEqual(1);
   });
 });
