@@ -8,8 +8,9 @@
  *   - opened by the first request to its origin (concurrent first requests wait for the same
  *     handshake);
  *   - reused while it takes new requests (no GOAWAY received, not closed, RFC 9114 §5.2);
- *   - idle (no request in flight) for `idleTimeoutMs` (default 250 ms): closed cleanly, GOAWAY then
- *     CONNECTION_CLOSE H3_NO_ERROR (RFC 9114 §5.2, §8.1), and forgotten;
+ *   - idle (no request in flight): unref'd, so that it does not keep the process alive, and after
+ *     `idleTimeoutMs` (default 5 s) closed cleanly, GOAWAY then CONNECTION_CLOSE H3_NO_ERROR
+ *     (RFC 9114 §5.2, §8.1), and forgotten; ref'd again while it carries a request;
  *   - closed by the server (GOAWAY, error, idle timeout): the next request opens a new one.
  * A request the server did not process (H3_REQUEST_REJECTED, or above its GOAWAY) is retried
  * once on a new connection when its body can be sent again (RFC 9114 §4.1.1).
@@ -35,11 +36,10 @@ interface PooledH3 {
 }
 
 /**
- * Long enough for back-to-back requests, short because an open QUIC endpoint (its UDP socket and
- * timers) keeps the process alive: a command that made one request exits this much later
- * (QuicEndpoint has no unref() yet, unlike the sockets the h1 and h2 pools unref when idle).
+ * How long an idle connection waits for the next request. An idle one is unref'd, as the h1 and
+ * h2 pools unref their idle sockets, so this does not delay a program's exit.
  */
-export const DEFAULT_IDLE_TIMEOUT_MS = 250;
+export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
 
 export interface H3PoolOptions {
   /** Opens a connection to `url`'s origin (src/h3/client.ts connectH3). */
@@ -99,6 +99,8 @@ export class H3ConnectionPool {
     let response: ClientResponse;
     try {
       const handle = await entry.handle;
+      // A request in flight keeps the process alive until its response has ended.
+      if (entry.inFlight > 0) handle.ref();
       response = await handle.request(url, options);
     } catch (err) {
       this.release(entry);
@@ -138,6 +140,10 @@ export class H3ConnectionPool {
       close(entry);
       return;
     }
+    // Idle: nothing of this connection keeps the process alive any more.
+    void entry.handle.then((handle) => {
+      if (entry.inFlight === 0) handle.unref();
+    }, () => {});
     entry.idleTimer = setTimeout(() => {
       entry.idleTimer = null;
       if (entry.inFlight === 0) this.retire(entry);
@@ -178,7 +184,11 @@ export class H3ConnectionPool {
  * use either way, and nobody may be waiting on this promise to handle its rejection.
  */
 function close(entry: PooledH3): void {
-  entry.closing ??= entry.handle.then((handle) => handle.close()).then(undefined, () => {});
+  // Ref'd while closing, so that the clean close (GOAWAY, CONNECTION_CLOSE) is sent before an exit.
+  entry.closing ??= entry.handle.then((handle) => {
+    handle.ref();
+    return handle.close();
+  }).then(undefined, () => {});
 }
 
 /**

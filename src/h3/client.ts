@@ -31,6 +31,9 @@ export interface H3ClientHandle {
   close(): Promise<void>;
   /** New requests may start here: not closing or closed, no GOAWAY from the server (RFC 9114 §5.2). */
   readonly available: boolean;
+  /** Whether this connection's UDP socket and timers keep the process alive (as net.Socket's ref/unref). */
+  ref(): void;
+  unref(): void;
 }
 
 /** Opens a QUIC connection with ALPN h3 to `url`'s origin and starts HTTP/3 on it. */
@@ -93,6 +96,12 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
     close,
     get available() {
       return closing === null && session.available;
+    },
+    ref() {
+      endpoint.ref();
+    },
+    unref() {
+      endpoint.unref();
     },
     async request(target, requestOptions = {}) {
       const headers: [string, string][] = [];

@@ -15,6 +15,8 @@ class FakeConnection {
   available = true;
   closed = 0;
   requests = 0;
+  /** Whether the connection would keep the process alive (ref/unref), as the pool last set it. */
+  referenced = true;
   /** Ends the response bodies (resolves their trailers). */
   readonly ends: (() => void)[] = [];
   reject: Error | null = null;
@@ -26,6 +28,8 @@ class FakeConnection {
       session: undefined as never,
       get available() { return self.available && self.closed === 0; },
       async close() { self.closed++; },
+      ref() { self.referenced = true; },
+      unref() { self.referenced = false; },
       async request(): Promise<ClientResponse> {
         self.requests++;
         if (self.reject) throw self.reject;
@@ -98,6 +102,24 @@ describe('H3ConnectionPool', () => {
     expect(p.size).toBe(0);
     await p.request(A);
     expect(opened).toHaveLength(2);
+  });
+
+  it('an idle connection does not keep the process alive; one carrying a request, or closing, does', async () => {
+    const { pool: p, opened } = pool(1000);
+    const first = p.request(A);
+    await first;
+    expect(opened[0]!.referenced).toBe(true); // its response is still streaming
+    opened[0]!.endAll();
+    await settle();
+    expect(opened[0]!.referenced).toBe(false);
+    await p.request(A);
+    expect(opened[0]!.referenced).toBe(true);
+    opened[0]!.endAll();
+    await settle();
+    expect(opened[0]!.referenced).toBe(false);
+    await p.closeAll();
+    expect(opened[0]!.closed).toBe(1);
+    expect(opened[0]!.referenced).toBe(true); // the clean close is sent before the process may exit
   });
 
   it('a request before the idle expiry keeps the connection', async () => {

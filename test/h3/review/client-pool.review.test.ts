@@ -24,6 +24,8 @@ class FakeConnection {
     this.handle = {
       session: undefined as never,
       get available() { return self.closed === 0; },
+      ref() {},
+      unref() {},
       async close() {
         self.closed++;
         if (self.closeError) throw self.closeError;
