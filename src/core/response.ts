@@ -77,15 +77,33 @@ export class StreamingResponse implements ServerResponse {
     if (this.headSent) return;
     if (!Number.isInteger(status) || status < 100 || status > 999) throw new RangeError(`invalid status ${status}`);
     if (status >= 200 && headers !== undefined && isRecord(headers)) {
-      // The usual call, writeHead(200, { ... }): fields checked, then added, with no list in between.
-      for (const name of Object.keys(headers)) {
+      // The usual call, writeHead(200, { ... }), without a HeaderList in between. Each value is read
+      // once and exactly the values checked are added: a getter or a one-shot iterable read a second
+      // time could hand the wire a value never checked (CRLF: response splitting, RFC 9112 §11.1) or
+      // nothing at all. All are checked before any is added, so a bad one changes nothing.
+      const names = Object.keys(headers);
+      const values: (string | readonly string[] | undefined)[] = new Array(names.length);
+      for (let i = 0; i < names.length; i++) {
+        const name = names[i]!;
         const value = headers[name];
         if (value === undefined) continue;
-        if (typeof value === 'string' || typeof value === 'number') assertValidField(name, String(value));
-        else for (const v of value) assertValidField(name, v);
+        if (typeof value === 'string' || typeof value === 'number') {
+          const text = String(value);
+          assertValidField(name, text);
+          values[i] = text;
+        } else {
+          const list = Array.from(value);
+          for (const v of list) assertValidField(name, v);
+          values[i] = list;
+        }
       }
       this.status = status;
-      this.headers.append(headers);
+      for (let i = 0; i < names.length; i++) {
+        const value = values[i];
+        if (value === undefined) continue;
+        if (typeof value === 'string') this.headers.add(names[i]!, value);
+        else for (const v of value) this.headers.add(names[i]!, v);
+      }
       return;
     }
     const extra = headers ? new HeaderList(headers) : null;
