@@ -406,7 +406,8 @@ export class H1ServerConnection {
     if (this.exchange !== ex || ex.response.headersSent) return;
     // RFC 9110 §15.2: no 1xx to an HTTP/1.0 client.
     if (ex.framing.version === '1.0') return;
-    this.queue(serializeHead(status, headers, null));
+    // RFC 9110 §8.6, RFC 9112 §6.1: no Content-Length or Transfer-Encoding in a 1xx response.
+    this.queue(serializeHead(status, headers, null, INTERIM_FORBIDDEN_FIELDS));
     this.wake();
   }
 
@@ -433,11 +434,13 @@ export class H1ServerConnection {
       else if (name === 'date') hasDate = true;
     }
     const noBody = ex.isHead || status === 204 || status === 304;
-    // RFC 9110 §8.6: no Content-Length in a 204; an invalid one is dropped, never passed on.
-    let keepContentLength = status !== 204;
+    const validLength = cl !== undefined && /^\d{1,15}$/.test(cl);
+    // RFC 9110 §8.6: no Content-Length in a 204; an invalid one is dropped, never passed on — in a
+    // HEAD or 304 response too, where it would state the length of a body that is not there.
+    let keepContentLength = status !== 204 && validLength;
     if (noBody) {
       ex.mode = 'none';
-    } else if (cl !== undefined && /^\d{1,15}$/.test(cl)) {
+    } else if (validLength) {
       ex.mode = 'length';
       ex.declaredLength = Number(cl);
     } else {
@@ -572,9 +575,12 @@ function crlfAndLastChunk(trailers: HeaderList | null): Buffer {
 }
 
 /** Status line and field lines (RFC 9112 §4, §5). Values were validated when set. */
-export function serializeHead(status: number, headers: HeaderList, reason: string | null): Buffer {
+const INTERIM_FORBIDDEN_FIELDS: ReadonlySet<string> = new Set(['content-length', 'transfer-encoding']);
+
+/** A status line and `headers`, without the fields named in `omit`. */
+export function serializeHead(status: number, headers: HeaderList, reason: string | null, omit?: ReadonlySet<string>): Buffer {
   let s = `HTTP/1.1 ${status} ${reason ?? statusText(status)}\r\n`;
-  for (const [n, v] of headers) s += `${n}: ${v}\r\n`;
+  for (const [n, v] of headers) if (omit === undefined || !omit.has(n)) s += `${n}: ${v}\r\n`;
   // Field values hold only octets (checked when set), so latin1 writes each as one byte.
   return Buffer.from(s + '\r\n', 'latin1');
 }
