@@ -1533,8 +1533,10 @@ export class Connection implements FrameHandlers {
 
   private idleDeadline(): number | undefined {
     if (this.idleTimeout === 0) return undefined;
-    // RFC 9000 §10.1: at least three times the current PTO, so probes get their chance.
-    return this.lastActivity + Math.max(this.idleTimeout, 3 * this.loss.ptoPeriod(ApplicationData));
+    // RFC 9000 §10.1: at least three times the current PTO, so probes get their chance. The PTO
+    // without its backoff (loss-detection.ts basePtoPeriod): with it, every probe would push the
+    // deadline past the next probe, and a connection to a silent peer would never end.
+    return this.lastActivity + Math.max(this.idleTimeout, 3 * this.loss.basePtoPeriod(ApplicationData));
   }
 
   handleTimeout(now: number): void {

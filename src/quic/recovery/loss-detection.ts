@@ -336,9 +336,17 @@ export class LossDetection<T = unknown> {
    * (smoothed_rtt + max(4×rttvar, kGranularity) + max_ack_delay for Application Data) × 2^pto_count.
    */
   ptoPeriod(space: PacketNumberSpace): number {
-    const backoff = 2 ** this.ptoCount;
+    return this.basePtoPeriod(space) * 2 ** this.ptoCount;
+  }
+
+  /**
+   * The PTO period of `space` without the backoff (pto_count = 0). The idle timeout is at least
+   * three of these (RFC 9000 §10.1): with the backoff it would grow with every probe and so always
+   * lie beyond the next PTO, and a peer that has gone silent would be probed forever.
+   */
+  basePtoPeriod(space: PacketNumberSpace): number {
     const maxAckDelay = space === PacketNumberSpace.ApplicationData ? this.peerMaxAckDelay : 0;
-    return (this.rtt.ptoBase() + maxAckDelay) * backoff;
+    return this.rtt.ptoBase() + maxAckDelay;
   }
 
   // ---- RFC 9002 Appendix A internals ----------------------------------------------------------
