@@ -68,6 +68,8 @@ export class QuicEndpoint {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private flushScheduled = false;
+  /** Connections the router forgot in this pump, whose last events are still to be delivered. */
+  private readonly forgotten: Connection[] = [];
   private closed = false;
   /** Whether the socket and the timer keep the process alive (net.Socket's ref()/unref()). */
   private referenced = true;
@@ -161,7 +163,7 @@ export class QuicEndpoint {
   private pump(): void {
     if (this.closed) return;
     const now = this.clock();
-    this.router.handleTimeout(now);
+    this.router.handleTimeout(now, this.forgotten);
     this.deliverEvents();
     for (const datagram of this.router.transmit(now)) {
       this.socket.send(datagram.data, datagram.to.port, datagram.to.address);
@@ -171,6 +173,13 @@ export class QuicEndpoint {
 
   private deliverEvents(): void {
     const onEvent = this.options.onEvent;
+    // Connections the router has just forgotten may still hold their 'closed' event (issue 5: a
+    // client that timed out never reported it, and whoever awaited it waited for ever).
+    if (this.forgotten.length > 0) {
+      for (const conn of this.forgotten.splice(0)) {
+        for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
+      }
+    }
     for (const conn of this.router.connections) {
       for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
     }

@@ -315,16 +315,22 @@ export class ConnectionRouter {
     return earliest;
   }
 
-  handleTimeout(now: number): void {
+  /**
+   * Runs the timers that are due and forgets closed connections. A connection can close with its
+   * 'closed' event not yet polled (idle timeout here; stateless reset or Version Negotiation in
+   * receive()): a driver that polls events through `connections` passes `forgotten`, which gets
+   * every connection this call forgot, so that their last events still reach the application.
+   */
+  handleTimeout(now: number, forgotten?: Connection[]): void {
     for (const conn of this.connections) {
       const t = conn.nextTimeout();
       if (t !== undefined && t <= now) conn.handleTimeout(now);
-      this.sweep(conn);
+      if (this.sweep(conn)) forgotten?.push(conn);
     }
   }
 
-  /** Forgets a closed connection and, after the handshake, its original-DCID route. */
-  private sweep(conn: Connection): void {
+  /** Forgets a closed connection and, after the handshake, its original-DCID route; true when it forgot it. */
+  private sweep(conn: Connection): boolean {
     const initialRoute = this.initialRoutes.get(conn);
     if (initialRoute !== undefined && conn.state !== 'handshake') {
       this.routes.delete(initialRoute);
@@ -335,7 +341,9 @@ export class ConnectionRouter {
       this.handshaking.delete(conn);
       for (const key of this.holders.get(conn)?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
       this.holders.delete(conn);
+      return true;
     }
+    return false;
   }
 
   /** Closes every connection gracefully (each waits for its data to be acknowledged). */
