@@ -121,9 +121,21 @@ async function fetchAndPrint(argv: string[]): Promise<number> {
   }
   const outFile = stringFlag(args, '-o');
   const out: NodeJS.WritableStream = outFile ? createWriteStream(outFile) : process.stdout;
+  // A reader that goes away (`h123 get … | head`) ends the download instead of crashing the
+  // process; breaking out of the loop cancels the response body. Exit 23 as curl does.
+  let writeError: NodeJS.ErrnoException | null = null;
+  const onWriteError = (err: NodeJS.ErrnoException): void => { writeError ??= err; };
+  out.on('error', onWriteError);
   for await (const chunk of response.body) {
-    if (!out.write(chunk)) await new Promise((r) => out.once('drain', r));
+    if (writeError) break;
+    if (!out.write(chunk)) await new Promise((r) => { out.once('drain', r); out.once('error', r); });
+    if (writeError) break;
   }
+  if (writeError) {
+    if ((writeError as NodeJS.ErrnoException).code === 'EPIPE') return 23;
+    throw writeError;
+  }
+  out.off('error', onWriteError);
   if (outFile) await new Promise<void>((r) => (out as ReturnType<typeof createWriteStream>).end(r));
   const trailers = await response.trailers;
   if (trace && trailers) for (const [n, v] of trailers) process.stderr.write(`${stamp()} trailer ${n}: ${v}\n`);

@@ -1,7 +1,9 @@
 /** The `h123` command, run in-process: get (with --trace), cert, and usage errors. */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { demoHandler } from '../../src/demo/routes.js';
@@ -43,6 +45,20 @@ describe('h123 get', () => {
     expect(r.code).toBe(0);
     expect(readFileSync(file, 'utf8')).toBe('hello h123');
   });
+
+  it('a reader that goes away ends the download with exit code 23, not a crash (`h123 get … | head`)', async () => {
+    const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
+    const child = spawn(process.execPath, [here('../quic/child/run-ts.mjs'), here('./child-main.ts'), 'get', `${server.url}/bytes?size=50000000`, '--http1.1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    // Like `head -c`: read the first bytes, then close the pipe.
+    await new Promise<void>((resolve) => child.stdout!.once('data', () => { child.stdout!.destroy(); resolve(); }));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(stderr).not.toMatch(/Unhandled|EPIPE/);
+    expect(code).toBe(23);
+  }, 30_000);
 
   it('exits non-zero for an error status and for a missing URL', async () => {
     expect((await capture(['get', `${server.url}/nope`])).code).toBe(22);
