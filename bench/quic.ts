@@ -259,6 +259,9 @@ async function handshakes(cert: DevCertificate, count: number, concurrency: numb
   });
   const client = await QuicEndpoint.listen({
     host: '127.0.0.1',
+    // When the server's CONNECTION_CLOSE is lost, the client learns of the end only by its idle
+    // timeout (RFC 9000 §10.1): a short one keeps such a rare handshake from stalling the run.
+    transport: { maxIdleTimeout: 2_000 },
     onEvent(conn, e) {
       // The client completes on the server's Finished; the server then closes on the client's
       // Finished, so 'closed' marks a handshake both ends completed.
