@@ -12,7 +12,6 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadOrCreateDevCertificate } from '../src/cert/dev-cert.js';
@@ -23,7 +22,7 @@ import { request } from '../src/client.js';
 import type { ClientResponse } from '../src/h1/client.js';
 import { connectH3 } from '../src/h3/client.js';
 import { listenH3 } from '../src/h3/server.js';
-import { findProgram, ratio, startServerProcess, table, type ServerProcess } from './lib.js';
+import { findProgram, freePort, ratio, startServerProcess, table, type ServerProcess } from './lib.js';
 
 const DOWNLOAD_BYTES = 100_000_000;
 const REQUESTS = { S: Number(process.env.H3_BENCH_S ?? 2_000), B: Number(process.env.H3_BENCH_B ?? 100) };
@@ -45,14 +44,6 @@ async function ngtcp2Download(gtlsclient: string, port: number, path: string): P
   } finally {
     rmSync(out, { recursive: true, force: true });
   }
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
 }
 
 async function goodput(cert: { certPem: string; keyPem: string; certPath: string; keyPath: string }): Promise<void> {

@@ -1,5 +1,6 @@
 /** Shared benchmark plumbing: server processes, h2load runs, tables with ratios. */
 import { spawn, execFile } from 'node:child_process';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { accessSync, constants } from 'node:fs';
@@ -88,3 +89,12 @@ export function fmt(n: number): string {
 }
 
 export const ratio = (a: number, b: number): string => (b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a');
+
+/** A port nothing listens on now (asked of TCP; native QUIC peers bind the same number on UDP). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}

@@ -20,14 +20,13 @@
 import { fork, spawn } from 'node:child_process';
 import { createCipheriv, createDecipheriv, createSecretKey, randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { loadOrCreateDevCertificate, type DevCertificate } from '../src/cert/dev-cert.js';
 import type { Connection } from '../src/quic/connection.js';
 import { QuicEndpoint } from '../src/quic/endpoint.js';
-import { findProgram, ratio, table } from './lib.js';
+import { findProgram, freePort, ratio, table } from './lib.js';
 
 const BULK_BYTES = Number(process.env.QUIC_BENCH_BYTES ?? 200_000_000);
 const DEFAULT_DATAGRAM = 1452;
@@ -301,15 +300,6 @@ async function handshakes(cert: DevCertificate, count: number, concurrency: numb
 }
 
 // ==== ngtcp2, the native reference ================================================================
-
-/** A port nothing listens on now (asked of TCP; gtlsserver binds the same number on UDP). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** CPU seconds a running process has used (Linux /proc/<pid>/stat utime + stime, in 1/100 s), if readable. */
 function processCpuSeconds(pid: number | undefined): number | undefined {
