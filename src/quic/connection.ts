@@ -380,12 +380,13 @@ export class Connection implements FrameHandlers {
       this.addressValidated = hs.addressValidated ?? false;
       this.makeNewToken = options.makeNewToken;
     }
-    this.localCids.add(this.scid);
+    // Sequence number 0 (RFC 9000 §5.1.1); its reset token is the server's stateless_reset_token
+    // transport parameter (§18.2), so it is derived once, here.
+    const firstCid = this.localCids.add(this.scid);
     this.initialDcid = initialDcid;
     this.installInitialKeys();
 
-    const serverIds = { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: statelessResetToken(this.resetKey, this.scid) };
-    const clientParameters = localTransportParameters(this.settings, this.scid, undefined, { chosenVersion: this.originalVersion, availableVersions: [...this.versions] });
+    const serverIds = { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: firstCid.resetToken };
     // RFC 9368 §2.3: the server picks the version once it sees the client's version_information.
     const serverParameters = (fromClient: Buffer): Buffer => {
       let chosen = this.originalVersion;
@@ -402,7 +403,7 @@ export class Connection implements FrameHandlers {
       const tls: TlsClient = createClient({
         serverName: options.tls.serverName,
         alpn: options.tls.alpn,
-        transportParameters: clientParameters,
+        transportParameters: localTransportParameters(this.settings, this.scid, undefined, { chosenVersion: this.originalVersion, availableVersions: [...this.versions] }),
         ca: options.tls.ca,
         insecure: options.tls.insecure,
         session: options.tls.session,
