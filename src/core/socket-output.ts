@@ -70,9 +70,12 @@ function deferToNextTick(): void {
 }
 
 /**
- * Runs `task.runAtTickEnd()` once, at the end of the current tick, with the same timing as
- * {@link tickEndScheduler}: every task asked for in one tick runs in one pass, and the tasks hold
- * no closure of their own (a driver object per connection implements TickEndTask).
+ * Runs `task.runAtTickEnd()` once, at the end of the current tick: a microtask that queues a
+ * nextTick runs after every microtask pending now (e.g. the flush a handler's `await res.end()`
+ * queued after its last flush()) and still before the event loop moves on — so all output of one
+ * tick leaves together, as node:http corks its socket per tick. Every task asked for in one tick
+ * runs in one pass, and the tasks hold no closure of their own (a driver object per connection
+ * implements TickEndTask).
  */
 export function atTickEnd(task: TickEndTask): void {
   if (task.tickEndDue) return;
@@ -83,21 +86,4 @@ export function atTickEnd(task: TickEndTask): void {
   // A resolved promise's reaction is a microtask like queueMicrotask's, without its per-call
   // AsyncResource and bound function.
   void RESOLVED.then(deferToNextTick);
-}
-
-/**
- * Returns a function that schedules `run` once, at the end of the current tick: a microtask that
- * queues a nextTick runs after every microtask pending now (e.g. the flush a handler's
- * `await res.end()` queued after its last flush()) and still before the event loop moves on — so
- * all output of one tick leaves together, as node:http corks its socket per tick.
- */
-export function tickEndScheduler(run: () => void): () => void {
-  let scheduled = false;
-  const fire = (): void => { scheduled = false; run(); };
-  const defer = (): void => { process.nextTick(fire); };
-  return () => {
-    if (scheduled) return;
-    scheduled = true;
-    queueMicrotask(defer);
-  };
 }

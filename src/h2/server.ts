@@ -18,7 +18,7 @@ import type { RequestHead as H1RequestHead } from '../h1/parse.js';
 import type { H2Extension, StreamServerOptions } from '../protocols.js';
 import { CONNECTION_PREFACE } from './frame.js';
 import { H2ServerConnection } from './connection/server-session.js';
-import { tickEndScheduler, writeCoalesced } from '../core/socket-output.js';
+import { atTickEnd, writeCoalesced, type TickEndTask } from '../core/socket-output.js';
 import { DeadlineTimer } from '../core/deadline-timer.js';
 
 export interface AttachH2Options extends StreamServerOptions {
@@ -91,7 +91,8 @@ export function attachH2(
    * out together. A microtask that queues a nextTick runs after the microtasks pending now (a
    * handler's `await res.end()` after its writes) and still before the event loop moves on.
    */
-  const wake = tickEndScheduler(() => pump());
+  const pumpAtTickEnd: TickEndTask = { tickEndDue: false, runAtTickEnd: () => pump() };
+  const wake = (): void => atTickEnd(pumpAtTickEnd);
 
   const armTimer = (): void => {
     const at = conn.nextTimeout();

@@ -3,7 +3,7 @@
  * in one tick leaves once, after the microtasks pending in that tick.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { atTickEnd, tickEndScheduler, type TickEndTask } from '../../src/core/socket-output.js';
+import { atTickEnd, type TickEndTask } from '../../src/core/socket-output.js';
 
 function task(name: string, log: string[], run?: () => void): TickEndTask {
   return { tickEndDue: false, runAtTickEnd: run ?? (() => log.push(name)) };
@@ -31,14 +31,13 @@ describe('atTickEnd', () => {
     expect(a.tickEndDue).toBe(false);
   });
 
-  it('runs the same timing as tickEndScheduler', async () => {
+  it('runs before the event loop moves on: before a setImmediate queued earlier', async () => {
     const log: string[] = [];
-    const scheduled = tickEndScheduler(() => log.push('scheduler'));
+    setImmediate(() => log.push('immediate'));
     atTickEnd(task('task', log));
-    scheduled();
     void Promise.resolve().then(() => log.push('microtask'));
     await tick();
-    expect(log).toEqual(['microtask', 'task', 'scheduler']);
+    expect(log).toEqual(['microtask', 'task', 'immediate']);
   });
 
   it('runs a task that asks again while running in a later round', async () => {
