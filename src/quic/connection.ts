@@ -46,7 +46,7 @@ import { INITIAL_RTT } from './recovery/rtt.js';
 import type { SentPacket } from './recovery/sent-packets.js';
 import { PacketNumberSpace } from './recovery/space.js';
 import { StreamError } from './stream/errors.js';
-import { StreamManager, type StreamControlFrame, type StreamParams } from './stream/stream-manager.js';
+import { StreamManager, type StreamControlFrame } from './stream/stream-manager.js';
 import { RecvState } from './stream/recv-stream.js';
 import { createClient, type TlsClient } from './tls/client.js';
 import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js';
@@ -466,16 +466,8 @@ export class Connection implements FrameHandlers {
   }
 
   private makeStreamManager(): StreamManager {
-    const s = this.settings;
-    const local: StreamParams = {
-      initialMaxData: s.initialMaxData,
-      initialMaxStreamDataBidiLocal: s.initialMaxStreamDataBidiLocal,
-      initialMaxStreamDataBidiRemote: s.initialMaxStreamDataBidiRemote,
-      initialMaxStreamDataUni: s.initialMaxStreamDataUni,
-      initialMaxStreamsBidi: s.initialMaxStreamsBidi,
-      initialMaxStreamsUni: s.initialMaxStreamsUni,
-    };
-    return new StreamManager({ role: this.role, local, maxLocalStreams: Number.MAX_SAFE_INTEGER });
+    // Our settings hold every stream parameter we advertise (RFC 9000 §18.2).
+    return new StreamManager({ role: this.role, local: this.settings, maxLocalStreams: Number.MAX_SAFE_INTEGER });
   }
 
   // ==== Receiving ===============================================================================
