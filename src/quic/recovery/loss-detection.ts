@@ -90,6 +90,13 @@ export class LossDetection<T = unknown> {
   ptoCount = 0;
   private readonly spaces: SpaceState<T>[];
   private timer: number | undefined = undefined;
+  /**
+   * Set when packets were sent since the timer was last computed: the time of the latest such
+   * send. Sending changes only what the timer is computed from, so onPacketSent leaves the
+   * computation to the next read (SetLossDetectionTimer as of that send, RFC 9002 Appendix A.5)
+   * — once per burst of packets instead of once per packet.
+   */
+  private timerStaleSince: number | undefined = undefined;
   private handshakeConfirmed = false;
   private hasHandshakeKeys = false;
   private receivedHandshakeAck = false;
@@ -162,7 +169,7 @@ export class LossDetection<T = unknown> {
     if (packet.ecn !== undefined) this.ecn.onPacketSent(packet.ecn);
     if (sent.inFlight) {
       this.congestion.onPacketSent(sent.sentBytes, now);
-      this.setLossDetectionTimer(now);
+      this.timerStaleSince = now; // RFC 9002 Appendix A.5: SetLossDetectionTimer(), on the next read
     }
     return sent;
   }
@@ -239,11 +246,13 @@ export class LossDetection<T = unknown> {
 
   /** Absolute time the loss detection timer fires, or undefined when disarmed. */
   nextTimeout(): number | undefined {
+    if (this.timerStaleSince !== undefined) this.setLossDetectionTimer(this.timerStaleSince);
     return this.timer;
   }
 
   /** RFC 9002 Appendix A.9 OnLossDetectionTimeout. */
   onLossDetectionTimeout(now: number): TimeoutAction<T> {
+    if (this.timerStaleSince !== undefined) this.setLossDetectionTimer(this.timerStaleSince);
     if (this.timer === undefined || now < this.timer) return { kind: 'none' };
     const loss = this.earliestLossTime();
     if (loss !== undefined) {
@@ -439,6 +448,7 @@ export class LossDetection<T = unknown> {
 
   /** RFC 9002 Appendix A.8 SetLossDetectionTimer. */
   private setLossDetectionTimer(now: number): void {
+    this.timerStaleSince = undefined;
     const loss = this.earliestLossTime();
     if (loss !== undefined) {
       this.timer = loss.time;

@@ -232,6 +232,24 @@ describe('LossDetection: probe timeout (RFC 9002 §6.2)', () => {
     expect(ld.nextTimeout()).toBeUndefined();
   });
 
+  it('a timer left to compute after sends is the one of the last send, however late it is read (Appendix A.5)', () => {
+    const { ld, send } = setup(false, false);
+    send(Initial, 0, 0);
+    ld.onAckReceived(Initial, ack([[0, 0]]), 100);
+    // A padded Initial without ack-eliciting frames is in flight but arms no PTO of its own: the
+    // client's anti-deadlock timer restarts from its send time (200), not from when it is read.
+    send(Initial, 1, 150, false);
+    send(Initial, 2, 200, false);
+    expect(ld.onLossDetectionTimeout(499)).toEqual({ kind: 'none' });
+    expect(ld.nextTimeout()).toBe(500);
+    expect(ld.onLossDetectionTimeout(500)).toEqual({ kind: 'anti-deadlock', space: Initial });
+    // A burst of ack-eliciting packets: the PTO runs from the last one (RFC 9002 §6.2.1).
+    send(Initial, 3, 600);
+    send(Initial, 4, 610);
+    expect(ld.onLossDetectionTimeout(610 + 600 - 1)).toEqual({ kind: 'none' });
+    expect(ld.nextTimeout()).toBe(610 + 600);
+  });
+
   it('the client does not reset pto_count on an Initial ACK before address validation (§6.2.1)', () => {
     const { ld, send } = setup(false, false);
     send(Initial, 0, 0);
