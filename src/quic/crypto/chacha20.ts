@@ -26,16 +26,16 @@ export function chacha20KeyWords(key: Uint8Array): Uint32Array {
 }
 
 /**
- * One block: state = constants || key || counter || nonce, where `counterAndNonce` is the 4-byte
- * little-endian block counter followed by the 12-byte nonce (RFC 8439 §2.3); 20 rounds as 10 double
+ * One block: state = constants || key || counter || nonce, where `counterAndNonce` (from `offset`)
+ * is the 4-byte little-endian block counter followed by the 12-byte nonce (RFC 8439 §2.3); 20 rounds as 10 double
  * rounds of column then diagonal quarter rounds (§2.1, §2.3.1); the input added back. The 16 output
  * words go to `out`; serialised little-endian they are the 64-byte keystream block.
  */
-export function chacha20Block(key: Uint32Array, counterAndNonce: Uint8Array, out: Uint32Array): void {
-  if (counterAndNonce.length < 16) throw new RangeError('ChaCha20 takes a 4-byte counter and a 12-byte nonce');
+export function chacha20Block(key: Uint32Array, counterAndNonce: Uint8Array, out: Uint32Array, offset = 0): void {
+  if (!(offset >= 0 && offset + 16 <= counterAndNonce.length)) throw new RangeError('ChaCha20 takes a 4-byte counter and a 12-byte nonce');
   const k0 = key[0]!, k1 = key[1]!, k2 = key[2]!, k3 = key[3]!, k4 = key[4]!, k5 = key[5]!, k6 = key[6]!, k7 = key[7]!;
-  const n0 = littleEndianWord(counterAndNonce, 0), n1 = littleEndianWord(counterAndNonce, 4);
-  const n2 = littleEndianWord(counterAndNonce, 8), n3 = littleEndianWord(counterAndNonce, 12);
+  const n0 = littleEndianWord(counterAndNonce, offset), n1 = littleEndianWord(counterAndNonce, offset + 4);
+  const n2 = littleEndianWord(counterAndNonce, offset + 8), n3 = littleEndianWord(counterAndNonce, offset + 12);
   let x0 = SIGMA0, x1 = SIGMA1, x2 = SIGMA2, x3 = SIGMA3;
   let x4 = k0, x5 = k1, x6 = k2, x7 = k3, x8 = k4, x9 = k5, x10 = k6, x11 = k7;
   let x12 = n0, x13 = n1, x14 = n2, x15 = n3;

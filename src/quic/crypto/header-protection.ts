@@ -11,6 +11,19 @@ import { CIPHER_SUITES, SAMPLE_LENGTH, type CipherSuite } from './suites.js';
 export interface HeaderProtection {
   /** First 5 bytes of the mask for a 16-byte ciphertext sample (RFC 9001 §5.4.1). */
   mask(sample: Uint8Array): Buffer;
+  /**
+   * The mask for the 16-byte sample at `packet[sampleOffset]`, for the per-packet path: bytes 0..4
+   * of the result are the mask, and it may be a scratch buffer that the next call overwrites. No
+   * view of the sample and no 5-byte copy are made. RangeError if the packet ends before the sample does.
+   */
+  maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array;
+}
+
+function checkSample(packet: Uint8Array, sampleOffset: number): void {
+  // A short sample would also leave a partial block inside the reused ECB cipher (see below).
+  if (!(sampleOffset >= 0 && sampleOffset + SAMPLE_LENGTH <= packet.length)) {
+    throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
+  }
 }
 
 /**
@@ -24,8 +37,12 @@ class AesHeaderProtection implements HeaderProtection {
     this.ecb = createCipheriv(algorithm, key, null).setAutoPadding(false);
   }
   mask(sample: Uint8Array): Buffer {
-    if (sample.length < SAMPLE_LENGTH) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
-    return this.ecb.update(sample.subarray(0, SAMPLE_LENGTH)).subarray(0, 5);
+    return Buffer.from(this.maskAt(sample, 0).subarray(0, 5));
+  }
+  maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array {
+    checkSample(packet, sampleOffset);
+    // One block in, one block out (16 bytes; the mask is its first 5).
+    return this.ecb.update(packet.subarray(sampleOffset, sampleOffset + SAMPLE_LENGTH));
   }
 }
 
@@ -37,16 +54,20 @@ class AesHeaderProtection implements HeaderProtection {
 class ChaChaHeaderProtection implements HeaderProtection {
   private readonly keyWords: Uint32Array;
   private readonly block = new Uint32Array(16);
+  /** maskAt()'s result, overwritten by each call. */
+  private readonly scratch = Buffer.alloc(5);
   constructor(key: Uint8Array) {
     this.keyWords = chacha20KeyWords(key);
   }
   mask(sample: Uint8Array): Buffer {
-    if (sample.length < SAMPLE_LENGTH) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
-    chacha20Block(this.keyWords, sample, this.block);
-    const mask = Buffer.allocUnsafe(5);
-    mask.writeUInt32LE(this.block[0]!, 0); // keystream bytes 0..3: word 0, little-endian
-    mask[4] = this.block[1]! & 0xff; // keystream byte 4: low byte of word 1
-    return mask;
+    return Buffer.from(this.maskAt(sample, 0));
+  }
+  maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array {
+    checkSample(packet, sampleOffset);
+    chacha20Block(this.keyWords, packet, this.block, sampleOffset);
+    this.scratch.writeUInt32LE(this.block[0]!, 0); // keystream bytes 0..3: word 0, little-endian
+    this.scratch[4] = this.block[1]! & 0xff; // keystream byte 4: low byte of word 1
+    return this.scratch;
   }
 }
 

@@ -52,8 +52,7 @@ export function protectPacket(
   protector.sealInto(packetNumber, header, packet.subarray(payloadOffset), out, payloadOffset);
 
   // RFC 9001 §5.4.1: header protection is applied after packet protection, over the ciphertext.
-  const sampleStart = pnOffset + SAMPLE_OFFSET_FROM_PN;
-  const mask = protector.mask(out.subarray(sampleStart, sampleStart + SAMPLE_LENGTH));
+  const mask = protector.maskAt(out, pnOffset + SAMPLE_OFFSET_FROM_PN);
   out[0]! ^= mask[0]! & protectedBitsOfFirstByte(out[0]!);
   for (let i = 0; i < pnLength; i++) out[pnOffset + i]! ^= mask[1 + i]!;
   return out;
@@ -81,7 +80,7 @@ export function removeHeaderProtection(
   const sampleStart = pnOffset + SAMPLE_OFFSET_FROM_PN;
   if (sampleStart + SAMPLE_LENGTH > packet.length) return null;
 
-  const mask = headerProtection.mask(packet.subarray(sampleStart, sampleStart + SAMPLE_LENGTH));
+  const mask = headerProtection.maskAt(packet, sampleStart);
   const firstByte = packet[0]! ^ (mask[0]! & protectedBitsOfFirstByte(packet[0]!));
   const pnLength = (firstByte & 0x03) + 1; // RFC 9000 §17.2: Packet Number Length, now readable
   const header = Buffer.allocUnsafe(pnOffset + pnLength);

@@ -50,7 +50,7 @@ function aeadDecipher(aead: AeadName, key: KeyObject, nonce: Buffer): AeadOpen {
     : createDecipheriv(aead, key, nonce, AEAD_OPTIONS);
 }
 
-export class PacketProtector {
+export class PacketProtector implements HeaderProtection {
   readonly params: SuiteParams;
   /** Packets sealed with this key: a key update is due before `params.confidentialityLimit` (RFC 9001 §6.6). */
   sealedPackets = 0;
@@ -148,6 +148,11 @@ export class PacketProtector {
   /** Header protection mask for a 16-byte ciphertext sample (RFC 9001 §5.4.1); 5 bytes. */
   mask(sample: Uint8Array): Buffer {
     return this.headerProtection.mask(sample);
+  }
+
+  /** The mask for the sample at `packet[sampleOffset]` in bytes 0..4 of a possibly reused buffer (HeaderProtection.maskAt). */
+  maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array {
+    return this.headerProtection.maskAt(packet, sampleOffset);
   }
 
   /**
