@@ -47,6 +47,11 @@ export class ByteWriter {
     return this.buf.subarray(0, this.length);
   }
 
+  /** Copies what was written so far into `target` at `offset`; returns the offset after it. */
+  copyTo(target: Uint8Array, offset: number): number {
+    return offset + this.buf.copy(target, offset, 0, this.length);
+  }
+
   /** Forgets what was written and keeps the buffer: a scratch writer whose bytes were copied out. */
   reset(): void {
     this.length = 0;

@@ -19,8 +19,8 @@ import { DynamicTable, ENTRY_OVERHEAD, type TableEntry } from './dynamic-table.j
 import {
   baseFromPrefix,
   decodeRequiredInsertCount,
+  FieldLineReader,
   maxEntries,
-  parseFieldLine,
   readFieldSectionPrefix,
 } from './field-lines.js';
 import { InstructionReader, parseEncoderInstruction, writeDecoderInstruction, type EncoderInstruction } from './instructions.js';
@@ -216,6 +216,16 @@ export class QpackDecoder {
     return entry;
   }
 
+  /**
+   * A dynamic table entry a field line references. RFC 9204 §2.2.3: a reference at or above the
+   * Required Insert Count, or to an evicted entry, is invalid.
+   */
+  private dynamicEntry(absolute: number, requiredInsertCount: number): TableEntry {
+    const entry = absolute < requiredInsertCount ? this.table.get(absolute) : undefined;
+    if (!entry) throw decompressionFailed(`invalid dynamic table reference ${absolute}`, 'RFC 9204 §2.2.3');
+    return entry;
+  }
+
   private staticEntry(index: number, error: (message: string, section: string) => H3Error): readonly [string, string] {
     const entry = STATIC_TABLE[index];
     // RFC 9204 §3.1: an invalid static index is an error of the stream it came on.
@@ -263,34 +273,40 @@ export class QpackDecoder {
     try {
       const prefix = readFieldSectionPrefix(section);
       const base = baseFromPrefix(requiredInsertCount, prefix.sign, prefix.deltaBase);
-      const dynamic = (absolute: number): TableEntry => {
-        // RFC 9204 §2.2.3: a reference at or above the Required Insert Count, or to an evicted
-        // entry, is invalid.
-        const entry = absolute < requiredInsertCount ? this.table.get(absolute) : undefined;
-        if (!entry) throw decompressionFailed(`invalid dynamic table reference ${absolute}`, 'RFC 9204 §2.2.3');
-        if (absolute > maxReference) maxReference = absolute;
-        return entry;
-      };
-      let offset = prefix.next;
-      while (offset < section.length) {
-        const { value: line, next } = parseFieldLine(section, offset, section.length);
-        offset = next;
+      // One reader for the whole section: the line just read is in its fields.
+      const line = new FieldLineReader(section, prefix.next, section.length);
+      while (!line.done) {
+        line.next();
         let name: string;
         let value: string;
+        let absolute = -1;
         switch (line.type) {
           case 'indexed':
-            if (line.isStatic) [name, value] = this.staticEntry(line.index, decompressionFailed);
-            else ({ name, value } = dynamic(base - 1 - line.index));
+            if (line.isStatic) {
+              const entry = this.staticEntry(line.index, decompressionFailed);
+              name = entry[0];
+              value = entry[1];
+              break;
+            }
+            absolute = base - 1 - line.index;
+            ({ name, value } = this.dynamicEntry(absolute, requiredInsertCount));
             break;
           case 'indexed_post_base':
-            ({ name, value } = dynamic(base + line.index));
+            absolute = base + line.index;
+            ({ name, value } = this.dynamicEntry(absolute, requiredInsertCount));
             break;
           case 'literal_name_ref':
-            name = line.isStatic ? this.staticEntry(line.nameIndex, decompressionFailed)[0] : dynamic(base - 1 - line.nameIndex).name;
+            if (line.isStatic) {
+              name = this.staticEntry(line.index, decompressionFailed)[0];
+            } else {
+              absolute = base - 1 - line.index;
+              name = this.dynamicEntry(absolute, requiredInsertCount).name;
+            }
             value = line.value;
             break;
           case 'literal_post_base_name_ref':
-            name = dynamic(base + line.nameIndex).name;
+            absolute = base + line.index;
+            name = this.dynamicEntry(absolute, requiredInsertCount).name;
             value = line.value;
             break;
           case 'literal':
@@ -298,6 +314,7 @@ export class QpackDecoder {
             value = line.value;
             break;
         }
+        if (absolute > maxReference) maxReference = absolute;
         // RFC 9114 §4.2.2: size = name + value + 32 per field line. Past the limit, the rest is
         // still checked (it may hold invalid references) but no longer kept.
         size += name.length + value.length + ENTRY_OVERHEAD;

@@ -18,7 +18,15 @@ import { DecodeError } from '../../core/errors.js';
 import { H3Error, QpackErrorCode } from '../errors.js';
 import { ByteWriter } from './byte-writer.js';
 import { DynamicTable, entrySize } from './dynamic-table.js';
-import { maxEntries, writeFieldLine, writeFieldSectionPrefix, type FieldLineRepresentation } from './field-lines.js';
+import {
+  maxEntries,
+  writeFieldSectionPrefix,
+  writeIndexedLine,
+  writeIndexedPostBaseLine,
+  writeLiteralLine,
+  writeLiteralNameRefLine,
+  writeLiteralPostBaseNameRefLine,
+} from './field-lines.js';
 import {
   InstructionReader,
   parseDecoderInstruction,
@@ -130,66 +138,77 @@ export class QpackEncoder {
   /** Encodes one field section for `streamId`; encoder stream bytes wait in takeEncoderStreamData. */
   encodeFieldSection(streamId: number, fields: Iterable<readonly [string, string]>): Buffer {
     const base = this.table.insertCount;
-    // RFC 9204 §2.1.2: this section may reference unacknowledged entries only if the stream is
-    // already counted as blocking or one more blocked stream is allowed.
-    const mayBlock = this.isBlocking(streamId) || this.blockedStreamCount < this.peerBlockedStreams;
-    const references: number[] = [];
+    const huffman = this.huffman;
     const lines = this.sectionLines;
     lines.reset();
-    const reference = (absolute: number): void => {
-      references.push(absolute);
-      this.references.set(absolute, (this.references.get(absolute) ?? 0) + 1);
-    };
-    const line = (representation: FieldLineRepresentation): void => writeFieldLine(lines, representation, this.huffman);
-    const usable = (absolute: number): boolean =>
-      absolute >= this.drainingIndex() && (absolute < this.knownReceivedCount || mayBlock);
+    // RFC 9204 §2.1.2 (mayBlock): worked out when first needed, so that a section referencing
+    // only acknowledged entries never counts the blocked streams.
+    let mayBlockKnown = false;
+    let mayBlock = false;
+    let references: number[] | null = null;
+    let requiredInsertCount = 0;
 
     for (const [name, value] of fields) {
       if (this.sensitiveNames.has(name)) {
         // RFC 9204 §7.1.3: never-indexed literal, never inserted.
         const nameIndex = staticNameIndex(name);
-        if (nameIndex >= 0) line({ type: 'literal_name_ref', neverIndex: true, isStatic: true, nameIndex, value });
-        else line({ type: 'literal', neverIndex: true, name, value });
+        if (nameIndex >= 0) writeLiteralNameRefLine(lines, true, true, nameIndex, value, huffman);
+        else writeLiteralLine(lines, true, name, value, huffman);
         continue;
       }
       const staticIndex = staticIndexOf(name, value);
       if (staticIndex >= 0) {
-        line({ type: 'indexed', isStatic: true, index: staticIndex });
+        writeIndexedLine(lines, true, staticIndex);
         continue;
       }
       let absolute = this.table.findExact(name, value);
-      if (absolute >= 0 && !usable(absolute)) {
+      // Whether what follows depends on mayBlock: an entry not yet acknowledged or draining, or a
+      // new insert.
+      const needsMayBlock = absolute >= 0 ? absolute >= this.knownReceivedCount || absolute < this.drainingIndex() : this.table.capacity > 0 && this.shouldIndex(name, value);
+      if (needsMayBlock && !mayBlockKnown) {
+        mayBlock = this.mayBlock(streamId);
+        mayBlockKnown = true;
+      }
+      if (absolute >= 0 && !this.usable(absolute, mayBlock)) {
         // Draining or unacknowledged: duplicate it when we may block (§2.1.1.1), else a literal.
         absolute = mayBlock && absolute < this.drainingIndex() && this.shouldIndex(name, value) ? this.tryInsert(name, value, absolute) : -1;
-      } else if (absolute < 0 && this.table.capacity > 0 && this.shouldIndex(name, value)) {
+      } else if (absolute < 0 && needsMayBlock) {
         absolute = this.tryInsert(name, value, -1);
         if (absolute >= 0 && !mayBlock) absolute = -1; // usable once acknowledged
       }
       if (absolute >= 0) {
-        reference(absolute);
-        if (absolute < base) line({ type: 'indexed', isStatic: false, index: base - 1 - absolute });
-        else line({ type: 'indexed_post_base', index: absolute - base });
+        (references ??= []).push(absolute);
+        this.addReference(absolute);
+        if (absolute + 1 > requiredInsertCount) requiredInsertCount = absolute + 1;
+        if (absolute < base) writeIndexedLine(lines, false, base - 1 - absolute);
+        else writeIndexedPostBaseLine(lines, absolute - base);
         continue;
       }
       // A literal value, with the name from a table when one has it.
       const staticName = staticNameIndex(name);
       if (staticName >= 0) {
-        line({ type: 'literal_name_ref', neverIndex: false, isStatic: true, nameIndex: staticName, value });
+        writeLiteralNameRefLine(lines, false, true, staticName, value, huffman);
         continue;
       }
       const dynamicName = this.table.findName(name);
-      if (dynamicName >= 0 && usable(dynamicName)) {
-        reference(dynamicName);
-        if (dynamicName < base) line({ type: 'literal_name_ref', neverIndex: false, isStatic: false, nameIndex: base - 1 - dynamicName, value });
-        else line({ type: 'literal_post_base_name_ref', neverIndex: false, nameIndex: dynamicName - base, value });
-        continue;
+      if (dynamicName >= 0) {
+        if (dynamicName >= this.knownReceivedCount && !mayBlockKnown) {
+          mayBlock = this.mayBlock(streamId);
+          mayBlockKnown = true;
+        }
+        if (this.usable(dynamicName, mayBlock)) {
+          (references ??= []).push(dynamicName);
+          this.addReference(dynamicName);
+          if (dynamicName + 1 > requiredInsertCount) requiredInsertCount = dynamicName + 1;
+          if (dynamicName < base) writeLiteralNameRefLine(lines, false, false, base - 1 - dynamicName, value, huffman);
+          else writeLiteralPostBaseNameRefLine(lines, false, dynamicName - base, value, huffman);
+          continue;
+        }
       }
-      line({ type: 'literal', neverIndex: false, name, value });
+      writeLiteralLine(lines, false, name, value, huffman);
     }
 
-    let requiredInsertCount = 0;
-    for (const absolute of references) if (absolute + 1 > requiredInsertCount) requiredInsertCount = absolute + 1;
-    if (references.length > 0) {
+    if (references !== null) {
       const list = this.outstanding.get(streamId);
       const section = { requiredInsertCount, references };
       if (list) list.push(section);
@@ -200,9 +219,29 @@ export class QpackEncoder {
     // RFC 9204 §4.5.1.2: without dynamic references any Base will do; 0 is the shortest.
     writeFieldSectionPrefix(prefix, requiredInsertCount, requiredInsertCount === 0 ? 0 : base, this.maxEntries);
     const out = Buffer.allocUnsafe(prefix.length + lines.length);
-    prefix.view().copy(out, 0);
-    lines.view().copy(out, prefix.length);
+    lines.copyTo(out, prefix.copyTo(out, 0));
     return out;
+  }
+
+  /**
+   * RFC 9204 §2.1.2: a section on `streamId` may reference unacknowledged entries only if the
+   * stream already blocks or one more blocked stream is allowed.
+   */
+  private mayBlock(streamId: number): boolean {
+    return this.isBlocking(streamId) || this.blockedStreamCount < this.peerBlockedStreams;
+  }
+
+  /** Counted at once: a later insert in the same section must not evict it (§2.1.1). */
+  private addReference(absolute: number): void {
+    this.references.set(absolute, (this.references.get(absolute) ?? 0) + 1);
+  }
+
+  /**
+   * Whether the section may reference entry `absolute`: not draining (§2.1.1.1), and either
+   * acknowledged or allowed to block (§2.1.2).
+   */
+  private usable(absolute: number, mayBlock: boolean): boolean {
+    return absolute >= this.drainingIndex() && (absolute < this.knownReceivedCount || mayBlock);
   }
 
   /** Bytes to send on our encoder stream. */

@@ -104,68 +104,163 @@ function completeString(read: StringRead | { need: number }): StringRead {
   return read;
 }
 
+/**
+ * Reads field lines in place, one after the other: the decoder's hot path. The line just read is
+ * in the reader's fields (overwritten by the next one), so decoding a section makes no object per
+ * line. Strings over `maxStringLength` and lines cut short are a DecodeError.
+ */
+export class FieldLineReader {
+  /** Representation of the line just read (RFC 9204 §4.5.2–§4.5.6). */
+  type: FieldLineRepresentation['type'] = 'indexed';
+  /** T bit: the index (or name index) is into the static table. */
+  isStatic = false;
+  /** N bit: an intermediary must not index this field (RFC 9204 §4.5.4). */
+  neverIndex = false;
+  /** Index of an indexed line, or the name index of a literal with a name reference. */
+  index = 0;
+  /** Name of a literal with literal name. */
+  name = '';
+  /** Value of any literal. */
+  value = '';
+
+  constructor(
+    private readonly bytes: Uint8Array,
+    /** Offset of the next line. */
+    public offset: number,
+    private readonly maxStringLength: number,
+  ) {}
+
+  get done(): boolean {
+    return this.offset >= this.bytes.length;
+  }
+
+  /** Reads the line at `offset`. */
+  next(): void {
+    const first = this.bytes[this.offset]!;
+    if (first & 0x80) {
+      this.type = 'indexed';
+      this.isStatic = (first & 0x40) !== 0;
+      this.index = this.int(6);
+    } else if (first & 0x40) {
+      this.type = 'literal_name_ref';
+      this.neverIndex = (first & 0x20) !== 0;
+      this.isStatic = (first & 0x10) !== 0;
+      this.index = this.int(4);
+      this.value = this.string(8);
+    } else if (first & 0x20) {
+      this.type = 'literal';
+      this.neverIndex = (first & 0x10) !== 0;
+      this.name = this.string(4);
+      this.value = this.string(8);
+    } else if (first & 0x10) {
+      this.type = 'indexed_post_base';
+      this.index = this.int(4);
+    } else {
+      this.type = 'literal_post_base_name_ref';
+      this.neverIndex = (first & 0x08) !== 0;
+      this.index = this.int(3);
+      this.value = this.string(8);
+    }
+  }
+
+  /** The line just read as a representation value. */
+  representation(): FieldLineRepresentation {
+    switch (this.type) {
+      case 'indexed':
+        return { type: 'indexed', isStatic: this.isStatic, index: this.index };
+      case 'indexed_post_base':
+        return { type: 'indexed_post_base', index: this.index };
+      case 'literal_name_ref':
+        return { type: 'literal_name_ref', neverIndex: this.neverIndex, isStatic: this.isStatic, nameIndex: this.index, value: this.value };
+      case 'literal_post_base_name_ref':
+        return { type: 'literal_post_base_name_ref', neverIndex: this.neverIndex, nameIndex: this.index, value: this.value };
+      case 'literal':
+        return { type: 'literal', neverIndex: this.neverIndex, name: this.name, value: this.value };
+    }
+  }
+
+  private int(prefixBits: number): number {
+    const bytes = this.bytes;
+    const offset = this.offset;
+    // One byte is the common case (small indices): no IntRead object for it.
+    if (offset < bytes.length) {
+      const max = (1 << prefixBits) - 1;
+      const small = bytes[offset]! & max;
+      if (small < max) {
+        this.offset = offset + 1;
+        return small;
+      }
+    }
+    const read = complete(readPrefixedInt(bytes, offset, prefixBits));
+    this.offset = read.next;
+    return read.value;
+  }
+
+  private string(prefixBits: number): string {
+    const read = completeString(readStringLiteral(this.bytes, this.offset, prefixBits, this.maxStringLength));
+    this.offset = read.next;
+    return read.value;
+  }
+}
+
 /** Parses the field line at `offset`; strings over `maxStringLength` are a DecodeError. */
 export function parseFieldLine(
   bytes: Uint8Array,
   offset: number,
   maxStringLength: number,
 ): { value: FieldLineRepresentation; next: number } {
-  const first = bytes[offset]!;
-  if (first & 0x80) {
-    const index = complete(readPrefixedInt(bytes, offset, 6));
-    return { value: { type: 'indexed', isStatic: (first & 0x40) !== 0, index: index.value }, next: index.next };
-  }
-  if (first & 0x40) {
-    const nameIndex = complete(readPrefixedInt(bytes, offset, 4));
-    const value = completeString(readStringLiteral(bytes, nameIndex.next, 8, maxStringLength));
-    return {
-      value: {
-        type: 'literal_name_ref',
-        neverIndex: (first & 0x20) !== 0,
-        isStatic: (first & 0x10) !== 0,
-        nameIndex: nameIndex.value,
-        value: value.value,
-      },
-      next: value.next,
-    };
-  }
-  if (first & 0x20) {
-    const name = completeString(readStringLiteral(bytes, offset, 4, maxStringLength));
-    const value = completeString(readStringLiteral(bytes, name.next, 8, maxStringLength));
-    return { value: { type: 'literal', neverIndex: (first & 0x10) !== 0, name: name.value, value: value.value }, next: value.next };
-  }
-  if (first & 0x10) {
-    const index = complete(readPrefixedInt(bytes, offset, 4));
-    return { value: { type: 'indexed_post_base', index: index.value }, next: index.next };
-  }
-  const nameIndex = complete(readPrefixedInt(bytes, offset, 3));
-  const value = completeString(readStringLiteral(bytes, nameIndex.next, 8, maxStringLength));
-  return {
-    value: { type: 'literal_post_base_name_ref', neverIndex: (first & 0x08) !== 0, nameIndex: nameIndex.value, value: value.value },
-    next: value.next,
-  };
+  const reader = new FieldLineReader(bytes, offset, maxStringLength);
+  reader.next();
+  return { value: reader.representation(), next: reader.offset };
 }
 
 /** Writes one field line; `huffman: false` sends strings as they are (as RFC 9204 Appendix B does). */
 export function writeFieldLine(w: ByteWriter, line: FieldLineRepresentation, huffman = true): void {
   switch (line.type) {
     case 'indexed':
-      writePrefixedInt(w, line.isStatic ? 0xc0 : 0x80, 6, line.index);
+      writeIndexedLine(w, line.isStatic, line.index);
       return;
     case 'indexed_post_base':
-      writePrefixedInt(w, 0x10, 4, line.index);
+      writeIndexedPostBaseLine(w, line.index);
       return;
     case 'literal_name_ref':
-      writePrefixedInt(w, 0x40 | (line.neverIndex ? 0x20 : 0) | (line.isStatic ? 0x10 : 0), 4, line.nameIndex);
-      writeStringLiteral(w, 0, 8, line.value, huffman);
+      writeLiteralNameRefLine(w, line.neverIndex, line.isStatic, line.nameIndex, line.value, huffman);
       return;
     case 'literal_post_base_name_ref':
-      writePrefixedInt(w, line.neverIndex ? 0x08 : 0, 3, line.nameIndex);
-      writeStringLiteral(w, 0, 8, line.value, huffman);
+      writeLiteralPostBaseNameRefLine(w, line.neverIndex, line.nameIndex, line.value, huffman);
       return;
     case 'literal':
-      writeStringLiteral(w, 0x20 | (line.neverIndex ? 0x10 : 0), 4, line.name, huffman);
-      writeStringLiteral(w, 0, 8, line.value, huffman);
+      writeLiteralLine(w, line.neverIndex, line.name, line.value, huffman);
       return;
   }
+}
+
+// One writer per representation, for the encoder's hot path (no representation object per line).
+
+/** Indexed Field Line (§4.5.2). */
+export function writeIndexedLine(w: ByteWriter, isStatic: boolean, index: number): void {
+  writePrefixedInt(w, isStatic ? 0xc0 : 0x80, 6, index);
+}
+
+/** Indexed Field Line with Post-Base Index (§4.5.3). */
+export function writeIndexedPostBaseLine(w: ByteWriter, index: number): void {
+  writePrefixedInt(w, 0x10, 4, index);
+}
+
+/** Literal Field Line with Name Reference (§4.5.4). */
+export function writeLiteralNameRefLine(w: ByteWriter, neverIndex: boolean, isStatic: boolean, nameIndex: number, value: string, huffman = true): void {
+  writePrefixedInt(w, 0x40 | (neverIndex ? 0x20 : 0) | (isStatic ? 0x10 : 0), 4, nameIndex);
+  writeStringLiteral(w, 0, 8, value, huffman);
+}
+
+/** Literal Field Line with Post-Base Name Reference (§4.5.5). */
+export function writeLiteralPostBaseNameRefLine(w: ByteWriter, neverIndex: boolean, nameIndex: number, value: string, huffman = true): void {
+  writePrefixedInt(w, neverIndex ? 0x08 : 0, 3, nameIndex);
+  writeStringLiteral(w, 0, 8, value, huffman);
+}
+
+/** Literal Field Line with Literal Name (§4.5.6). */
+export function writeLiteralLine(w: ByteWriter, neverIndex: boolean, name: string, value: string, huffman = true): void {
+  writeStringLiteral(w, 0x20 | (neverIndex ? 0x10 : 0), 4, name, huffman);
+  writeStringLiteral(w, 0, 8, value, huffman);
 }

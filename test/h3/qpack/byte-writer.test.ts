@@ -53,4 +53,14 @@ describe('ByteWriter', () => {
     w.byte(9);
     expect([...w.view()]).toEqual([9]);
   });
+
+  it('copyTo() copies exactly what view() shows, at the offset, and returns the offset after it', () => {
+    const w = new ByteWriter(2);
+    writeAll(w, Uint8Array.of(1, 2, 3));
+    const target = Buffer.alloc(6, 0xff);
+    expect(w.copyTo(target, 2)).toBe(5);
+    expect([...target]).toEqual([0xff, 0xff, 1, 2, 3, 0xff]);
+    w.reset();
+    expect(w.copyTo(target, 0)).toBe(0);
+  });
 });

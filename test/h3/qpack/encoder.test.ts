@@ -133,6 +133,26 @@ describe('QpackEncoder', () => {
     expect(encoder.table.droppedCount).toBe(1);
   });
 
+  it('never evicts, for a later insert, an entry referenced earlier in the same section (§2.1.1)', () => {
+    const { encoder, decoder, syncEncoderStream, syncDecoderStream } = pair(300, 16);
+    // Entries of 60, 60 and 100 bytes (name + value + 32), acknowledged: 80 bytes free.
+    const a: [string, string] = ['x-a', 'a'.repeat(25)];
+    const b: [string, string] = ['x-b', 'b'.repeat(25)];
+    const d: [string, string] = ['x-d', 'd'.repeat(65)];
+    for (const [name, value] of [a, b, d]) expect(encoder.insert(name, value)).toBe(true);
+    syncEncoderStream();
+    syncDecoderStream();
+    expect(encoder.knownReceivedCount).toBe(3);
+    // x-b is referenced first (outside the draining third); the 150-byte x-c would then need the
+    // room of x-a and x-b, so it must go as a literal instead of evicting x-b under the section.
+    const c: [string, string] = ['x-c', 'c'.repeat(115)];
+    const section = encoder.encodeFieldSection(0, [b, c]);
+    expect(encoder.table.get(1)).toMatchObject({ name: 'x-b' });
+    expect(encoder.table.findName('x-c')).toBe(-1);
+    syncEncoderStream();
+    expect(decoder.decodeFieldSection(0, section)).toEqual({ headers: [b, c] });
+  });
+
   it('rejects bad decoder instructions with QPACK_DECODER_STREAM_ERROR (§4.4)', () => {
     const { encoder } = pair(4096, 16);
     expectDecoderStreamError(() => encoder.onDecoderStreamData(hex('84'))); // nothing outstanding on stream 4
