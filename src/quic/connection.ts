@@ -1431,7 +1431,7 @@ export class Connection implements FrameHandlers {
           this.spaces[record.space]!.cryptoOut.onAck(record.offset, record.length, false);
           break;
         case 'stream':
-          this.trackBuffered(record.streamId, () => this.streams.onChunkAcked(record));
+          this.bufferedTotal -= this.streams.onChunkAcked(record);
           this.noteWritable(record.streamId);
           break;
         case 'stream-control':

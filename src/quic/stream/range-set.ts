@@ -51,30 +51,39 @@ export class RangeSet {
     return lo;
   }
 
-  /** Adds [start, end), merging with ranges it overlaps or touches. */
-  add(start: number, end: number): void {
-    if (end <= start) return;
+  /**
+   * Adds [start, end), merging with ranges it overlaps or touches. Returns how many offsets were
+   * not in the set before (the bytes an acknowledgment covers for the first time).
+   */
+  add(start: number, end: number): number {
+    if (end <= start) return 0;
     // In-order arrivals and acknowledgments add at the tail: no search, no splice.
     const ranges = this.ranges;
     const last = ranges[ranges.length - 1];
     if (last === undefined || start > last.end) {
       ranges.push({ start, end });
-      return;
+      return end - start;
     }
     if (start >= last.start) {
-      if (end > last.end) ranges[ranges.length - 1] = { start: last.start, end };
-      return;
+      if (end <= last.end) return 0;
+      ranges[ranges.length - 1] = { start: last.start, end };
+      return end - last.end;
     }
     const i = this.firstEndingAtOrAfter(start);
     let j = i;
     let newStart = start;
     let newEnd = end;
-    while (j < this.ranges.length && this.ranges[j]!.start <= end) {
-      newStart = Math.min(newStart, this.ranges[j]!.start);
-      newEnd = Math.max(newEnd, this.ranges[j]!.end);
+    // The merged ranges lie inside [newStart, newEnd): what they covered is not new.
+    let covered = 0;
+    while (j < ranges.length && ranges[j]!.start <= end) {
+      const r = ranges[j]!;
+      newStart = Math.min(newStart, r.start);
+      newEnd = Math.max(newEnd, r.end);
+      covered += r.end - r.start;
       j++;
     }
-    this.ranges.splice(i, j - i, { start: newStart, end: newEnd });
+    ranges.splice(i, j - i, { start: newStart, end: newEnd });
+    return newEnd - newStart - covered;
   }
 
   /** Removes [start, end), splitting a range that straddles it. */

@@ -349,9 +349,7 @@ export class SendStream {
   onAck(offset: number, length: number, fin: boolean): number {
     if (!this.isSending) return 0;
     const end = Math.min(offset + length, this.sentEnd);
-    let newlyAcked = 0;
-    for (const gap of this.acked.gaps(offset, end)) newlyAcked += gap.end - gap.start;
-    this.acked.add(offset, end);
+    const newlyAcked = this.acked.add(offset, end);
     this.lost.remove(offset, end);
     if (fin && this.finSent) {
       this.finAcked = true;

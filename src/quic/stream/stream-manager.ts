@@ -374,9 +374,13 @@ export class StreamManager {
     for (const id of this.sendQueue) this.streams.get(id)?.send?.repeatBlocked();
   }
 
-  /** Loss recovery: a STREAM frame was acknowledged. */
-  onChunkAcked(chunk: SentChunk): void {
-    this.streams.get(chunk.streamId)?.send?.onAck(chunk.offset, chunk.length, chunk.fin);
+  /** Loss recovery: a STREAM frame was acknowledged. Returns the bytes its stream released (bufferedBytes fell by). */
+  onChunkAcked(chunk: SentChunk): number {
+    const send = this.streams.get(chunk.streamId)?.send;
+    if (send === undefined) return 0;
+    const before = send.bufferedBytes;
+    send.onAck(chunk.offset, chunk.length, chunk.fin);
+    return before - send.bufferedBytes;
   }
 
   /** Loss recovery: a STREAM frame was declared lost. */

@@ -144,8 +144,10 @@ describe('closing and forgetting streams', () => {
     const chunk = server.nextChunk(100)!;
     expect(chunk).toMatchObject({ streamId: 0, fin: true });
     expect(server.size).toBe(1);
-    server.onChunkAcked({ streamId: 0, offset: 0, length: 3, fin: true });
+    // The acknowledgment releases the 3 buffered bytes (the connection's backpressure total).
+    expect(server.onChunkAcked({ streamId: 0, offset: 0, length: 3, fin: true })).toBe(3);
     expect(server.size).toBe(0);
+    expect(server.onChunkAcked({ streamId: 0, offset: 0, length: 3, fin: true })).toBe(0);
     expect(server.takeControlFrames()).toContainEqual({ type: 'MAX_STREAMS', direction: 'bidi', maximum: 2 });
     // a retransmission for the forgotten stream is ignored
     expect(server.onStreamFrame({ streamId: 0, offset: 0, data: Buffer.from('req'), fin: true })).toBeUndefined();
