@@ -5,7 +5,7 @@
  *
  * QUIC v2 differs from v1 only in the salt and in the label prefix ("quicv2 " for "quic ").
  */
-import { hkdfExpandLabel, hkdfExtract } from '../tls/hkdf.js';
+import { expandLabelWithKey, hkdfExpandLabel, hkdfExtract, hkdfKey } from '../tls/hkdf.js';
 import { QUIC_V1, QUIC_V2 } from '../version.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './suites.js';
 
@@ -68,10 +68,10 @@ const EMPTY = new Uint8Array(0);
  */
 export function initialSecrets(version: number, dcid: Uint8Array): { client: Buffer; server: Buffer } {
   const { initialSalt } = versionConstants(version);
-  const initialSecret = hkdfExtract('sha256', initialSalt, dcid);
+  const initialSecret = hkdfKey('sha256', hkdfExtract('sha256', initialSalt, dcid));
   return {
-    client: hkdfExpandLabel('sha256', initialSecret, 'client in', EMPTY, 32),
-    server: hkdfExpandLabel('sha256', initialSecret, 'server in', EMPTY, 32),
+    client: expandLabelWithKey(initialSecret, 'client in', EMPTY, 32),
+    server: expandLabelWithKey(initialSecret, 'server in', EMPTY, 32),
   };
 }
 
@@ -79,11 +79,12 @@ export function initialSecrets(version: number, dcid: Uint8Array): { client: Buf
 export function packetKeys(version: number, suite: CipherSuite, secret: Uint8Array): PacketKeys {
   const labels = versionConstants(version);
   const params = CIPHER_SUITES[suite];
-  // RFC 9001 §5.1: every Expand-Label in QUIC has an empty Context.
+  // RFC 9001 §5.1: every Expand-Label in QUIC has an empty Context; the secret is prepared once for the three.
+  const prk = hkdfKey(params.hash, secret);
   return {
-    key: hkdfExpandLabel(params.hash, secret, labels.keyLabel, EMPTY, params.keyLength),
-    iv: hkdfExpandLabel(params.hash, secret, labels.ivLabel, EMPTY, params.ivLength),
-    hp: hkdfExpandLabel(params.hash, secret, labels.hpLabel, EMPTY, params.hpKeyLength),
+    key: expandLabelWithKey(prk, labels.keyLabel, EMPTY, params.keyLength),
+    iv: expandLabelWithKey(prk, labels.ivLabel, EMPTY, params.ivLength),
+    hp: expandLabelWithKey(prk, labels.hpLabel, EMPTY, params.hpKeyLength),
   };
 }
 

@@ -1,13 +1,17 @@
 /**
- * HKDF (RFC 5869) and TLS 1.3's HKDF-Expand-Label / Derive-Secret (RFC 8446 §7.1), on node:crypto.
- * QUIC uses the same Expand-Label for its packet protection keys (RFC 9001 §5.1).
+ * HKDF (RFC 5869) and TLS 1.3's HKDF-Expand-Label / Derive-Secret (RFC 8446 §7.1). QUIC uses the
+ * same Expand-Label for its packet protection keys (RFC 9001 §5.1).
  *
- * A handshake runs some eighty of these, so the common case is kept to one HMAC over one buffer:
- * every Expand-Label in TLS 1.3 and QUIC asks for at most Hash.length bytes, which is the single
- * block T(1) = HMAC(PRK, info || 0x01) of RFC 5869 §2.3, and the HkdfLabel bytes for an empty
- * Context depend only on (Label, Length), so they are built once.
+ * A handshake runs some forty of these on each side, each over a few dozen bytes, so:
+ * - every Expand-Label in TLS 1.3 and QUIC asks for at most Hash.length bytes, which is the single
+ *   block T(1) = HMAC(PRK, info || 0x01) of RFC 5869 §2.3, and the HkdfLabel bytes for an empty
+ *   Context depend only on (Label, Length), so they are built once;
+ * - HMAC-SHA-256 runs in JavaScript (./sha256.ts), which for such short inputs costs a fraction of
+ *   node:crypto's per-call set-up, and an HkdfKey prepares a PRK once for several labels (the key,
+ *   IV and header protection key of one secret, RFC 9001 §5.1). SHA-384 stays on node:crypto.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { HmacSha256 } from './sha256.js';
 
 export type HashName = 'sha256' | 'sha384';
 
@@ -17,36 +21,78 @@ export function hashLength(hash: HashName): number {
 
 const ZEROS: Readonly<Record<HashName, Buffer>> = { sha256: Buffer.alloc(32), sha384: Buffer.alloc(48) };
 
+/** A key prepared for HMAC-Hash (RFC 2104): a PRK for Expand, a salt for Extract, a finished_key. */
+export interface HkdfKey {
+  readonly hash: HashName;
+  /** HMAC-Hash(key, data), Hash.length bytes in a new Buffer. */
+  mac(data: Uint8Array): Buffer;
+}
+
+class Sha256Key implements HkdfKey {
+  readonly hash = 'sha256' as const;
+  private readonly hmac: HmacSha256;
+  constructor(key: Uint8Array) {
+    this.hmac = new HmacSha256(key);
+  }
+  mac(data: Uint8Array): Buffer {
+    return this.hmac.mac(data);
+  }
+}
+
+class NodeHmacKey implements HkdfKey {
+  private readonly key: Buffer;
+  constructor(readonly hash: HashName, key: Uint8Array) {
+    this.key = Buffer.from(key); // own copy: the caller's buffer may change later
+  }
+  mac(data: Uint8Array): Buffer {
+    return createHmac(this.hash, this.key).update(data).digest();
+  }
+}
+
+/** Prepares `key` for any number of HMACs; later changes to `key`'s bytes do not reach it. */
+export function hkdfKey(hash: HashName, key: Uint8Array): HkdfKey {
+  return hash === 'sha256' ? new Sha256Key(key) : new NodeHmacKey(hash, key);
+}
+
+/** HMAC-Hash(key, data) with a key used once (RFC 2104). */
+export function hmac(hash: HashName, key: Uint8Array, data: Uint8Array): Buffer {
+  return hkdfKey(hash, key).mac(data);
+}
+
 /** HKDF-Extract(salt, IKM) = HMAC-Hash(salt, IKM) (RFC 5869 §2.2); an absent salt is Hash.length zeros. */
 export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): Buffer {
-  return createHmac(hash, salt.length ? salt : ZEROS[hash]).update(ikm).digest();
+  return hmac(hash, salt.length ? salt : ZEROS[hash], ikm);
 }
 
 /**
  * T(1) = HMAC(PRK, info || 0x01) cut to `length` (RFC 5869 §2.3 for L ≤ HashLen). `infoAndCounter`
  * is info followed by one byte that holds the counter 0x01 already.
  */
-function expandOneBlock(hash: HashName, prk: Uint8Array, infoAndCounter: Uint8Array, length: number): Buffer {
-  const t1 = createHmac(hash, prk).update(infoAndCounter).digest();
+function expandOneBlock(prk: HkdfKey, infoAndCounter: Uint8Array, length: number): Buffer {
+  const t1 = prk.mac(infoAndCounter);
   return length === t1.length ? t1 : t1.subarray(0, length);
 }
 
 /** HKDF-Expand(PRK, info, L) (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) || info || i), L ≤ 255·HashLen. */
 export function hkdfExpand(hash: HashName, prk: Uint8Array, info: Uint8Array, length: number): Buffer {
-  const hashLen = hashLength(hash);
+  return expandWithKey(hkdfKey(hash, prk), info, length);
+}
+
+function expandWithKey(prk: HkdfKey, info: Uint8Array, length: number): Buffer {
+  const hashLen = hashLength(prk.hash);
   if (!Number.isInteger(length) || length < 0 || length > 255 * hashLen) throw new RangeError('HKDF-Expand: length out of range');
   // One buffer T(i-1) || info || i, rewritten per block; T(0) is empty.
   const block = Buffer.allocUnsafe(hashLen + info.length + 1);
   block.set(info, hashLen);
   if (length <= hashLen) {
     block[hashLen + info.length] = 1;
-    return expandOneBlock(hash, prk, block.subarray(hashLen), length);
+    return expandOneBlock(prk, block.subarray(hashLen), length);
   }
   const out = Buffer.allocUnsafe(length);
   let previous = block.subarray(hashLen); // T(0) || info || counter
   for (let i = 1, filled = 0; filled < length; i++) {
     block[hashLen + info.length] = i;
-    const t = createHmac(hash, prk).update(previous).digest();
+    const t = prk.mac(previous);
     filled += t.copy(out, filled);
     t.copy(block, 0);
     previous = block;
@@ -117,28 +163,38 @@ export function hkdfExpandLabel(
   context: Uint8Array,
   length: number,
 ): Buffer {
+  return expandLabelWithKey(hkdfKey(hash, secret), label, context, length);
+}
+
+/** HKDF-Expand-Label with the Secret prepared once by hkdfKey(), for several labels of one secret. */
+export function expandLabelWithKey(secret: HkdfKey, label: string, context: Uint8Array, length: number): Buffer {
   if (context.length > 255) throw new RangeError('HKDF-Expand-Label: context longer than 255 bytes');
-  if (length > hashLength(hash)) {
+  if (length > hashLength(secret.hash)) {
     const head = labelHead(label, length);
     const info = Buffer.allocUnsafe(head.length + 1 + context.length);
     head.copy(info, 0);
     info[head.length] = context.length;
     info.set(context, head.length + 1);
-    return hkdfExpand(hash, secret, info, length);
+    return expandWithKey(secret, info, length);
   }
-  if (context.length === 0) return expandOneBlock(hash, secret, emptyContextInfo(label, length), length);
+  if (context.length === 0) return expandOneBlock(secret, emptyContextInfo(label, length), length);
   const head = labelHead(label, length);
   const info = Buffer.allocUnsafe(head.length + 1 + context.length + 1);
   head.copy(info, 0);
   info[head.length] = context.length;
   info.set(context, head.length + 1);
   info[info.length - 1] = 1; // RFC 5869 §2.3 counter of T(1)
-  return expandOneBlock(hash, secret, info, length);
+  return expandOneBlock(secret, info, length);
 }
 
 /** Derive-Secret(Secret, Label, Messages) = HKDF-Expand-Label(Secret, Label, Transcript-Hash(Messages), Hash.length). */
 export function deriveSecret(hash: HashName, secret: Uint8Array, label: string, transcriptHash: Uint8Array): Buffer {
   return hkdfExpandLabel(hash, secret, label, transcriptHash, hashLength(hash));
+}
+
+/** Derive-Secret with the Secret prepared once by hkdfKey(). */
+export function deriveSecretWithKey(secret: HkdfKey, label: string, transcriptHash: Uint8Array): Buffer {
+  return expandLabelWithKey(secret, label, transcriptHash, hashLength(secret.hash));
 }
 
 export function digest(hash: HashName, data: Uint8Array): Buffer {

@@ -16,8 +16,8 @@
  *
  * plus the Finished keys (§4.4.4), PSK binders (§4.2.11.2) and ticket PSKs (§4.6.1).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
-import { deriveSecret, digest, hashLength, hkdfExpandLabel, hkdfExtract, type HashName } from './hkdf.js';
+import { timingSafeEqual } from 'node:crypto';
+import { deriveSecret, deriveSecretWithKey, digest, hashLength, hkdfExpandLabel, hkdfExtract, hkdfKey, hmac, type HashName, type HkdfKey } from './hkdf.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -92,7 +92,7 @@ export function finishedKey(hash: HashName, baseKey: Uint8Array): Buffer {
 
 /** verify_data = HMAC(finished_key, Transcript-Hash(...)) (§4.4.4); binders use the same (§4.2.11.2). */
 export function finishedVerifyData(hash: HashName, baseKey: Uint8Array, transcriptHash: Uint8Array): Buffer {
-  return createHmac(hash, finishedKey(hash, baseKey)).update(transcriptHash).digest();
+  return hmac(hash, finishedKey(hash, baseKey), transcriptHash);
 }
 
 /** Constant-time check of a received Finished or binder (§4.4.4: mismatch → decrypt_error). */
@@ -119,6 +119,8 @@ export class KeySchedule {
   private early: Buffer;
   private handshake: Buffer | null = null;
   private master: Buffer | null = null;
+  /** The Master Secret prepared for HMAC: it derives three or four secrets. */
+  private masterKey: HkdfKey | null = null;
 
   constructor(readonly hash: HashName, psk?: Uint8Array) {
     this.early = earlySecret(hash, psk);
@@ -140,9 +142,10 @@ export class KeySchedule {
   /** Mixes in the (EC)DHE secret; returns the two handshake traffic secrets over Hash(CH..SH). */
   handshakeTrafficSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): { client: Buffer; server: Buffer } {
     this.handshake = handshakeSecret(this.hash, this.early, sharedSecret);
+    const handshake = hkdfKey(this.hash, this.handshake);
     return {
-      client: deriveSecret(this.hash, this.handshake, SecretLabel.clientHandshakeTraffic, helloHash),
-      server: deriveSecret(this.hash, this.handshake, SecretLabel.serverHandshakeTraffic, helloHash),
+      client: deriveSecretWithKey(handshake, SecretLabel.clientHandshakeTraffic, helloHash),
+      server: deriveSecretWithKey(handshake, SecretLabel.serverHandshakeTraffic, helloHash),
     };
   }
 
@@ -156,15 +159,16 @@ export class KeySchedule {
    * exporter, so exporter_master_secret is derived only when read (e.g. for a key log).
    */
   applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; readonly exporter: Buffer } {
-    const hash = this.hash;
-    const master = masterSecret(hash, this.handshakeSecret);
+    const master = masterSecret(this.hash, this.handshakeSecret);
     this.master = master;
+    const masterKey = hkdfKey(this.hash, master);
+    this.masterKey = masterKey;
     let exporter: Buffer | undefined;
     return {
-      client: deriveSecret(hash, master, SecretLabel.clientApplicationTraffic, serverFinishedHash),
-      server: deriveSecret(hash, master, SecretLabel.serverApplicationTraffic, serverFinishedHash),
+      client: deriveSecretWithKey(masterKey, SecretLabel.clientApplicationTraffic, serverFinishedHash),
+      server: deriveSecretWithKey(masterKey, SecretLabel.serverApplicationTraffic, serverFinishedHash),
       get exporter() {
-        return (exporter ??= deriveSecret(hash, master, SecretLabel.exporter, serverFinishedHash));
+        return (exporter ??= deriveSecretWithKey(masterKey, SecretLabel.exporter, serverFinishedHash));
       },
     };
   }
@@ -176,6 +180,7 @@ export class KeySchedule {
 
   /** Over Hash(CH..client Finished). */
   resumptionMasterSecret(clientFinishedHash: Uint8Array): Buffer {
-    return deriveSecret(this.hash, this.masterSecret, SecretLabel.resumption, clientFinishedHash);
+    if (!this.masterKey) throw new Error('master secret not derived yet');
+    return deriveSecretWithKey(this.masterKey, SecretLabel.resumption, clientFinishedHash);
   }
 }

@@ -1,12 +1,24 @@
 /**
  * HKDF (RFC 5869) and HKDF-Expand-Label (RFC 8446 §7.1): the RFC 5869 Appendix A vectors, node's
  * own hkdfSync as an independent oracle over random inputs and every length class (one block,
- * several blocks), and Expand-Label against its definition written out longhand.
+ * several blocks), and Expand-Label against its definition written out longhand, also with the
+ * Secret prepared once (hkdfKey) for several labels.
  */
 import { createHmac, hkdfSync } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { hashLength, hkdfExpand, hkdfExpandLabel, hkdfExtract, type HashName } from '../../../src/quic/tls/hkdf.js';
+import {
+  deriveSecret,
+  deriveSecretWithKey,
+  expandLabelWithKey,
+  hashLength,
+  hkdfExpand,
+  hkdfExpandLabel,
+  hkdfExtract,
+  hkdfKey,
+  hmac,
+  type HashName,
+} from '../../../src/quic/tls/hkdf.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 
@@ -91,5 +103,48 @@ describe('HKDF-Expand-Label', () => {
 
   it('refuses a context longer than 255 bytes (context<0..255>)', () => {
     expect(() => hkdfExpandLabel('sha256', Buffer.alloc(32), 'x', Buffer.alloc(256), 32)).toThrow(RangeError);
+  });
+});
+
+describe('a Secret prepared once (hkdfKey) for several labels', () => {
+  it('gives what the one-shot Expand-Label and Derive-Secret give, for each label in turn', () => {
+    fc.assert(
+      fc.property(
+        hashArb,
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.array(fc.tuple(fc.constantFrom('quic key', 'quic iv', 'quic hp', 'c ap traffic', 'derived', 'x'), fc.uint8Array({ maxLength: 64 }), fc.integer({ min: 0, max: 120 })), {
+          minLength: 1,
+          maxLength: 4,
+        }),
+        (hash, secret, uses) => {
+          const prepared = hkdfKey(hash, secret);
+          for (const [label, context, length] of uses) {
+            expect(expandLabelWithKey(prepared, label, context, length).equals(expandLabelLonghand(hash, secret, label, context, length))).toBe(true);
+          }
+          const transcriptHash = Buffer.alloc(hashLength(hash), 1);
+          expect(deriveSecretWithKey(prepared, 'c hs traffic', transcriptHash).equals(deriveSecret(hash, secret, 'c hs traffic', transcriptHash))).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps its own copy of the Secret: a caller overwriting its buffer afterwards changes nothing', () => {
+    for (const hash of ['sha256', 'sha384'] as const) {
+      const secret = Buffer.alloc(hashLength(hash), 5);
+      const expected = hkdfExpandLabel(hash, secret, 'quic key', Buffer.alloc(0), 16);
+      const prepared = hkdfKey(hash, secret);
+      secret.fill(0);
+      expect(expandLabelWithKey(prepared, 'quic key', Buffer.alloc(0), 16).equals(expected)).toBe(true);
+    }
+  });
+
+  it('hmac() equals node:crypto createHmac for both hashes (RFC 2104)', () => {
+    fc.assert(
+      fc.property(hashArb, fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 150 }), (hash, key, data) => {
+        expect(hmac(hash, key, data).equals(createHmac(hash, key).update(data).digest())).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });
