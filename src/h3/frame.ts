@@ -256,14 +256,24 @@ const MAX_FRAME_HEADER_BYTES = 16;
 /** A single varint never needs more than 8 bytes. */
 const MAX_VARINT_PAYLOAD = 8;
 
-type ReaderState =
-  | { kind: 'header' }
-  /** DATA payload: handed out piece by piece as it arrives. */
-  | { kind: 'data'; remaining: number }
-  /** Structured payload: collected, then decoded. */
-  | { kind: 'buffer'; type: number; payload: Buffer; filled: number }
-  /** Unknown or reserved frame: dropped as it arrives. */
-  | { kind: 'skip'; remaining: number };
+/**
+ * What the reader is in the middle of: a frame header; DATA payload, handed out piece by piece
+ * as it arrives; a structured payload, collected and then decoded; an unknown or reserved frame,
+ * dropped as it arrives.
+ */
+type ReaderState = 'header' | 'data' | 'buffer' | 'skip';
+
+/** Bytes of the varint whose first byte is `first` (RFC 9000 §16). */
+function varintSize(first: number): number {
+  return 1 << (first >> 6);
+}
+
+/** The varint of `size` bytes at `offset` (all present). */
+function varintAt(bytes: Uint8Array, offset: number, size: number): number {
+  let value = bytes[offset]! & 0x3f;
+  for (let i = 1; i < size; i++) value = value * 256 + bytes[offset + i]!;
+  return value;
+}
 
 /**
  * Turns the bytes of one stream (after any stream header), split anywhere, into frames, checking
@@ -283,7 +293,14 @@ export class FrameReader {
   /** A frame header split across chunks collects here; made only when that happens. */
   private header: Buffer | null = null;
   private headerFilled = 0;
-  private state: ReaderState = { kind: 'header' };
+  /** Fields rather than a state object, so that no object is made per frame. */
+  private state: ReaderState = 'header';
+  /** Payload bytes still to come ('data', 'skip'). */
+  private remaining = 0;
+  /** Type and payload collected so far ('buffer'). */
+  private bufferType = 0;
+  private payload: Buffer | null = null;
+  private filled = 0;
   private framesSeen = 0;
   private message: MessageState = 'start';
 
@@ -296,41 +313,42 @@ export class FrameReader {
 
   /** True between frames: a FIN here ends the stream cleanly. */
   get atFrameBoundary(): boolean {
-    return this.state.kind === 'header' && this.headerFilled === 0;
+    return this.state === 'header' && this.headerFilled === 0;
   }
 
   push(chunk: Uint8Array): Frame[] {
     const frames: Frame[] = [];
     let offset = 0;
     while (offset < chunk.length) {
-      const state = this.state;
-      switch (state.kind) {
+      switch (this.state) {
         case 'header':
           offset = this.readHeader(chunk, offset, frames);
           break;
         case 'data': {
-          const take = Math.min(state.remaining, chunk.length - offset);
+          const take = Math.min(this.remaining, chunk.length - offset);
           frames.push({ type: 'data', data: chunk.subarray(offset, offset + take) });
           offset += take;
-          state.remaining -= take;
-          if (state.remaining === 0) this.state = { kind: 'header' };
+          this.remaining -= take;
+          if (this.remaining === 0) this.state = 'header';
           break;
         }
         case 'skip': {
-          const take = Math.min(state.remaining, chunk.length - offset);
+          const take = Math.min(this.remaining, chunk.length - offset);
           offset += take;
-          state.remaining -= take;
-          if (state.remaining === 0) this.state = { kind: 'header' };
+          this.remaining -= take;
+          if (this.remaining === 0) this.state = 'header';
           break;
         }
         case 'buffer': {
-          const take = Math.min(state.payload.length - state.filled, chunk.length - offset);
-          state.payload.set(chunk.subarray(offset, offset + take), state.filled);
-          state.filled += take;
+          const payload = this.payload!;
+          const take = Math.min(payload.length - this.filled, chunk.length - offset);
+          payload.set(chunk.subarray(offset, offset + take), this.filled);
+          this.filled += take;
           offset += take;
-          if (state.filled === state.payload.length) {
-            this.state = { kind: 'header' };
-            frames.push(this.decode(state.type, state.payload));
+          if (this.filled === payload.length) {
+            this.state = 'header';
+            this.payload = null;
+            frames.push(this.decode(this.bufferType, payload));
           }
           break;
         }
@@ -353,10 +371,14 @@ export class FrameReader {
   /** Reads Type and Length, from the chunk directly when whole, else through `header`. */
   private readHeader(chunk: Uint8Array, offset: number, frames: Frame[]): number {
     if (this.headerFilled === 0) {
-      const type = readVarint(chunk, offset);
-      const length = type && readVarint(chunk, offset + type.length);
-      if (type && length) {
-        return this.startFrame(type.value, length.value, chunk, offset + type.length + length.length, frames);
+      // Fast path: the whole header is in this chunk (offset < chunk.length here).
+      const typeSize = varintSize(chunk[offset]!);
+      const lengthAt = offset + typeSize;
+      if (lengthAt < chunk.length) {
+        const lengthSize = varintSize(chunk[lengthAt]!);
+        if (lengthAt + lengthSize <= chunk.length) {
+          return this.startFrame(varintAt(chunk, offset, typeSize), varintAt(chunk, lengthAt, lengthSize), chunk, lengthAt + lengthSize, frames);
+        }
       }
     }
     // Slow path, at most 16 bytes: the header is split across chunks.
@@ -402,8 +424,12 @@ export class FrameReader {
     }
     switch (type) {
       case FrameType.DATA:
-        if (length === 0) frames.push({ type: 'data', data: chunk.subarray(offset, offset) });
-        else this.state = { kind: 'data', remaining: length };
+        if (length === 0) {
+          frames.push({ type: 'data', data: chunk.subarray(offset, offset) });
+        } else {
+          this.state = 'data';
+          this.remaining = length;
+        }
         return offset;
       case FrameType.HEADERS:
       case FrameType.PUSH_PROMISE:
@@ -420,7 +446,10 @@ export class FrameReader {
         break;
       default:
         // RFC 9114 §9: unknown and reserved frame types are ignored.
-        if (length > 0) this.state = { kind: 'skip', remaining: length };
+        if (length > 0) {
+          this.state = 'skip';
+          this.remaining = length;
+        }
         return offset;
     }
     if (chunk.length - offset >= length) {
@@ -428,7 +457,10 @@ export class FrameReader {
       frames.push(this.decode(type, chunk.subarray(offset, offset + length)));
       return offset + length;
     }
-    this.state = { kind: 'buffer', type, payload: Buffer.allocUnsafe(length), filled: 0 };
+    this.state = 'buffer';
+    this.bufferType = type;
+    this.payload = Buffer.allocUnsafe(length);
+    this.filled = 0;
     return offset;
   }
 }

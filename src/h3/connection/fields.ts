@@ -50,36 +50,48 @@ function checkRegularField(name: string, value: string): void {
   if (CONNECTION_SPECIFIC.has(name)) throw malformed(`connection-specific field ${name}`, 'RFC 9114 §4.2');
 }
 
+/** The pseudo-header fields of one message (RFC 9114 §4.3); undefined when absent. */
+interface PseudoHeaders {
+  ':method': string | undefined;
+  ':scheme': string | undefined;
+  ':authority': string | undefined;
+  ':path': string | undefined;
+  ':status': string | undefined;
+}
+
 /**
  * Splits pseudo-headers from regular fields, checking order, repeats and the regular fields.
- * `allowed` is the set of pseudo-headers this kind of message may carry.
+ * `allowed` is the set of pseudo-headers this kind of message may carry (all of them are keys of
+ * PseudoHeaders). The regular field lines are adopted as they are, not copied one by one.
  */
-function splitFields(lines: FieldLine[], allowed: ReadonlySet<string>): { pseudo: Map<string, string>; headers: HeaderList } {
-  const pseudo = new Map<string, string>();
-  const regular: [string, string][] = [];
-  for (const [name, value] of lines) {
-    if (name.startsWith(':')) {
-      // RFC 9114 §4.3: pseudo-headers come first, are defined for this message kind, once each.
-      if (regular.length > 0) throw malformed(`pseudo-header ${name} after regular fields`, 'RFC 9114 §4.3');
-      if (!allowed.has(name)) throw malformed(`pseudo-header ${name} not allowed here`, 'RFC 9114 §4.3');
-      if (pseudo.has(name)) throw malformed(`repeated pseudo-header ${name}`, 'RFC 9114 §4.3');
-      if (BAD_VALUE.test(value)) throw malformed(`invalid value for ${name}`, 'RFC 9114 §4.2');
-      pseudo.set(name, value);
-      continue;
-    }
-    checkRegularField(name, value);
-    regular.push([name, value]);
+function splitFields(lines: FieldLine[], allowed: ReadonlySet<string>): { pseudo: PseudoHeaders; headers: HeaderList } {
+  const pseudo: PseudoHeaders = { ':method': undefined, ':scheme': undefined, ':authority': undefined, ':path': undefined, ':status': undefined };
+  let first = 0;
+  for (; first < lines.length; first++) {
+    const [name, value] = lines[first]!;
+    if (!name.startsWith(':')) break;
+    // RFC 9114 §4.3: pseudo-headers come first, are defined for this message kind, once each.
+    if (!allowed.has(name)) throw malformed(`pseudo-header ${name} not allowed here`, 'RFC 9114 §4.3');
+    const key = name as keyof PseudoHeaders;
+    if (pseudo[key] !== undefined) throw malformed(`repeated pseudo-header ${name}`, 'RFC 9114 §4.3');
+    if (BAD_VALUE.test(value)) throw malformed(`invalid value for ${name}`, 'RFC 9114 §4.2');
+    pseudo[key] = value;
   }
-  return { pseudo, headers: HeaderList.fromPairs(regular) };
+  for (let i = first; i < lines.length; i++) {
+    const [name, value] = lines[i]!;
+    if (name.startsWith(':')) throw malformed(`pseudo-header ${name} after regular fields`, 'RFC 9114 §4.3');
+    checkRegularField(name, value);
+  }
+  return { pseudo, headers: HeaderList.fromPairs(lines.slice(first)) };
 }
 
 /** A request header section (RFC 9114 §4.3.1, §4.4). */
 export function parseRequestHead(lines: FieldLine[]): RequestHead {
   const { pseudo, headers } = splitFields(lines, REQUEST_PSEUDO);
-  const method = pseudo.get(':method');
-  const scheme = pseudo.get(':scheme');
-  const authority = pseudo.get(':authority');
-  const path = pseudo.get(':path');
+  const method = pseudo[':method'];
+  const scheme = pseudo[':scheme'];
+  const authority = pseudo[':authority'];
+  const path = pseudo[':path'];
   if (method === undefined) throw malformed('missing :method', 'RFC 9114 §4.3.1');
   if (!LOWER_TOKEN.test(method.toLowerCase())) throw malformed('invalid :method', 'RFC 9114 §4.3.1');
   // RFC 9114 §4.2: TE may appear in a request, with no value other than "trailers".
@@ -114,7 +126,7 @@ export function parseRequestHead(lines: FieldLine[]): RequestHead {
 /** A response header section, interim or final (RFC 9114 §4.3.2). */
 export function parseResponseHead(lines: FieldLine[]): ResponseHead {
   const { pseudo, headers } = splitFields(lines, RESPONSE_PSEUDO);
-  const status = pseudo.get(':status');
+  const status = pseudo[':status'];
   if (status === undefined) throw malformed('missing :status', 'RFC 9114 §4.3.2');
   if (!STATUS.test(status)) throw malformed(`invalid :status ${JSON.stringify(status)}`, 'RFC 9114 §4.3.2');
   // 101 Switching Protocols does not exist in HTTP/3 (RFC 9114 §4.5).
