@@ -165,10 +165,11 @@ export class QuicEndpoint {
     const now = this.clock();
     this.router.handleTimeout(now, this.forgotten);
     this.deliverEvents();
-    for (const datagram of this.router.transmit(now)) {
+    const datagrams = this.router.transmit(now);
+    for (const datagram of datagrams) {
       this.socket.send(datagram.data, datagram.to.port, datagram.to.address);
     }
-    this.armTimer();
+    this.armTimer(datagrams.length > 0);
   }
 
   private deliverEvents(): void {
@@ -185,12 +186,22 @@ export class QuicEndpoint {
     }
   }
 
-  private armTimer(): void {
+  /** `sent`: the pump that calls this sent something. */
+  private armTimer(sent: boolean): void {
     const next = this.router.nextTimeout();
     if (next === undefined) {
       if (this.timer) clearTimeout(this.timer);
       this.timer = undefined;
       this.timerAt = Infinity;
+      return;
+    }
+    // A deadline already due after a pump that sent (a transmit() cut short by its per-call cap
+    // asks for one) is served on the next turn, after the I/O that arrived meanwhile: a timer would
+    // wait at least 1 ms. A due deadline after a pump that sent nothing (e.g. an ACK owed while the
+    // amplification limit holds everything back, RFC 9000 §8.1) goes to the timer as before, so
+    // that the endpoint never spins.
+    if (sent && next <= this.clock()) {
+      this.scheduleFlush();
       return;
     }
     if (this.timer !== undefined && next >= this.timerAt) return;
