@@ -34,8 +34,8 @@ import { verifyRetryIntegrity } from './crypto/retry.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { frameLength, streamFrameLength } from './frames/encode.js';
 import { parseFrames } from './frames/decode.js';
-import { isAckEliciting } from './frames/permissions.js';
-import type { Frame } from './frames/types.js';
+import { isAckElicitingType } from './frames/permissions.js';
+import { frameTypeOf, type Frame } from './frames/types.js';
 import { splitDatagram } from './packet/coalesced.js';
 import { checkReservedBits, type LongHeader, type PacketHeader, type ShortHeader } from './packet/header.js';
 import { decodePacketNumber, packetNumberLength } from './packet/number.js';
@@ -632,9 +632,10 @@ export class Connection implements FrameHandlers {
     let ackEliciting = false;
     let probingOnly = true;
     for (const frame of frames) {
-      if (isAckEliciting(frame)) ackEliciting = true;
+      const frameType = frameTypeOf(frame);
+      if (isAckElicitingType(frameType)) ackEliciting = true;
       if (!isProbing(frame)) probingOnly = false;
-      dispatchFrame(this, frame, ctx, this.role);
+      dispatchFrame(this, frame, ctx, this.role, frameType);
       if (this.state === 'draining' || this.state === 'closed' || this.state === 'closing') break;
     }
     if (space.discarded) return true;
@@ -710,7 +711,7 @@ export class Connection implements FrameHandlers {
   }
 
   onStream(frame: Extract<Frame, { type: 'stream' }>): void {
-    const stream = this.streams.onStreamFrame({ streamId: frame.streamId, offset: frame.offset, data: frame.data, fin: frame.fin });
+    const stream = this.streams.onStreamFrame(frame);
     if (stream !== undefined) this.readable.add(stream.id);
     this.acceptNewStreams();
   }
@@ -1812,8 +1813,7 @@ export class Connection implements FrameHandlers {
   }
 
   private collectStreamControl(): void {
-    const frames = this.streams.takeControlFrames();
-    if (frames.length > 0) this.pendingControl.push(...frames);
+    this.streams.takeControlFrames(this.pendingControl);
   }
 
   /** Forgets streams the stream manager has dropped (both parts terminal, RFC 9000 §3.3). */

@@ -75,8 +75,11 @@ export const FRAME_HANDLERS: Dispatch = {
   datagram: (h, f, c) => h.onDatagram(f, c), // RFC 9221 §4
 };
 
-/** Checks §12.4 for `frame` in this packet, then runs its handler. Throws TransportError. */
-export function dispatchFrame(handlers: FrameHandlers, frame: Frame, ctx: PacketContext, receiver: Role): void {
-  checkFramePermitted(frameTypeOf(frame), ctx.packetType, receiver);
+/**
+ * Checks §12.4 for `frame` in this packet, then runs its handler. Throws TransportError.
+ * `frameType` is the frame's wire type, for a caller that already has it.
+ */
+export function dispatchFrame(handlers: FrameHandlers, frame: Frame, ctx: PacketContext, receiver: Role, frameType = frameTypeOf(frame)): void {
+  checkFramePermitted(frameType, ctx.packetType, receiver);
   (FRAME_HANDLERS[frame.type] as (h: FrameHandlers, f: Frame, c: PacketContext) => void)(handlers, frame, ctx);
 }

@@ -55,6 +55,15 @@ const TABLE: ReadonlyArray<readonly [number, number, FrameTypeRules]> = [
 const RULES_BY_TYPE: (FrameTypeRules | undefined)[] = [];
 for (const [first, last, rules] of TABLE) for (let t = first; t <= last; t++) RULES_BY_TYPE[t] = rules;
 
+/** The table's letters as flags per frame type, so the per-frame checks index arrays instead of searching strings. */
+const PACKET_BIT: Record<FramePacketType, number> = { initial: 1, handshake: 2, '0rtt': 4, '1rtt': 8 };
+const PERMITTED_PACKETS: number[] = RULES_BY_TYPE.map((rules) => {
+  let mask = 0;
+  for (const [type, letter] of Object.entries(PACKET_LETTER)) if (rules?.packets.includes(letter)) mask |= PACKET_BIT[type as FramePacketType];
+  return mask;
+});
+const ACK_ELICITING: boolean[] = RULES_BY_TYPE.map((rules) => !(rules?.notes.includes('N') ?? false));
+
 /** Table 3's row for a frame type, or undefined for a type QUIC does not define. */
 export function frameTypeRules(frameType: number): FrameTypeRules | undefined {
   return RULES_BY_TYPE[frameType];
@@ -71,7 +80,7 @@ export function checkFramePermitted(frameType: number, packetType: FramePacketTy
   if (rules === undefined) {
     throw new TransportError(TransportErrorCode.FRAME_ENCODING_ERROR, `unknown frame type 0x${frameType.toString(16)}`, 'RFC 9000 §12.4', frameType);
   }
-  if (!rules.packets.includes(PACKET_LETTER[packetType])) {
+  if ((PERMITTED_PACKETS[frameType]! & PACKET_BIT[packetType]) === 0) {
     throw new TransportError(
       TransportErrorCode.PROTOCOL_VIOLATION,
       `${rules.name} is not permitted in ${packetType} packets`,
@@ -91,7 +100,7 @@ export function checkFramePermitted(frameType: number, packetType: FramePacketTy
 
 /** Whether a frame type elicits an acknowledgment (Table 3 note N; RFC 9000 §13.2). */
 export function isAckElicitingType(frameType: number): boolean {
-  return !(RULES_BY_TYPE[frameType]?.notes.includes('N') ?? false);
+  return ACK_ELICITING[frameType] ?? true;
 }
 
 /** Whether `frame` elicits an acknowledgment: anything but ACK, PADDING and CONNECTION_CLOSE. */

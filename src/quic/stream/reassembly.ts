@@ -175,7 +175,8 @@ export class Reassembler {
       return grown;
     }
     const start = Math.max(offset, this._readOffset);
-    if (start < end) this.store(start, data.subarray(start - offset), end);
+    // A view only when part of the piece was already read (a retransmission overlapping the read offset).
+    if (start < end) this.store(start, start === offset ? data : data.subarray(start - offset), end);
     return grown;
   }
 

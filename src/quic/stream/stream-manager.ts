@@ -393,9 +393,27 @@ export class StreamManager {
     return this.streams.get(streamId)?.recv?.read(now, this.rttMs, maxBytes) ?? null;
   }
 
-  /** Control frames to send now: flow-control updates, blocked signals, resets, stop-sendings. */
-  takeControlFrames(): StreamControlFrame[] {
-    const frames: StreamControlFrame[] = [];
+  /**
+   * Control frames to send now: flow-control updates, blocked signals, resets, stop-sendings.
+   * Appended to `frames` when given (the connection's queue: no array per call when there are none).
+   */
+  takeControlFrames(frames: StreamControlFrame[] = []): StreamControlFrame[] {
+    if (this.controlQueue.size > 0) this.takeStreamControlFrames(frames);
+    const maxData = this.connectionWindow.takeUpdate();
+    if (maxData !== undefined) frames.push({ type: 'MAX_DATA', maximum: maxData });
+    const dataBlocked = this.connectionCredit.takeBlocked();
+    if (dataBlocked !== undefined) frames.push({ type: 'DATA_BLOCKED', maximum: dataBlocked });
+    for (const direction of DIRECTIONS) {
+      const maxStreams = this.acceptLimit[direction].takeUpdate();
+      if (maxStreams !== undefined) frames.push({ type: 'MAX_STREAMS', direction, maximum: maxStreams });
+      const streamsBlocked = this.openCredit[direction].takeBlocked();
+      if (streamsBlocked !== undefined) frames.push({ type: 'STREAMS_BLOCKED', direction, maximum: streamsBlocked });
+    }
+    return frames;
+  }
+
+  /** The per-stream control frames of the streams that asked for one since the last call. */
+  private takeStreamControlFrames(frames: StreamControlFrame[]): void {
     for (const id of this.controlQueue) {
       const stream = this.streams.get(id);
       if (stream === undefined) continue;
@@ -409,17 +427,6 @@ export class StreamManager {
       if (maxStreamData !== undefined) frames.push({ type: 'MAX_STREAM_DATA', streamId: id, maximum: maxStreamData });
     }
     this.controlQueue.clear();
-    const maxData = this.connectionWindow.takeUpdate();
-    if (maxData !== undefined) frames.push({ type: 'MAX_DATA', maximum: maxData });
-    const dataBlocked = this.connectionCredit.takeBlocked();
-    if (dataBlocked !== undefined) frames.push({ type: 'DATA_BLOCKED', maximum: dataBlocked });
-    for (const direction of DIRECTIONS) {
-      const maxStreams = this.acceptLimit[direction].takeUpdate();
-      if (maxStreams !== undefined) frames.push({ type: 'MAX_STREAMS', direction, maximum: maxStreams });
-      const streamsBlocked = this.openCredit[direction].takeBlocked();
-      if (streamsBlocked !== undefined) frames.push({ type: 'STREAMS_BLOCKED', direction, maximum: streamsBlocked });
-    }
-    return frames;
   }
 
   /** A control frame we sent was acknowledged. */

@@ -179,7 +179,11 @@ describe('closing and forgetting streams', () => {
     const frames = client.takeControlFrames();
     expect(frames).toEqual([{ type: 'RESET_STREAM', streamId: 2, errorCode: 0x33, finalSize: 10 }]);
     client.onControlFrameLost(frames[0]!);
-    expect(client.takeControlFrames()).toEqual(frames);
+    // Into a queue the caller already holds: appended after what it has, the same array returned.
+    const queue: StreamControlFrame[] = [{ type: 'MAX_DATA', maximum: 1 }];
+    expect(client.takeControlFrames(queue)).toBe(queue);
+    expect(queue).toEqual([{ type: 'MAX_DATA', maximum: 1 }, ...frames]);
+    expect(client.takeControlFrames(queue)).toHaveLength(2);
     client.onControlFrameAcked(frames[0]!);
     expect(client.get(2)).toBeUndefined();
   });
