@@ -6,10 +6,11 @@
  * (RFC 9001 §6) keeping the same header protection key.
  *
  * Node's AEAD cipher objects are single-use (no re-keying or new nonce after final()), so each
- * packet needs a fresh one; what is prepared once is the KeyObject (no key import per packet), the
- * nonce buffer, and the header protection cipher.
+ * packet needs a fresh one; what is prepared once is the nonce buffer and the header protection
+ * cipher. The key stays a raw Buffer: a cipher made from a KeyObject costs no less per packet, and
+ * importing one costs about 3 µs per protector, several of which every handshake makes.
  */
-import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv } from 'node:crypto';
 import { createHeaderProtection, type HeaderProtection } from './header-protection.js';
 import { initialSecrets, nextSecret, packetKeys, type PacketKeys } from './keys.js';
 import { CIPHER_SUITES, TAG_LENGTH, TLS_AES_128_GCM_SHA256, type AeadName, type CipherSuite, type SuiteParams } from './suites.js';
@@ -38,13 +39,13 @@ interface AeadOpen {
 
 // Node's typings overload createCipheriv per AEAD family and demand a plaintextLength option for
 // ChaCha20-Poly1305's setAAD that only CCM needs at run time; these two helpers hide that.
-function aeadCipher(aead: AeadName, key: KeyObject, nonce: Buffer): AeadSeal {
+function aeadCipher(aead: AeadName, key: Buffer, nonce: Buffer): AeadSeal {
   return aead === 'chacha20-poly1305'
     ? (createCipheriv(aead, key, nonce, AEAD_OPTIONS) as unknown as AeadSeal)
     : createCipheriv(aead, key, nonce, AEAD_OPTIONS);
 }
 
-function aeadDecipher(aead: AeadName, key: KeyObject, nonce: Buffer): AeadOpen {
+function aeadDecipher(aead: AeadName, key: Buffer, nonce: Buffer): AeadOpen {
   return aead === 'chacha20-poly1305'
     ? (createDecipheriv(aead, key, nonce, AEAD_OPTIONS) as unknown as AeadOpen)
     : createDecipheriv(aead, key, nonce, AEAD_OPTIONS);
@@ -57,7 +58,7 @@ export class PacketProtector implements HeaderProtection {
   /** Packets that failed authentication under this key (summed per connection for RFC 9001 §6.6). */
   failedOpens = 0;
 
-  private readonly key: KeyObject;
+  private readonly key: Buffer;
   /** High and low 32 bits of the IV's last 8 bytes, XORed with the packet number. */
   private readonly ivHigh: number;
   private readonly ivLow: number;
@@ -79,7 +80,7 @@ export class PacketProtector implements HeaderProtection {
     if (keys.key.length !== this.params.keyLength || keys.iv.length !== this.params.ivLength) {
       throw new RangeError(`${this.params.name} needs a ${this.params.keyLength}-byte key and 12-byte IV`);
     }
-    this.key = createSecretKey(keys.key);
+    this.key = Buffer.from(keys.key); // our own copy: the caller's buffer may be reused
     this.nonce = Buffer.from(keys.iv);
     this.ivHigh = this.nonce.readUInt32BE(4);
     this.ivLow = this.nonce.readUInt32BE(8);
