@@ -59,12 +59,19 @@ export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: numb
  * the largest packet so far) replaces an allocation per packet.
  */
 let scratch = Buffer.allocUnsafeSlow(2048);
+/** The one Writer over `scratch`, rewound for each packet. */
+let scratchWriter = new Writer(scratch);
 
 /** Writes header, frames and padding, then protects the packet (RFC 9001 §5.3, §5.4). */
 export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHeaderContext, keyPhase: 0 | 1): Buffer {
-  if (scratch.length < p.size - TAG) scratch = Buffer.allocUnsafeSlow(p.size - TAG);
-  const plain = scratch.subarray(0, p.size - TAG);
-  const w = new Writer(plain);
+  const plainLength = p.size - TAG;
+  if (scratch.length < plainLength) {
+    scratch = Buffer.allocUnsafeSlow(plainLength);
+    scratchWriter = new Writer(scratch);
+  }
+  const plain = scratch;
+  const w = scratchWriter;
+  w.offset = 0;
   let pnOffset: number;
   let lengthOffset = -1;
   if (p.type === '1rtt') {
@@ -80,6 +87,8 @@ export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHe
   }
   for (const frame of p.frames) encodeFrame(frame, w);
   if (p.padding > 0) w.zeros(p.padding);
+  // The scratch buffer may be larger than the plan: what the plan did not count is a bug here.
+  if (w.offset > plainLength) throw new RangeError(`packet of ${w.offset + TAG} bytes exceeds its planned ${p.size}`);
   // RFC 9000 §17.2: Length counts the packet number, the payload and the AEAD tag.
   if (lengthOffset >= 0) setLongHeaderLength(plain, lengthOffset, w.offset - pnOffset + TAG);
   return protectPacket(keys, plain.subarray(0, w.offset), pnOffset, p.pnLength, p.packetNumber);

@@ -352,8 +352,11 @@ export class StreamManager {
         send.checkBlocked();
         continue;
       }
-      this.sendQueue.delete(id);
-      this.sendQueue.add(id);
+      // Round robin: the stream goes to the back of the queue (where it already is when alone).
+      if (this.sendQueue.size > 1) {
+        this.sendQueue.delete(id);
+        this.sendQueue.add(id);
+      }
       return send;
     }
     return undefined;
