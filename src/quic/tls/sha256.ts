@@ -4,6 +4,10 @@
  * times per handshake on each side; node:crypto's createHmac costs several microseconds per call
  * in object set-up alone, while the work is two to five 64-byte blocks.
  *
+ * Sha256 is a running hash whose digest() leaves it running, as the handshake transcript needs
+ * (RFC 8446 §4.4.1: Transcript-Hash at several points of one message sequence); node:crypto needs
+ * a copy() of its Hash object for each such digest.
+ *
  * HmacSha256 keeps the states after the key's ipad and opad blocks (RFC 2104 §2: H(K ^ ipad, …),
  * H(K ^ opad, …)), so that several MACs under one key — the key, IV and header protection key
  * of one traffic secret (RFC 9001 §5.1) — pay for the key once. The code has no branches or
@@ -113,6 +117,55 @@ export function sha256(data: Uint8Array): Buffer {
   const out = Buffer.allocUnsafe(SHA256_LENGTH);
   finish(INITIAL_STATE, 0, data, out, 0);
   return out;
+}
+
+/** SHA-256 over data given in pieces; digest() may be asked for at any point and the hash goes on. */
+export class Sha256 {
+  private readonly state = INITIAL_STATE.slice();
+  /** The bytes of an unfinished block, copied: the caller may reuse its buffers. */
+  private readonly pending = new Uint8Array(SHA256_BLOCK_LENGTH);
+  private pendingLength = 0;
+  /** Bytes hashed into `state` so far, a whole number of blocks. */
+  private absorbed = 0;
+
+  update(data: Uint8Array): this {
+    let offset = 0;
+    if (this.pendingLength > 0) {
+      offset = Math.min(SHA256_BLOCK_LENGTH - this.pendingLength, data.length);
+      this.pending.set(offset === data.length ? data : data.subarray(0, offset), this.pendingLength);
+      this.pendingLength += offset;
+      if (this.pendingLength < SHA256_BLOCK_LENGTH) return this;
+      compress(this.state, this.pending, 0);
+      this.absorbed += SHA256_BLOCK_LENGTH;
+      this.pendingLength = 0;
+    }
+    // Whole blocks straight from `data`, the rest kept for the next call.
+    const wholeEnd = data.length - ((data.length - offset) % SHA256_BLOCK_LENGTH);
+    this.absorbed += wholeEnd - offset;
+    for (; offset < wholeEnd; offset += SHA256_BLOCK_LENGTH) compress(this.state, data, offset);
+    if (offset < data.length) {
+      this.pending.set(data.subarray(offset), 0);
+      this.pendingLength = data.length - offset;
+    }
+    return this;
+  }
+
+  /** SHA-256 of everything given so far, in a new Buffer; the hash goes on. */
+  digest(): Buffer {
+    const out = Buffer.allocUnsafe(SHA256_LENGTH);
+    finish(this.state, this.absorbed, this.pending.subarray(0, this.pendingLength), out, 0);
+    return out;
+  }
+
+  /** An independent hash in the same state. */
+  copy(): Sha256 {
+    const twin = new Sha256();
+    twin.state.set(this.state);
+    twin.pending.set(this.pending);
+    twin.pendingLength = this.pendingLength;
+    twin.absorbed = this.absorbed;
+    return twin;
+  }
 }
 
 const IPAD = 0x36;

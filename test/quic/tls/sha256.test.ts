@@ -1,12 +1,13 @@
 /**
  * SHA-256 (FIPS 180-4) and HMAC-SHA-256 (RFC 2104) in JavaScript: the FIPS 180-2 Appendix B
- * examples, the RFC 4231 §4 HMAC-SHA-256 test cases, every padding boundary, and node:crypto as
- * the oracle over random keys and messages.
+ * examples, the RFC 4231 §4 HMAC-SHA-256 test cases, every padding boundary, node:crypto as the
+ * oracle over random keys and messages, and the running hash: any split of the input gives the
+ * same digests, digest() leaves it running, copy() is independent.
  */
 import { createHash, createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HmacSha256, hmacSha256, sha256 } from '../../../src/quic/tls/sha256.js';
+import { HmacSha256, hmacSha256, Sha256, sha256 } from '../../../src/quic/tls/sha256.js';
 
 const hex = (s: string) => Buffer.from(s, 'hex');
 const text = (s: string) => Buffer.from(s, 'latin1');
@@ -111,5 +112,49 @@ describe('HMAC-SHA-256 against node:crypto', () => {
     expect(second).not.toBe(first);
     first.fill(0);
     expect(second.equals(first)).toBe(false);
+  });
+});
+
+describe('Sha256, the running hash', () => {
+  it('FIPS 180-2 B.2 fed in pieces of every size gives the one-shot digest', () => {
+    const message = text('abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq');
+    for (let piece = 1; piece <= message.length; piece++) {
+      const h = new Sha256();
+      for (let i = 0; i < message.length; i += piece) h.update(message.subarray(i, i + piece));
+      expect(h.digest().toString('hex'), `pieces of ${piece}`).toBe('248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1');
+    }
+  });
+
+  it('after any split, digest() at every step is SHA-256 of what was given so far, and the hash goes on', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 150 }), { maxLength: 10 }), (pieces) => {
+        const h = new Sha256();
+        const node = createHash('sha256');
+        for (const p of pieces) {
+          h.update(p);
+          node.update(p);
+          expect(h.digest().equals(node.copy().digest())).toBe(true);
+        }
+        expect(h.digest().equals(node.digest())).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('copy() goes its own way, and neither sees later writes into the caller’s buffers', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 150 }), fc.uint8Array({ maxLength: 150 }), (common, a, b) => {
+        const h = new Sha256();
+        const input = Buffer.from(common);
+        h.update(input);
+        input.fill(0xff); // a reused receive buffer
+        const twin = h.copy();
+        h.update(a);
+        twin.update(b);
+        expect(h.digest().equals(sha256(Buffer.concat([common, a])))).toBe(true);
+        expect(twin.digest().equals(sha256(Buffer.concat([common, b])))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

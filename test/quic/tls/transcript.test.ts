@@ -1,7 +1,8 @@
 /**
  * The transcript hash (RFC 8446 §4.4.1): after any sequence of messages, digest() is the hash of
  * their concatenation, however often it is asked for between messages, whether the hash was fixed
- * before or after the first messages, and after a HelloRetryRequest's message_hash substitution.
+ * before or after the first messages, and after a HelloRetryRequest's message_hash substitution;
+ * digestWith() hashes one more piece without keeping it (the PSK binder's truncated ClientHello).
  */
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
@@ -53,5 +54,26 @@ describe('Transcript', () => {
     expect(t.digest().equals(hashOf('sha256', synthetic))).toBe(true);
     t.add(hrr);
     expect(t.digest().equals(hashOf('sha256', synthetic, hrr))).toBe(true);
+  });
+
+  it('digestWith(extra) is Hash(messages so far, extra) and leaves the transcript as it was (§4.2.11.2)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom('sha256' as const, 'sha384' as const),
+        fc.array(fc.uint8Array({ maxLength: 200 }), { minLength: 1, maxLength: 5 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.uint8Array({ maxLength: 100 }),
+        (hash, messages, extra, next) => {
+          const t = new Transcript();
+          t.start(hash);
+          for (const m of messages) t.add(m);
+          expect(t.digestWith(extra).equals(hashOf(hash, ...messages, extra))).toBe(true);
+          expect(t.digest().equals(hashOf(hash, ...messages))).toBe(true);
+          t.add(next);
+          expect(t.digest().equals(hashOf(hash, ...messages, next))).toBe(true);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 });
