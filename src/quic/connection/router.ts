@@ -67,8 +67,16 @@ export interface RouterOptions {
 /** Smallest stateless reset: 5 unpredictable bytes and the 16-byte token (RFC 9000 §10.3). */
 const MIN_STATELESS_RESET = 21;
 
+/**
+ * A connection ID as a route key: its bytes one to a character (latin1), a string half as long as
+ * hex and, on the per-datagram path, read straight from the datagram without a view.
+ */
+function routeKey(cid: Buffer): string {
+  return cid.toString('latin1');
+}
+
 export class ConnectionRouter {
-  /** Connections by hex connection ID. */
+  /** Connections by connection ID (routeKey). */
   private readonly routes = new Map<string, Connection>();
   readonly connections = new Set<Connection>();
   private readonly stateless: OutgoingDatagram[] = [];
@@ -131,7 +139,7 @@ export class ConnectionRouter {
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onConnectionId(cid: Buffer, added: boolean) {
-        const key = cid.toString('hex');
+        const key = routeKey(cid);
         if (!added) {
           holder.keys.delete(key);
           if (routes.get(key) === holder.conn) routes.delete(key);
@@ -159,18 +167,13 @@ export class ConnectionRouter {
   receive(datagram: Buffer, from: PeerAddress, now: number): void {
     if (datagram.length === 0) return;
     const isLong = (datagram[0]! & 0x80) !== 0;
-    let dcid: Buffer;
-    if (isLong) {
-      // RFC 8999 §5.1: version and connection IDs are at fixed places in every version.
-      if (datagram.length < 7) return this.drop();
-      const dcidLength = datagram[5]!;
-      if (datagram.length < 6 + dcidLength) return this.drop();
-      dcid = datagram.subarray(6, 6 + dcidLength);
-    } else {
-      if (datagram.length < 1 + this.cidLength) return this.drop();
-      dcid = datagram.subarray(1, 1 + this.cidLength);
-    }
-    const conn = this.routes.get(dcid.toString('hex'));
+    // RFC 8999 §5.1: version and connection IDs are at fixed places in every version; a short
+    // header's DCID has the length of the IDs we issue.
+    const dcidStart = isLong ? 6 : 1;
+    if (isLong && datagram.length < 7) return this.drop();
+    const dcidEnd = dcidStart + (isLong ? datagram[5]! : this.cidLength);
+    if (datagram.length < dcidEnd) return this.drop();
+    const conn = this.routes.get(datagram.toString('latin1', dcidStart, dcidEnd)); // = routeKey(DCID)
     if (conn !== undefined) {
       conn.receive(datagram, from, now);
       return;
@@ -184,7 +187,7 @@ export class ConnectionRouter {
           matched = true;
         }
       }
-      if (!matched && this.options.server !== undefined) this.sendStatelessReset(datagram, dcid, from);
+      if (!matched && this.options.server !== undefined) this.sendStatelessReset(datagram, datagram.subarray(dcidStart, dcidEnd), from);
       return;
     }
     if (this.options.server !== undefined) this.onNewLongHeader(datagram, from, now);
@@ -258,8 +261,9 @@ export class ConnectionRouter {
     });
     this.bind(holder, conn);
     // Retransmitted Initials still carry the client's chosen DCID: route it until the handshake ends.
-    this.routes.set(header.dcid.toString('hex'), conn);
-    this.initialRoutes.set(conn, header.dcid.toString('hex'));
+    const initialRoute = routeKey(header.dcid);
+    this.routes.set(initialRoute, conn);
+    this.initialRoutes.set(conn, initialRoute);
     this.accepted.push(conn);
     conn.receive(datagram, from, now);
   }
@@ -357,6 +361,6 @@ export class ConnectionRouter {
 
 interface RouteHolder {
   conn?: Connection;
-  /** The connection IDs (hex) the connection has asked to be routed to it, before and after it exists. */
+  /** The connection IDs (routeKey) the connection has asked to be routed to it, before and after it exists. */
   keys: Set<string>;
 }
