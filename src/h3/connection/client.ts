@@ -23,10 +23,11 @@ import { StreamAbortedError } from '../../core/errors.js';
 import type { HeaderList } from '../../core/headers.js';
 import type { ClientResponse } from '../../h1/client.js';
 import { H3Error, H3ErrorCode, h3ErrorName } from '../errors.js';
-import { encodeFrame, encodeFrameHeader, FrameType, type Frame } from '../frame.js';
+import { encodeFrameHeader, FrameType, type Frame } from '../frame.js';
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
+import { readVarint } from '../varint.js';
 import { contentLength, fieldSectionFits, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
@@ -156,10 +157,9 @@ export class H3ClientConnection extends H3Session {
         signal.addEventListener('abort', onAbort, { once: true });
         ex.detachAbort = () => signal.removeEventListener('abort', onAbort);
       }
-      const section = this.encoder.encodeFieldSection(id, lines);
-      this.flushQpack();
-      const headers = encodeFrame({ type: 'headers', fieldSection: section });
-      this.trace?.(`h3 → stream ${id} HEADERS ${section.length} bytes: ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
+      const headers = this.headersFrame(id, lines);
+      // The section's size is the HEADERS frame's Length field, after its one-byte Type.
+      this.trace?.(`h3 → stream ${id} HEADERS ${readVarint(headers, 1)!.value} bytes: ${lines.map(([n, v]) => `${n}: ${v}`).join(', ')}`);
       const body = init.body;
       if (body === undefined || typeof body === 'string' || body instanceof Uint8Array) {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;

@@ -178,30 +178,34 @@ export function fieldSectionFits(lines: readonly (readonly [string, string])[], 
   return bound <= limit || fieldSectionSize(lines) <= limit;
 }
 
+/** A field line to send; lines already in the right form are passed on, not copied. */
+export type OutgoingLine = readonly [name: string, value: string];
+
 /** Fields we never send: connection-specific (RFC 9114 §4.2). */
-function sendable(headers: Iterable<readonly [string, string]>, out: [string, string][]): [string, string][] {
-  for (const [name, value] of headers) {
+function sendable(headers: Iterable<readonly [string, string]>, out: OutgoingLine[]): OutgoingLine[] {
+  for (const field of headers) {
+    const [name, value] = field;
     const lower = name.toLowerCase();
     if (CONNECTION_SPECIFIC.has(lower)) continue;
     if (lower === 'te' && value.trim().toLowerCase() !== 'trailers') continue;
     if (lower === 'host') continue; // :authority carries it (RFC 9114 §4.3.1)
-    out.push([lower, value]);
+    out.push(lower === name ? field : [lower, value]);
   }
   return out;
 }
 
-export function responseFieldLines(status: number, headers: Iterable<[string, string]>): [string, string][] {
+export function responseFieldLines(status: number, headers: Iterable<readonly [string, string]>): OutgoingLine[] {
   return sendable(headers, [[':status', String(status)]]);
 }
 
-export function requestFieldLines(head: { method: string; scheme: string; authority: string; path: string }, headers: Iterable<readonly [string, string]>): [string, string][] {
-  const lines: [string, string][] = [[':method', head.method]];
+export function requestFieldLines(head: { method: string; scheme: string; authority: string; path: string }, headers: Iterable<readonly [string, string]>): OutgoingLine[] {
+  const lines: OutgoingLine[] = [[':method', head.method]];
   if (head.method !== 'CONNECT') lines.push([':scheme', head.scheme]);
   lines.push([':authority', head.authority]);
   if (head.method !== 'CONNECT') lines.push([':path', head.path]);
   return sendable(headers, lines);
 }
 
-export function trailerFieldLines(trailers: Iterable<[string, string]>): [string, string][] {
+export function trailerFieldLines(trailers: Iterable<readonly [string, string]>): OutgoingLine[] {
   return sendable(trailers, []);
 }

@@ -38,7 +38,7 @@ import { encodeFrame, encodeFrameHeader, encodeUniStreamHeader, frameHeaderLengt
 import type { FieldLine } from '../qpack/decoder.js';
 import type { H3Settings } from '../settings.js';
 import type { QuicStreams } from '../transport.js';
-import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines } from './fields.js';
+import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines, type OutgoingLine } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
 
@@ -60,7 +60,7 @@ const EMPTY = new Uint8Array(0);
 const COALESCE_BYTES = 1024;
 
 /** RFC 9114 §4.2.2: a head over the client's limit would be refused; a bare 500 goes instead. */
-function responseHeadLines(head: { status: number; headers: HeaderList }, peerMax: number): [string, string][] {
+function responseHeadLines(head: { status: number; headers: HeaderList }, peerMax: number): OutgoingLine[] {
   const lines = responseFieldLines(head.status, head.headers);
   return fieldSectionFits(lines, peerMax) ? lines : responseFieldLines(500, []);
 }
@@ -296,8 +296,7 @@ export class H3ServerConnection extends H3Session {
       // RFC 9114 §4.2.2: a field section over our limit may be answered with 431.
       ex.state = 'complete';
       this.decoder.cancelStream(id);
-      const fields = this.encoder.encodeFieldSection(id, responseFieldLines(431, [['content-length', '0']]));
-      this.transport.write(id, encodeFrame({ type: 'headers', fieldSection: fields }), true);
+      this.transport.write(id, this.headersFrame(id, responseFieldLines(431, [['content-length', '0']])), true);
       this.transport.stopSending(id, H3ErrorCode.H3_REQUEST_REJECTED);
       this.flushQpack();
       this.exchanges.delete(id);
@@ -501,27 +500,26 @@ export class H3ServerConnection extends H3Session {
     end: boolean,
     trailers: HeaderList | null,
   ): void {
-    const headers = head ? this.headersFrame(id, responseHeadLines(head, this.peerSettings.maxFieldSectionSize)) : null;
     const withTrailers = end && trailers !== null && trailers.size > 0;
     // FIN goes on the last write unless a trailing HEADERS frame follows.
     const finHere = end && !withTrailers;
     if (end) this.writeBlocked.delete(id);
+    const headLines = head ? responseHeadLines(head, this.peerSettings.maxFieldSectionSize) : null;
     if (bodyBytes === 0) {
-      if (headers) this.write(id, headers, finHere);
+      if (headLines) this.write(id, this.headersFrame(id, headLines), finHere);
       else if (finHere) this.transport.write(id, EMPTY, true);
     } else if (bodyBytes <= COALESCE_BYTES) {
-      const dataHeaderLength = frameHeaderLength(FrameType.DATA, bodyBytes);
-      const out = Buffer.allocUnsafe((headers?.length ?? 0) + dataHeaderLength + bodyBytes);
-      let offset = 0;
-      if (headers) offset += headers.copy(out, 0);
-      offset = writeFrameHeader(out, offset, FrameType.DATA, bodyBytes);
+      // HEADERS (when any), DATA header and body in one buffer.
+      const dataLength = frameHeaderLength(FrameType.DATA, bodyBytes) + bodyBytes;
+      const out = headLines ? this.headersFrame(id, headLines, dataLength) : Buffer.allocUnsafe(dataLength);
+      let offset = writeFrameHeader(out, out.length - dataLength, FrameType.DATA, bodyBytes);
       for (const piece of body) {
         out.set(piece, offset);
         offset += piece.length;
       }
       this.write(id, out, finHere);
     } else {
-      if (headers) this.write(id, headers);
+      if (headLines) this.write(id, this.headersFrame(id, headLines));
       this.write(id, encodeFrameHeader(FrameType.DATA, bodyBytes));
       let last = body.length - 1;
       while (last > 0 && body[last]!.length === 0) last--;
@@ -530,15 +528,7 @@ export class H3ServerConnection extends H3Session {
     if (withTrailers) this.writeFieldSection(id, trailerFieldLines(trailers), true);
   }
 
-  /** A HEADERS frame for `lines`, after the QPACK encoder instructions it needs have been queued. */
-  private headersFrame(id: number, lines: [string, string][]): Buffer {
-    const section = this.encoder.encodeFieldSection(id, lines);
-    // Encoder instructions first: the peer's decoder would otherwise block on them.
-    this.flushQpack();
-    return encodeFrame({ type: 'headers', fieldSection: section });
-  }
-
-  private writeFieldSection(id: number, lines: [string, string][], fin: boolean): void {
+  private writeFieldSection(id: number, lines: OutgoingLine[], fin: boolean): void {
     this.write(id, this.headersFrame(id, lines), fin);
   }
 

@@ -26,8 +26,11 @@ import {
   encodeSettingsFrame,
   encodeUniStreamHeader,
   FrameReader,
+  frameHeaderLength,
+  FrameType,
   readUniStreamHeader,
   UniStreamType,
+  writeFrameHeader,
   type Frame,
 } from '../frame.js';
 import { QpackDecoder } from '../qpack/decoder.js';
@@ -191,6 +194,19 @@ export abstract class H3Session {
     if (this.controlStream === null || this.closed) return;
     this.trace?.(`h3 → control ${describeFrame(frame)}`);
     this.transport.write(this.controlStream, encodeFrame(frame));
+  }
+
+  /**
+   * A HEADERS frame with the field section of `lines` for stream `id` (RFC 9114 §7.2.2), at the
+   * start of a buffer `spare` bytes longer for what the caller puts behind it. The QPACK encoder
+   * instructions it needs are queued first: the peer's decoder would otherwise block on them.
+   */
+  protected headersFrame(id: number, lines: Iterable<readonly [string, string]>, spare = 0): Buffer {
+    const sectionLength = this.encoder.encodeToScratch(id, lines);
+    const out = Buffer.allocUnsafe(frameHeaderLength(FrameType.HEADERS, sectionLength) + sectionLength + spare);
+    this.encoder.copyEncoded(out, writeFrameHeader(out, 0, FrameType.HEADERS, sectionLength));
+    this.flushQpack();
+    return out;
   }
 
   /** Sends what QPACK produced for its encoder and decoder streams (call after each QPACK use). */

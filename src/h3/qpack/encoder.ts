@@ -137,6 +137,17 @@ export class QpackEncoder {
 
   /** Encodes one field section for `streamId`; encoder stream bytes wait in takeEncoderStreamData. */
   encodeFieldSection(streamId: number, fields: Iterable<readonly [string, string]>): Buffer {
+    const out = Buffer.allocUnsafe(this.encodeToScratch(streamId, fields));
+    this.copyEncoded(out, 0);
+    return out;
+  }
+
+  /**
+   * Encodes one field section for `streamId` into scratch space and returns its length; the
+   * section stays there until the next encode, for copyEncoded() to put it straight behind the
+   * caller's frame header (one buffer and one copy per frame instead of two).
+   */
+  encodeToScratch(streamId: number, fields: Iterable<readonly [string, string]>): number {
     const base = this.table.insertCount;
     const huffman = this.huffman;
     const lines = this.sectionLines;
@@ -218,9 +229,12 @@ export class QpackEncoder {
     prefix.reset();
     // RFC 9204 §4.5.1.2: without dynamic references any Base will do; 0 is the shortest.
     writeFieldSectionPrefix(prefix, requiredInsertCount, requiredInsertCount === 0 ? 0 : base, this.maxEntries);
-    const out = Buffer.allocUnsafe(prefix.length + lines.length);
-    lines.copyTo(out, prefix.copyTo(out, 0));
-    return out;
+    return prefix.length + lines.length;
+  }
+
+  /** Copies the section of the last encodeToScratch() into `out` at `offset`; returns the offset after it. */
+  copyEncoded(out: Uint8Array, offset: number): number {
+    return this.sectionLines.copyTo(out, this.sectionPrefix.copyTo(out, offset));
   }
 
   /**

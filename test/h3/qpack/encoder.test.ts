@@ -153,6 +153,25 @@ describe('QpackEncoder', () => {
     expect(decoder.decodeFieldSection(0, section)).toEqual({ headers: [b, c] });
   });
 
+  it('encodeToScratch + copyEncoded give the bytes encodeFieldSection gives, at any offset (property)', () => {
+    const field = fc.tuple(fc.constantFrom(':path', 'x-a', 'x-b', 'content-type', 'cookie'), fc.constantFrom('/', 'v', 'text/plain', 'a'.repeat(40)));
+    fc.assert(
+      fc.property(fc.array(fc.array(field, { maxLength: 6 }), { minLength: 1, maxLength: 8 }), fc.nat(8), (sections, offset) => {
+        const one = pair(200, 4);
+        const two = pair(200, 4);
+        sections.forEach((fields, i) => {
+          const whole = one.encoder.encodeFieldSection(i * 4, fields);
+          const length = two.encoder.encodeToScratch(i * 4, fields);
+          const out = Buffer.alloc(offset + length + 3);
+          expect(two.encoder.copyEncoded(out, offset)).toBe(offset + length);
+          expect(out.subarray(offset, offset + length)).toEqual(whole);
+          expect(two.encoder.takeEncoderStreamData()).toEqual(one.encoder.takeEncoderStreamData());
+        });
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('rejects bad decoder instructions with QPACK_DECODER_STREAM_ERROR (§4.4)', () => {
     const { encoder } = pair(4096, 16);
     expectDecoderStreamError(() => encoder.onDecoderStreamData(hex('84'))); // nothing outstanding on stream 4
