@@ -320,6 +320,8 @@ export class Connection implements FrameHandlers {
   private countedWriteKeys: PacketProtector | undefined;
   private packetsWithWriteKeys = 0;
   private readonly onConnectionId: ((cid: Buffer, added: boolean) => void) | undefined;
+  /** The current long header fields (see `longHeader`). */
+  private longHeaderFields: LongHeaderContext | undefined;
 
   constructor(options: ConnectionOptions) {
     this.role = options.role;
@@ -578,7 +580,8 @@ export class Connection implements FrameHandlers {
       return false;
     }
 
-    const packet = datagram.subarray(header.start, header.end);
+    // A datagram of one packet (every 1-RTT datagram of a transfer) needs no view of itself.
+    const packet = header.start === 0 && header.end === datagram.length ? datagram : datagram.subarray(header.start, header.end);
     const pnOffset = header.pnOffset - header.start;
     const hpKeys = isZeroRtt ? this.earlyRead! : spaceId === ApplicationData ? this.keyPhase!.read : spaceId === Initial ? initialKeys! : space.readKeys!;
     const unmasked = removeHeaderProtection(hpKeys, packet, pnOffset);
@@ -1207,6 +1210,9 @@ export class Connection implements FrameHandlers {
     const header = headerSize(type, dcid, pnLength, this.longHeader);
     let room = budget - header - TAG;
     if (room < 32) return undefined;
+    // RFC 9000 §13.2.1: an ACK that is not yet due waits unless the packet is sent anyway. With
+    // nothing else to send (a receiver between ACKs), do not build an ACK frame only to drop it.
+    if (space.probesOwed === 0 && !space.ack.ackDue(now) && !(mayCarryData && this.mayHaveFramesFor(space, zeroRtt))) return undefined;
 
     const frames: Frame[] = [];
     const records: SentFrameRecord[] = [];
@@ -1267,6 +1273,22 @@ export class Connection implements FrameHandlers {
       space: id, type, packetNumber, pnLength, dcid, frames, records, ackEliciting, padding, to,
       size: header + payloadSize + padding + TAG,
     };
+  }
+
+  /**
+   * Whether planPacket could add an ack-eliciting frame in `space` (false only when it surely adds
+   * none): CRYPTO data, and in the application space STREAM data or a pending control frame.
+   */
+  private mayHaveFramesFor(space: PacketSpace, zeroRtt: boolean): boolean {
+    if (!zeroRtt && space.cryptoOut.hasChunkToSend) return true;
+    if (space.id !== ApplicationData) return false;
+    if (this.streams.mayHaveDataToSend) return true;
+    return !zeroRtt && (
+      this.handshakeDonePending || this.pathResponses.length > 0 ||
+      (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined) ||
+      this.pendingNewCids.length > 0 || this.pendingRetireCids.length > 0 ||
+      this.newTokenPending !== undefined || this.pendingControl.length > 0
+    );
   }
 
   /** Connection-level control frames of the application space. Returns a new destination if a probe needs one. */
@@ -1375,9 +1397,15 @@ export class Connection implements FrameHandlers {
     return false;
   }
 
-  /** Long header fields; a server's Initials carry no token (RFC 9000 §17.2.2). */
+  /**
+   * Long header fields; a server's Initials carry no token (RFC 9000 §17.2.2). One object, made
+   * again only when the version or the token changes, since every packet planned and sealed asks.
+   */
   private get longHeader(): LongHeaderContext {
-    return { version: this.version, scid: this.scid, token: this.role === 'client' ? this.token : EMPTY };
+    const token = this.role === 'client' ? this.token : EMPTY;
+    const cached = this.longHeaderFields;
+    if (cached !== undefined && cached.version === this.version && cached.token === token) return cached;
+    return (this.longHeaderFields = { version: this.version, scid: this.scid, token });
   }
 
   /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */

@@ -13,6 +13,12 @@
  */
 import type { PacketProtector } from '../crypto/protector.js';
 
+/** The read keys chosen for a packet, and whether they are the next generation's (§6.2). */
+export interface KeyChoice {
+  readonly keys: PacketProtector;
+  readonly isNext: boolean;
+}
+
 export class KeyPhase {
   read: PacketProtector;
   write: PacketProtector;
@@ -29,15 +35,21 @@ export class KeyPhase {
   private currentPhaseAcked = false;
   /** Key updates completed, both directions. */
   updates = 0;
+  /** keysFor's answer for the current phase (nearly every packet), made anew only when `read` changes. */
+  private currentRead: KeyChoice;
 
   constructor(read: PacketProtector, write: PacketProtector) {
     this.read = read;
     this.write = write;
+    this.currentRead = { keys: read, isNext: false };
   }
 
   /** Keys to open a packet with phase bit `phase` and packet number `pn`, or undefined. */
-  keysFor(phase: 0 | 1, pn: number, now: number): { keys: PacketProtector; isNext: boolean } | undefined {
-    if (phase === this.readPhase) return { keys: this.read, isNext: false };
+  keysFor(phase: 0 | 1, pn: number, now: number): KeyChoice | undefined {
+    if (phase === this.readPhase) {
+      if (this.currentRead.keys !== this.read) this.currentRead = { keys: this.read, isNext: false };
+      return this.currentRead;
+    }
     // §6.5: an older packet of the previous phase, while its keys are kept.
     if (this.previousRead !== undefined && pn < this.firstPnOfReadPhase && now <= this.previousReadUntil) {
       return { keys: this.previousRead, isNext: false };

@@ -362,6 +362,11 @@ export class StreamManager {
     return undefined;
   }
 
+  /** Whether any stream may have data to send (cheap; nextStreamToSend() gives the answer). */
+  get mayHaveDataToSend(): boolean {
+    return this.sendQueue.size > 0;
+  }
+
   /** The next STREAM frame content, at most `maxBytes` of data, from the stream whose turn it is. */
   nextChunk(maxBytes: number): StreamChunk | null {
     return this.nextStreamToSend()?.nextChunk(maxBytes) ?? null;

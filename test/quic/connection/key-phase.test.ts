@@ -47,4 +47,18 @@ describe('1-RTT key phases (RFC 9001 §6)', () => {
     client.onNextPhaseOpened(9, 0, 1000);
     expect(client.writePhase).toBe(1); // already updated: not advanced twice
   });
+
+  it('the current phase always answers with the current read keys, across updates', () => {
+    const server = new KeyPhase(keys(clientSecret), keys(serverSecret));
+    const first = server.keysFor(0, 1, 0)!;
+    expect(first).toEqual({ keys: server.read, isNext: false });
+    expect(server.keysFor(0, 2, 0)!.keys).toBe(first.keys);
+    const next = server.keysFor(1, 3, 0)!.keys;
+    server.onNextPhaseOpened(3, 0, 1000);
+    // Phase 1 is now current: its keys are the generation that just opened, not the old ones.
+    expect(server.keysFor(1, 4, 0)).toEqual({ keys: next, isNext: false });
+    expect(first.keys).not.toBe(next); // an earlier answer is not changed behind the caller's back
+    server.read = keys(clientSecret);
+    expect(server.keysFor(1, 5, 0)!.keys).toBe(server.read);
+  });
 });

@@ -190,6 +190,21 @@ describe('closing and forgetting streams', () => {
 });
 
 describe('sending', () => {
+  it('mayHaveDataToSend: false with nothing queued, true once a stream has data, false when it is done', () => {
+    const { client } = pair();
+    expect(client.mayHaveDataToSend).toBe(false);
+    const s = client.openStream('bidi')!;
+    expect(client.mayHaveDataToSend).toBe(false);
+    s.send!.write(data(5));
+    s.send!.end();
+    expect(client.mayHaveDataToSend).toBe(true);
+    expect(client.nextChunk(100)).toMatchObject({ streamId: 0, fin: true });
+    client.onChunkAcked({ streamId: 0, offset: 0, length: 5, fin: true });
+    expect(client.nextChunk(100)).toBeNull();
+    expect(client.mayHaveDataToSend).toBe(false);
+  });
+
+
   it('serves streams round-robin, one frame per turn', () => {
     const { client } = pair();
     const streams = [client.openStream('bidi')!, client.openStream('bidi')!, client.openStream('bidi')!];
