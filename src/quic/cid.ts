@@ -9,15 +9,28 @@
  * - `statelessResetToken`: a token derived from a static key and the connection ID, so that an
  *   endpoint that lost all state can still produce it (§10.3.2).
  */
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { TransportError, TransportErrorCode } from './errors.js';
+import { HmacSha256 } from './tls/sha256.js';
 
 /** Length of a stateless reset token (RFC 9000 §10.3). */
 export const RESET_TOKEN_LENGTH = 16;
 
+/**
+ * Each static key prepared once (its ipad/opad states, tls/sha256.ts): a router and all its
+ * connections share one key and derive a token for every connection ID they issue. The copy
+ * notices a key changed in place, which then is prepared again.
+ */
+const preparedKeys = new WeakMap<Uint8Array, { key: Buffer; hmac: HmacSha256 }>();
+
 /** RFC 9000 §10.3.2: token = a keyed hash of the connection ID; HMAC-SHA256 truncated to 16 bytes. */
 export function statelessResetToken(staticKey: Uint8Array, cid: Uint8Array): Buffer {
-  return createHmac('sha256', staticKey).update(cid).digest().subarray(0, RESET_TOKEN_LENGTH);
+  let prepared = preparedKeys.get(staticKey);
+  if (prepared === undefined || !prepared.key.equals(staticKey)) {
+    prepared = { key: Buffer.from(staticKey), hmac: new HmacSha256(staticKey) };
+    preparedKeys.set(staticKey, prepared);
+  }
+  return prepared.hmac.mac(cid).subarray(0, RESET_TOKEN_LENGTH);
 }
 
 export interface IssuedConnectionId {

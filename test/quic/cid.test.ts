@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from '../../src/quic/cid.js';
@@ -13,6 +14,25 @@ describe('stateless reset tokens (RFC 9000 §10.3.2)', () => {
     expect(statelessResetToken(key, cid(1))).toEqual(statelessResetToken(key, cid(1)));
     expect(statelessResetToken(key, cid(1))).not.toEqual(statelessResetToken(key, cid(2)));
     expect(statelessResetToken(Buffer.alloc(32, 2), cid(1))).not.toEqual(statelessResetToken(key, cid(1)));
+  });
+
+  it('are HMAC-SHA256(key, connection ID) truncated to 16 bytes, with node:crypto as the oracle', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.uint8Array({ maxLength: 20 }), (key, id) => {
+        const expected = createHmac('sha256', key).update(id).digest().subarray(0, 16);
+        expect(statelessResetToken(key, id).equals(expected)).toBe(true);
+        expect(statelessResetToken(key, id).equals(expected)).toBe(true); // again, with the key prepared
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('follow a key changed in place (the prepared key is not kept past a change)', () => {
+    const key = Buffer.alloc(32, 1);
+    const before = statelessResetToken(key, cid(1));
+    key.fill(2);
+    expect(statelessResetToken(key, cid(1))).toEqual(statelessResetToken(Buffer.alloc(32, 2), cid(1)));
+    expect(statelessResetToken(key, cid(1))).not.toEqual(before);
   });
 });
 
