@@ -8,6 +8,10 @@
  *     requests in flight (h1: a pool of connections; h2 and h3: one multiplexed connection).
  *     Target: h3 S requests/s ≥ 0.5× our h2's. CPU per request of each side is shown too: on a
  *     shared machine it varies much less than requests per second.
+ *     Each protocol is first warmed up with as many S requests as are then measured (and a tenth
+ *     of B): with a 100-request warm-up about half of each process's CPU in the measured window was
+ *     V8 compiling and collecting on its background threads, a start-up cost and not the protocol's
+ *     per-request cost (measured per thread from /proc, issue 6).
  * Environment: H3_BENCH_S / H3_BENCH_B request counts, H3_BENCH_SKIP_GOODPUT=1 for part 2 only.
  */
 import { spawn } from 'node:child_process';
@@ -142,7 +146,9 @@ async function workloads(cert: { caCertPem: string; certPath: string; keyPath: s
         send = (url) => request(url, options);
       }
       try {
-        await rate(() => send(urlS), 100); // warm-up
+        // Warm-up to steady state, the same for every protocol (see the comment at the top).
+        await rate(() => send(urlS), REQUESTS.S);
+        await rate(() => send(urlB), Math.max(10, Math.floor(REQUESTS.B / 10)));
         const S = await load(server, () => send(urlS), REQUESTS.S);
         const B = await load(server, () => send(urlB), REQUESTS.B);
         results[proto] = { S, B };
