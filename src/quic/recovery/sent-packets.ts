@@ -1,7 +1,9 @@
 /**
  * The sender's record of packets sent in one packet number space and not yet acknowledged or
- * declared lost (RFC 9002 §2, Appendix A.1). Packet numbers only grow (RFC 9000 §12.3), so a Map
- * in insertion order is also packet-number order and time order.
+ * declared lost (RFC 9002 §2, Appendix A.1). Packet numbers only grow (RFC 9000 §12.3) and are
+ * nearly dense (a gap only where one was skipped, §21.4), so the packets sit in an array indexed by
+ * packet number minus a base: array order is packet-number order and time order, and an ACK range
+ * is a run of indices, visited without hashing.
  */
 import type { PacketRange } from './ack-frame.js';
 import type { PacketNumberSpace } from './space.js';
@@ -27,8 +29,16 @@ export interface SentPacket<T = unknown> {
 /** Skipped packet numbers remembered per space (oldest forgotten first). */
 export const MAX_SKIPPED_PACKET_NUMBERS = 16;
 
+/** Slots before the first outstanding packet are dropped once they are this many and half the array. */
+const COMPACT_AFTER = 1024;
+
 export class SentPacketTable<T> {
-  private readonly packets = new Map<number, SentPacket<T>>();
+  /** Slot i holds packet number `base + i`, or undefined once it was acknowledged, lost or skipped. */
+  private slots: (SentPacket<T> | undefined)[] = [];
+  private base = 0;
+  /** Index of the oldest outstanding packet (slots before it are all empty). */
+  private head = 0;
+  private count = 0;
   /** Packet numbers deliberately never sent (RFC 9000 §21.4), ascending. */
   private readonly skipped: number[] = [];
   /** Largest packet number ever sent in this space, -1 before the first. */
@@ -39,13 +49,12 @@ export class SentPacketTable<T> {
   lastAckElicitingTime: number | undefined = undefined;
 
   get size(): number {
-    return this.packets.size;
+    return this.count;
   }
 
   /** Oldest outstanding packet, or undefined. */
   oldest(): SentPacket<T> | undefined {
-    for (const packet of this.packets.values()) return packet;
-    return undefined;
+    return this.count === 0 ? undefined : this.slots[this.head];
   }
 
   add(packet: SentPacket<T>): void {
@@ -54,7 +63,22 @@ export class SentPacketTable<T> {
       throw new RangeError(`packet number ${packet.packetNumber} not above ${this.largestSent}`);
     }
     this.largestSent = packet.packetNumber;
-    this.packets.set(packet.packetNumber, packet);
+    if (this.count === 0) {
+      // Nothing outstanding: start afresh at this packet number.
+      this.slots = [];
+      this.base = packet.packetNumber;
+      this.head = 0;
+    } else {
+      if (this.head >= COMPACT_AFTER && 2 * this.head > this.slots.length) {
+        this.slots = this.slots.slice(this.head);
+        this.base += this.head;
+        this.head = 0;
+      }
+      // Skipped packet numbers (RFC 9000 §21.4) leave empty slots.
+      while (this.base + this.slots.length < packet.packetNumber) this.slots.push(undefined);
+    }
+    this.slots.push(packet);
+    this.count++;
     if (packet.ackEliciting && packet.inFlight) {
       this.ackElicitingInFlight++;
       this.lastAckElicitingTime = packet.timeSent;
@@ -80,56 +104,73 @@ export class SentPacketTable<T> {
 
   /**
    * Removes and returns the packets covered by `ranges` (disjoint, highest first), in ascending
-   * packet-number order. Work is bounded by min(width of the ranges, outstanding packets up to the
-   * largest acknowledged + ranges), so a hostile ACK with huge ranges costs no more than the
-   * table's size, and the usual ACK (a new range at the top of old ones) visits only the packets
-   * it acknowledges, not the whole flight sent after them.
+   * packet-number order. Each range is clipped to the outstanding packets, so the work is bounded
+   * by the table's span however wide a hostile ACK's ranges are, and the usual ACK (a new range at
+   * the top of old ones) visits only the packets it acknowledges.
    */
   removeAcked(ranges: readonly PacketRange[]): SentPacket<T>[] {
     const acked: SentPacket<T>[] = [];
-    if (this.packets.size === 0) return acked;
-    let width = 0;
-    for (const [start, end] of ranges) width += end - start + 1;
-    if (width <= this.packets.size) {
-      for (let r = ranges.length - 1; r >= 0; r--) {
-        const [start, end] = ranges[r]!;
-        for (let pn = start; pn <= end; pn++) {
-          const packet = this.packets.get(pn);
-          if (packet !== undefined) acked.push(packet);
-        }
-      }
-    } else {
-      // Packets ascend and ranges descend: walk both from the lowest, and stop at the first packet
-      // above the largest acknowledged (everything after it was sent later).
-      let r = ranges.length - 1;
-      for (const packet of this.packets.values()) {
-        const pn = packet.packetNumber;
-        while (r >= 0 && ranges[r]![1] < pn) r--;
-        if (r < 0) break;
-        if (pn >= ranges[r]![0]) acked.push(packet);
+    if (this.count === 0) return acked;
+    const slots = this.slots;
+    const first = this.base + this.head;
+    const last = this.base + slots.length - 1;
+    for (let r = ranges.length - 1; r >= 0; r--) {
+      const [start, end] = ranges[r]!;
+      const to = Math.min(end, last) - this.base;
+      for (let i = Math.max(start, first) - this.base; i <= to; i++) {
+        const packet = slots[i];
+        if (packet === undefined) continue;
+        acked.push(packet);
+        slots[i] = undefined;
+        this.forget(packet);
       }
     }
-    for (const packet of acked) this.remove(packet);
+    this.advanceHead();
     return acked;
   }
 
-  /** Packets in ascending packet-number order (for loss detection's scan). */
-  values(): IterableIterator<SentPacket<T>> {
-    return this.packets.values();
+  /** Packets in ascending packet-number order (for loss detection's scan). Do not add while iterating. */
+  *values(): IterableIterator<SentPacket<T>> {
+    const slots = this.slots;
+    for (let i = this.head; i < slots.length; i++) {
+      const packet = slots[i];
+      if (packet !== undefined) yield packet;
+    }
   }
 
   remove(packet: SentPacket<T>): void {
-    if (!this.packets.delete(packet.packetNumber)) return;
-    if (packet.ackEliciting && packet.inFlight) this.ackElicitingInFlight--;
+    const i = packet.packetNumber - this.base;
+    const held = i >= this.head && i < this.slots.length ? this.slots[i] : undefined;
+    if (held === undefined) return;
+    this.slots[i] = undefined;
+    this.forget(held);
+    this.advanceHead();
   }
 
   /** Empties the table (RFC 9002 §6.4) and returns what it held. */
   clear(): SentPacket<T>[] {
-    const all = [...this.packets.values()];
-    this.packets.clear();
+    const all = [...this.values()];
+    this.slots = [];
+    this.head = 0;
+    this.count = 0;
     this.ackElicitingInFlight = 0;
     this.lastAckElicitingTime = undefined;
     return all;
+  }
+
+  private forget(packet: SentPacket<T>): void {
+    this.count--;
+    if (packet.ackEliciting && packet.inFlight) this.ackElicitingInFlight--;
+  }
+
+  /** Moves `head` to the oldest outstanding packet. */
+  private advanceHead(): void {
+    if (this.count === 0) {
+      this.slots = [];
+      this.head = 0;
+      return;
+    }
+    while (this.slots[this.head] === undefined) this.head++;
   }
 }
 

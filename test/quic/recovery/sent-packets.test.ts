@@ -52,3 +52,73 @@ describe('SentPacketTable.removeAcked', () => {
     expect(table.oldest()?.packetNumber).toBe(1004);
   });
 });
+
+describe('SentPacketTable against a model (sends, skips, ACKs, losses)', () => {
+  type Op = { kind: 'send'; skip: boolean; ackEliciting: boolean } | { kind: 'ack'; back: number; width: number } | { kind: 'lose' };
+  const opArb: fc.Arbitrary<Op> = fc.oneof(
+    { weight: 5, arbitrary: fc.record({ kind: fc.constant('send' as const), skip: fc.boolean(), ackEliciting: fc.boolean() }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('ack' as const), back: fc.nat(12), width: fc.nat(6) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('lose' as const) }) },
+  );
+
+  function check(ops: Op[]): void {
+    const table = new SentPacketTable<null>();
+    const model = new Map<number, SentPacket<null>>();
+    let next = 0;
+    for (const op of ops) {
+      if (op.kind === 'send') {
+        if (op.skip) table.skip(next++);
+        const p = { ...packet(next++), ackEliciting: op.ackEliciting };
+        table.add(p);
+        model.set(p.packetNumber, p);
+      } else if (op.kind === 'ack') {
+        const end = Math.max(0, next - 1 - op.back);
+        const start = Math.max(0, end - op.width);
+        const expected = [...model.keys()].filter((pn) => pn >= start && pn <= end);
+        const skipped = table.skippedIn([[start, end]]);
+        if (skipped !== undefined) continue; // the caller refuses such an ACK (RFC 9000 §21.4)
+        expect(table.removeAcked([[start, end]]).map((p) => p.packetNumber)).toEqual(expected);
+        for (const pn of expected) model.delete(pn);
+      } else {
+        const oldest = table.oldest();
+        expect(oldest?.packetNumber).toBe(model.keys().next().value);
+        if (oldest !== undefined) {
+          table.remove(oldest);
+          table.remove(oldest); // twice: the second changes nothing
+          model.delete(oldest.packetNumber);
+        }
+      }
+      expect(table.size).toBe(model.size);
+      expect([...table.values()]).toEqual([...model.values()]);
+      expect(table.oldest()).toBe(model.values().next().value);
+      expect(table.ackElicitingInFlight).toBe([...model.values()].filter((p) => p.ackEliciting).length);
+    }
+  }
+
+  it('agrees on outstanding packets, order, oldest and ack-eliciting count (property)', () => {
+    fc.assert(fc.property(fc.array(opArb, { maxLength: 120 }), (ops) => check(ops)), { numRuns: 300 });
+  });
+
+  it('keeps agreeing over a long transfer acknowledged in order (the array is compacted as it goes)', () => {
+    const ops: Op[] = [];
+    for (let i = 0; i < 6000; i++) {
+      ops.push({ kind: 'send', skip: i % 997 === 0, ackEliciting: true });
+      if (i % 10 === 9) ops.push({ kind: 'ack', back: 3, width: 12 });
+    }
+    const table = new SentPacketTable<null>();
+    let next = 0;
+    for (const op of ops) {
+      if (op.kind === 'send') {
+        if (op.skip) table.skip(next++);
+        table.add(packet(next++));
+      } else if (op.kind === 'ack') {
+        const end = next - 1 - op.back;
+        table.removeAcked([[end - op.width, end]].filter(([, e]) => e >= 0) as [number, number][]);
+      }
+    }
+    // Only the packets above the last acknowledged range remain, in order.
+    expect([...table.values()].map((p) => p.packetNumber)).toEqual([next - 3, next - 2, next - 1]);
+    expect(table.size).toBe(3);
+    check(ops.slice(0, 2500));
+  });
+});
