@@ -66,7 +66,7 @@ describe('QUIC endpoint wake-ups', () => {
     due = false;
     await sleep(5);
     // Timer-driven: about one pump per millisecond. Spinning on setImmediate would make thousands.
-    expect(pumps).toBeGreaterThan(5);
+    expect(pumps).toBeGreaterThan(1);
     expect(pumps).toBeLessThan(200);
   });
 
