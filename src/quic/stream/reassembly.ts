@@ -243,7 +243,13 @@ export class Reassembler {
 
   /** A small view of a large buffer is copied so the large buffer can be garbage-collected. */
   private keep(view: Uint8Array): Uint8Array {
-    return view.byteLength * COPY_RATIO < view.buffer.byteLength ? view.slice() : view;
+    if (view.byteLength * COPY_RATIO >= view.buffer.byteLength) return view;
+    // Not view.slice(): on a Buffer (all received data is) that is a view like subarray(), and the
+    // whole datagram would stay alive for each byte kept (RFC 9000 §21.7). Not Buffer.from() either:
+    // it takes from the shared 8 KB pool, so a 1-byte piece would pin a pool block.
+    const copy = Buffer.allocUnsafeSlow(view.byteLength);
+    copy.set(view);
+    return copy;
   }
 
   /** Moves `contiguousEnd` over stored pieces that now follow it without a gap. */
