@@ -65,6 +65,8 @@ export class PacketProtector implements HeaderProtection {
   /** Reused per packet: createCipheriv copies the nonce in, so one buffer serves every call. */
   private readonly nonce: Buffer;
   private readonly headerProtection: HeaderProtection;
+  /** Version and our copy of the traffic secret, for nextGeneration(); absent for raw keys. */
+  private readonly keyUpdate: { version: number; secret: Buffer } | undefined;
 
   /**
    * `secret` and `version` are only needed for `nextGeneration()`; `headerProtection` lets a key
@@ -73,7 +75,7 @@ export class PacketProtector implements HeaderProtection {
   constructor(
     readonly suite: CipherSuite,
     keys: PacketKeys,
-    private readonly keyUpdate?: { version: number; secret: Uint8Array },
+    keyUpdate?: { version: number; secret: Uint8Array },
     headerProtection?: HeaderProtection,
   ) {
     this.params = CIPHER_SUITES[suite];
@@ -81,6 +83,9 @@ export class PacketProtector implements HeaderProtection {
       throw new RangeError(`${this.params.name} needs a ${this.params.keyLength}-byte key and 12-byte IV`);
     }
     this.key = Buffer.from(keys.key); // our own copy: the caller's buffer may be reused
+    // The secret too: the next key phase is derived from it long after the caller has moved on
+    // (RFC 9001 §6.1), and a buffer the caller reuses or wipes would give keys the peer never has.
+    if (keyUpdate) this.keyUpdate = { version: keyUpdate.version, secret: Buffer.from(keyUpdate.secret) };
     this.nonce = Buffer.from(keys.iv);
     this.ivHigh = this.nonce.readUInt32BE(4);
     this.ivLow = this.nonce.readUInt32BE(8);
