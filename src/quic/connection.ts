@@ -66,8 +66,8 @@ import {
   localTransportParameters,
   type TransportSettings,
 } from './connection/transport-parameters.js';
-import { controlFrame, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
-import type { SentFrameRecord, SentRecords } from './connection/sent-record.js';
+import { addFrame, controlFrame, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
+import type { SentRecords } from './connection/sent-record.js';
 import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
 
 export type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
@@ -1169,7 +1169,7 @@ export class Connection implements FrameHandlers {
     const dcid = this.peerCids.dcid;
     const planned: PlannedPacket = {
       space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [{ type: 'ping' }],
-      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true,
+      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true, payloadSize: 1,
       padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
     const data = this.sealPacket(planned);
@@ -1207,24 +1207,19 @@ export class Connection implements FrameHandlers {
     const packetNumber = space.nextPacketNumber;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
     const dcid = this.peerCids.dcid;
-    const header = headerSize(type, dcid, pnLength, this.longHeader);
-    let room = budget - header - TAG;
-    if (room < 32) return undefined;
+    // A short header needs none of the long header fields (RFC 9000 §17.3.1).
+    const header = type === '1rtt' ? 1 + dcid.length + pnLength : headerSize(type, dcid, pnLength, this.longHeader);
+    // Frame bytes the packet can hold; `plan.payloadSize` counts those taken.
+    const limit = budget - header - TAG;
+    if (limit < 32) return undefined;
     // RFC 9000 §13.2.1: an ACK that is not yet due waits unless the packet is sent anyway. With
     // nothing else to send (a receiver between ACKs), do not build an ACK frame only to drop it.
     if (space.probesOwed === 0 && !space.ack.ackDue(now) && !(mayCarryData && this.mayHaveFramesFor(space, zeroRtt))) return undefined;
 
-    const frames: Frame[] = [];
-    const records: SentFrameRecord[] = [];
-    let ackEliciting = false;
-    let payloadSize = 0;
-    // STREAM and ACK frames come with their length (no generic frameLength switch); others without.
-    const add = (frame: Frame, record: SentFrameRecord | undefined, length: number): void => {
-      frames.push(frame);
-      room -= length;
-      payloadSize += length;
-      if (record !== undefined) records.push(record);
-      if (frame.type !== 'ack' && frame.type !== 'padding') ackEliciting = true;
+    // The plan is filled in place by addFrame: no closure and no second object per packet.
+    const plan: PlannedPacket = {
+      space: id, type, packetNumber, pnLength, dcid, frames: [], records: [], ackEliciting: false,
+      payloadSize: 0, padding: 0, size: 0, to: undefined,
     };
 
     // RFC 9000 §13.2: an ACK when one is due, or riding along with anything we send anyway.
@@ -1239,40 +1234,35 @@ export class Connection implements FrameHandlers {
         ackDelay: Math.floor((ackInfo.ackDelay * 1000) / 2 ** exponent),
       };
       const ackLength = frameLength(ackFrame);
-      if (ackLength > room) ackFrame = undefined;
-      else add(ackFrame, { kind: 'ack', space: id, largest: ackInfo.largest }, ackLength);
+      if (ackLength > limit) ackFrame = undefined;
+      else addFrame(plan, ackFrame, { kind: 'ack', space: id, largest: ackInfo.largest }, ackLength);
     }
-    let to: PeerAddress | undefined;
     if (mayCarryData) {
-      if (id === ApplicationData && !zeroRtt) to = this.addControlFrames(add, () => room);
+      if (id === ApplicationData && !zeroRtt) plan.to = this.addControlFrames(plan, limit);
       // CRYPTO (RFC 9000 §19.6): handshake bytes, then session tickets at the application level.
-      while (!zeroRtt && room > 24 && space.cryptoOut.hasChunkToSend) {
+      while (!zeroRtt && limit - plan.payloadSize > 24 && space.cryptoOut.hasChunkToSend) {
+        const room = limit - plan.payloadSize;
         const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
         if (chunk === null || chunk.data.length === 0) break;
         const frame: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
-        add(frame, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length }, frameLength(frame));
+        addFrame(plan, frame, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length }, frameLength(frame));
       }
-      if (id === ApplicationData && to === undefined) this.addStreamFrames(add, () => room);
+      if (id === ApplicationData && plan.to === undefined) this.addStreamFrames(plan, limit);
     }
     // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
     if (space.probesOwed > 0) {
-      if (!ackEliciting) add({ type: 'ping' }, undefined, 1);
+      if (!plan.ackEliciting) addFrame(plan, { type: 'ping' }, undefined, 1);
       space.probesOwed--;
     }
     const ackDue = space.ack.ackDue(now);
-    if (!ackEliciting && !(ackFrame !== undefined && ackDue)) {
-      // Nothing worth a packet: give back what was taken (an ACK alone waits for its deadline).
-      if (ackFrame !== undefined) records.length = 0;
-      return undefined;
-    }
+    // Nothing worth a packet: give back what was taken (an ACK alone waits for its deadline).
+    if (!plan.ackEliciting && !(ackFrame !== undefined && ackDue)) return undefined;
     if (ackFrame !== undefined) space.ack.onAckSent();
     space.nextPacketNumber++;
     // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
-    const padding = Math.max(0, 4 - pnLength - payloadSize);
-    return {
-      space: id, type, packetNumber, pnLength, dcid, frames, records, ackEliciting, padding, to,
-      size: header + payloadSize + padding + TAG,
-    };
+    plan.padding = Math.max(0, 4 - pnLength - plan.payloadSize);
+    plan.size = header + plan.payloadSize + plan.padding + TAG;
+    return plan;
   }
 
   /**
@@ -1291,64 +1281,66 @@ export class Connection implements FrameHandlers {
     );
   }
 
-  /** Connection-level control frames of the application space. Returns a new destination if a probe needs one. */
-  private addControlFrames(add: (frame: Frame, record: SentFrameRecord | undefined, length: number) => void, room: () => number): PeerAddress | undefined {
-    if (this.handshakeDonePending && room() > 1) {
+  /**
+   * Connection-level control frames of the application space, within `limit` frame bytes of
+   * `plan`. Returns a new destination if a probe needs one.
+   */
+  private addControlFrames(plan: PlannedPacket, limit: number): PeerAddress | undefined {
+    if (this.handshakeDonePending && limit - plan.payloadSize > 1) {
       this.handshakeDonePending = false;
-      add({ type: 'handshake_done' }, { kind: 'handshake-done' }, 1);
+      addFrame(plan, { type: 'handshake_done' }, { kind: 'handshake-done' }, 1);
     }
-    while (this.pathResponses.length > 0 && room() > 9) {
+    while (this.pathResponses.length > 0 && limit - plan.payloadSize > 9) {
       const response = this.pathResponses.shift()!;
       const frame: Frame = { type: 'path_response', data: response.data };
-      add(frame, undefined, frameLength(frame));
+      addFrame(plan, frame, undefined, frameLength(frame));
     }
-    if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && room() > 9) {
+    if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && limit - plan.payloadSize > 9) {
       this.pathChallenge.sentAt = this.now;
       const frame: Frame = { type: 'path_challenge', data: this.pathChallenge.data };
-      add(frame, { kind: 'path-challenge', data: this.pathChallenge.data }, frameLength(frame));
+      addFrame(plan, frame, { kind: 'path-challenge', data: this.pathChallenge.data }, frameLength(frame));
     }
-    while (this.pendingNewCids.length > 0 && room() > 48) {
+    while (this.pendingNewCids.length > 0 && limit - plan.payloadSize > 48) {
       const sequence = this.pendingNewCids.shift()!;
       const issued = this.localCids.get(sequence);
       if (issued === undefined) continue;
       const frame: Frame = { type: 'new_connection_id', sequence, retirePriorTo: 0, connectionId: issued.cid, statelessResetToken: issued.resetToken };
-      add(frame, { kind: 'new-connection-id', sequence }, frameLength(frame));
+      addFrame(plan, frame, { kind: 'new-connection-id', sequence }, frameLength(frame));
     }
-    while (this.pendingRetireCids.length > 0 && room() > 9) {
+    while (this.pendingRetireCids.length > 0 && limit - plan.payloadSize > 9) {
       const sequence = this.pendingRetireCids.shift()!;
       const frame: Frame = { type: 'retire_connection_id', sequence };
-      add(frame, { kind: 'retire-connection-id', sequence }, frameLength(frame));
+      addFrame(plan, frame, { kind: 'retire-connection-id', sequence }, frameLength(frame));
     }
-    if (this.newTokenPending !== undefined && room() > this.newTokenPending.length + 4) {
+    if (this.newTokenPending !== undefined && limit - plan.payloadSize > this.newTokenPending.length + 4) {
       const token = this.newTokenPending;
       this.newTokenPending = undefined;
       const frame: Frame = { type: 'new_token', token };
-      add(frame, { kind: 'new-token', token }, frameLength(frame));
+      addFrame(plan, frame, { kind: 'new-token', token }, frameLength(frame));
     }
-    while (this.pendingControl.length > 0 && room() > 24) {
+    while (this.pendingControl.length > 0 && limit - plan.payloadSize > 24) {
       const control = this.pendingControl.shift()!;
       const frame = controlFrame(control);
-      add(frame, { kind: 'stream-control', frame: control }, frameLength(frame));
+      addFrame(plan, frame, { kind: 'stream-control', frame: control }, frameLength(frame));
     }
     return undefined;
   }
 
-  /** STREAM frames, round-robin over the streams with data (RFC 9000 §2.2, §19.8). */
-  private addStreamFrames(add: (frame: Frame, record: SentFrameRecord, length: number) => void, room: () => number): void {
-    while (room() > 16) {
+  /**
+   * STREAM frames, round-robin over the streams with data (RFC 9000 §2.2, §19.8), within `limit`
+   * frame bytes of `plan`. The chunk a send stream hands out is the frame itself.
+   */
+  private addStreamFrames(plan: PlannedPacket, limit: number): void {
+    for (let room = limit - plan.payloadSize; room > 16; room = limit - plan.payloadSize) {
       const send = this.streams.nextStreamToSend();
       if (send === undefined) break;
       // Frame header: type, stream ID, offset (≤ 8 bytes), length (2 bytes for data under 16 KiB).
-      const capacity = room() - 1 - varintLength(send.id) - 8 - (room() > 16_000 ? 4 : 2);
+      const capacity = room - 1 - varintLength(send.id) - 8 - (room > 16_000 ? 4 : 2);
       if (capacity <= 0) break;
-      const chunk = send.nextChunk(capacity);
-      if (chunk === null) break;
-      const { streamId, offset, data, fin } = chunk;
-      add(
-        { type: 'stream', streamId, offset, data, fin },
-        { kind: 'stream', streamId, offset, length: data.length, fin },
-        streamFrameLength(streamId, offset, data.length), // RFC 9000 §19.8
-      );
+      const frame = send.nextChunk(capacity);
+      if (frame === null) break;
+      const { streamId, offset, data, fin } = frame;
+      addFrame(plan, frame, { kind: 'stream', streamId, offset, length: data.length, fin }, streamFrameLength(streamId, offset, data.length)); // RFC 9000 §19.8
     }
   }
 
@@ -1430,7 +1422,7 @@ export class Connection implements FrameHandlers {
       const payload = frameLength(sent);
       const padding = Math.max(0, 4 - pnLength - payload);
       const planned: PlannedPacket = {
-        space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, padding, to: undefined,
+        space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, payloadSize: payload, padding, to: undefined,
         size: header + payload + padding + TAG,
       };
       if (type === 'initial' && this.role === 'client') {

@@ -6,9 +6,10 @@
  */
 import type { PacketProtector } from '../crypto/protector.js';
 import { protectPacket } from '../crypto/packet-protection.js';
-import { encodeFrame } from '../frames/encode.js';
+import { encodeFrame, encodeStreamFrame } from '../frames/encode.js';
 import type { Frame } from '../frames/types.js';
-import { setLongHeaderLength, writeLongHeader, writeShortHeader } from '../packet/build.js';
+import { setLongHeaderLength, writeLongHeader } from '../packet/build.js';
+import { truncatePacketNumber } from '../packet/number.js';
 import type { PacketNumberSpace } from '../recovery/space.js';
 import type { StreamControlFrame } from '../stream/stream-manager.js';
 import { varintLength, Writer } from '../varint.js';
@@ -30,6 +31,8 @@ export interface PlannedPacket {
   frames: Frame[];
   records: SentFrameRecord[];
   ackEliciting: boolean;
+  /** Bytes of the frames, PADDING excluded. */
+  payloadSize: number;
   /** PADDING bytes after the frames. */
   padding: number;
   /** Whole packet on the wire, tag included. */
@@ -46,12 +49,27 @@ export interface LongHeaderContext {
   token: Buffer;
 }
 
+/**
+ * Adds a frame of `length` bytes to `plan`, with what loss recovery must remember of it, if
+ * anything (RFC 9000 §13.3). ACK and PADDING are the frames that elicit no ACK (§13.2.1).
+ */
+export function addFrame(plan: PlannedPacket, frame: Frame, record: SentFrameRecord | undefined, length: number): void {
+  plan.frames.push(frame);
+  plan.payloadSize += length;
+  if (record !== undefined) plan.records.push(record);
+  if (frame.type !== 'ack' && frame.type !== 'padding') plan.ackEliciting = true;
+}
+
 /** Header bytes of a packet of `type` (RFC 9000 §17.2: Length is written as a 2-byte varint). */
 export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: number, long: LongHeaderContext): number {
   if (type === '1rtt') return 1 + dcid.length + pnLength;
   const token = type === 'initial' ? varintLength(long.token.length) + long.token.length : 0;
   return 1 + 4 + 1 + dcid.length + 1 + long.scid.length + token + 2 + pnLength;
 }
+
+/** RFC 9000 §17.3.1: the Fixed Bit and the Key Phase bit of a short header's first byte. */
+const SHORT_HEADER_FIXED_BIT = 0x40;
+const SHORT_HEADER_KEY_PHASE_BIT = 0x04;
 
 /**
  * The unprotected packet is assembled here and never leaves this module: protectPacket copies the
@@ -75,7 +93,12 @@ export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHe
   let pnOffset: number;
   let lengthOffset = -1;
   if (p.type === '1rtt') {
-    pnOffset = writeShortHeader(w, { dcid: p.dcid, packetNumber: p.packetNumber, pnLength: p.pnLength, keyPhase }).pnOffset;
+    // RFC 9000 §17.3.1, written in place: Header Form 0, Fixed Bit 1, Spin 0, Reserved 00, Key
+    // Phase, Packet Number Length − 1; the DCID; the truncated packet number.
+    pnOffset = 1 + p.dcid.length;
+    plain[0] = SHORT_HEADER_FIXED_BIT | (keyPhase === 1 ? SHORT_HEADER_KEY_PHASE_BIT : 0) | (p.pnLength - 1);
+    plain.set(p.dcid, 1);
+    w.offset = plain.writeUIntBE(truncatePacketNumber(p.packetNumber, p.pnLength), pnOffset, p.pnLength);
   } else {
     const written = writeLongHeader(w, {
       type: p.type, version: long.version, dcid: p.dcid, scid: long.scid,
@@ -85,7 +108,12 @@ export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHe
     pnOffset = written.pnOffset;
     lengthOffset = written.lengthOffset;
   }
-  for (const frame of p.frames) encodeFrame(frame, w);
+  const frames = p.frames;
+  for (let i = 0; i < frames.length; i++) {
+    const frame = frames[i]!;
+    if (frame.type === 'stream') encodeStreamFrame(frame, w);
+    else encodeFrame(frame, w);
+  }
   if (p.padding > 0) w.zeros(p.padding);
   // The scratch buffer may be larger than the plan: what the plan did not count is a bug here.
   if (w.offset > plainLength) throw new RangeError(`packet of ${w.offset + TAG} bytes exceeds its planned ${p.size}`);

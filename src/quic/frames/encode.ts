@@ -3,8 +3,8 @@
  * takes — so a packet builder can fit frames into the space left — and `encodeFrame` writes it.
  * The encoder refuses frames the RFC forbids sending (RangeError: a bug in the caller).
  */
-import { Writer, varintLength } from '../varint.js';
-import { frameTypeOf, type AckFrame, type Frame } from './types.js';
+import { Writer, varintLength, writeVarint } from '../varint.js';
+import { FrameType, frameTypeOf, STREAM_BIT_FIN, STREAM_BIT_LEN, STREAM_BIT_OFF, type AckFrame, type Frame, type StreamFrame } from './types.js';
 
 const MAX_STREAM_COUNT = 2 ** 60;
 
@@ -95,6 +95,29 @@ function dataCapacity(available: number, hasLength: boolean): number {
     if (varintLength(n) <= fieldLength) return n;
   }
   return -1;
+}
+
+/**
+ * Writes a STREAM frame at the writer's cursor (RFC 9000 §19.8): the same bytes as encodeFrame,
+ * with the type, stream ID, offset and Length written straight into the buffer after one bounds
+ * check, and the data copied once. Every packet of a bulk transfer carries one.
+ */
+export function encodeStreamFrame(frame: StreamFrame, w: Writer): void {
+  if (frame.hasLength === false) {
+    encodeFrame(frame, w);
+    return;
+  }
+  const { streamId, offset, data } = frame;
+  w.ensure(streamFrameLength(streamId, offset, data.length));
+  const buf = w.buf;
+  let at = w.offset;
+  // RFC 9000 §19.8: 0b00001OLF — OFF when the offset is not 0, LEN always here, FIN at the end.
+  buf[at++] = FrameType.STREAM | (offset !== 0 ? STREAM_BIT_OFF : 0) | STREAM_BIT_LEN | (frame.fin ? STREAM_BIT_FIN : 0);
+  at = writeVarint(buf, at, streamId);
+  if (offset !== 0) at = writeVarint(buf, at, offset);
+  at = writeVarint(buf, at, data.length);
+  buf.set(data, at);
+  w.offset = at + data.length;
 }
 
 /** Writes `frame` at the writer's cursor. */

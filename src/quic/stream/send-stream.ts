@@ -38,6 +38,7 @@
  * and of each RESET_STREAM with `onResetAcked` / `onResetLost`. Written chunks are kept by
  * reference until acknowledged: callers must not modify them after `write`.
  */
+import type { StreamFrame } from '../frames/types.js';
 import { SendCredit } from '../flow/send-credit.js';
 import { StreamUsageError } from './errors.js';
 import { RangeSet } from './range-set.js';
@@ -268,7 +269,7 @@ export class SendStream {
    * then new data within stream and connection credit (§4.1), then a lone fin. Returns null when
    * nothing can be sent; if credit is what stops us, a *_BLOCKED frame is queued (§4.1).
    */
-  nextChunk(maxBytes: number): StreamChunk | null {
+  nextChunk(maxBytes: number): StreamFrame | null {
     if (!this.isSending) return null;
     const lost = this.lost.first();
     if (lost !== undefined && maxBytes > 0) {
@@ -306,14 +307,15 @@ export class SendStream {
   }
 
   /** Builds the chunk for [start, end), with the fin if it ends the stream and the fin is owed. */
-  private emit(start: number, end: number): StreamChunk {
+  private emit(start: number, end: number): StreamFrame {
     const fin = end === this._finalSize && this.finNeedsSending;
     if (fin) {
       this.finSent = true;
       this.finLost = false;
       this.apply('send fin');
     }
-    return { streamId: this.id, offset: start, data: this.bytes(start, end), fin };
+    // Shaped as the STREAM frame itself, so the packet builder sends it without another object.
+    return { type: 'stream', streamId: this.id, offset: start, data: this.bytes(start, end), fin };
   }
 
   /** The written bytes [start, end): a view when they lie in one chunk, else a copy of the parts. */

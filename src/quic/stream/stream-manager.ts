@@ -14,6 +14,7 @@
  * The connection feeds it decoded frames as plain values and sends what it hands out.
  */
 import { DEFAULT_LIMITS } from '../../core/limits.js';
+import type { StreamFrame } from '../frames/types.js';
 import { ReceiveWindow } from '../flow/receive-window.js';
 import { SendCredit } from '../flow/send-credit.js';
 import { StreamAcceptLimit, StreamOpenCredit } from '../flow/stream-count.js';
@@ -368,7 +369,7 @@ export class StreamManager {
   }
 
   /** The next STREAM frame content, at most `maxBytes` of data, from the stream whose turn it is. */
-  nextChunk(maxBytes: number): StreamChunk | null {
+  nextChunk(maxBytes: number): StreamFrame | null {
     return this.nextStreamToSend()?.nextChunk(maxBytes) ?? null;
   }
 

@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { removeHeaderProtection } from '../../../src/quic/crypto/packet-protection.js';
+import { protectPacket, removeHeaderProtection } from '../../../src/quic/crypto/packet-protection.js';
 import { PacketProtector } from '../../../src/quic/crypto/protector.js';
 import { TLS_AES_128_GCM_SHA256 } from '../../../src/quic/crypto/suites.js';
-import { headerSize, sealPacket, TAG, type PlannedPacket } from '../../../src/quic/connection/packet-writer.js';
-import { streamFrameLength } from '../../../src/quic/frames/encode.js';
+import { addFrame, headerSize, sealPacket, TAG, type PlannedPacket } from '../../../src/quic/connection/packet-writer.js';
+import { encodeFrame, frameLength, streamFrameLength } from '../../../src/quic/frames/encode.js';
+import { writeShortHeader } from '../../../src/quic/packet/build.js';
+import { Writer } from '../../../src/quic/varint.js';
 import { parseFrames } from '../../../src/quic/frames/decode.js';
 import type { Frame } from '../../../src/quic/frames/types.js';
 import { splitDatagram } from '../../../src/quic/packet/coalesced.js';
@@ -25,7 +28,7 @@ function streamPacket(packetNumber: number, data: Buffer, padding = 0): PlannedP
   const payload = streamFrameLength(4, 1000, data.length);
   return {
     space: PacketNumberSpace.ApplicationData, type: '1rtt', packetNumber, pnLength: 2, dcid, frames: [frame],
-    records: [], ackEliciting: true, padding, to: undefined,
+    records: [], ackEliciting: true, payloadSize: payload, padding, to: undefined,
     size: headerSize('1rtt', dcid, 2, long) + payload + padding + TAG,
   };
 }
@@ -62,7 +65,7 @@ describe('sealPacket (RFC 9000 §17.3.1, §19.8; RFC 9001 §5.3, §5.4)', () => 
     const size = headerSize('handshake', dcid, 2, long) + 1 + 1 + 1 + 50 + TAG;
     const planned: PlannedPacket = {
       space: PacketNumberSpace.Handshake, type: 'handshake', packetNumber: 3, pnLength: 2, dcid, frames: [frame],
-      records: [], ackEliciting: true, padding: 0, to: undefined, size,
+      records: [], ackEliciting: true, payloadSize: 1 + 1 + 1 + 50, padding: 0, to: undefined, size,
     };
     const sealed = sealPacket(planned, keys, long, 0);
     const [header] = splitDatagram(sealed, { shortDcidLength: dcid.length, receiver: 'client' });
@@ -77,5 +80,66 @@ describe('sealPacket (RFC 9000 §17.3.1, §19.8; RFC 9001 §5.3, §5.4)', () => 
     // The writer recovers: the next packet is sealed whole.
     const next = streamPacket(10, Buffer.alloc(20, 2));
     expect(open(sealPacket(next, keys, long, 0))).toHaveLength(1);
+  });
+
+  it('gives byte for byte the packet of writeShortHeader + encodeFrame + protectPacket, any key phase, packet number length and frames', () => {
+    // The short header and STREAM frames are written in place (no Writer calls, no header object):
+    // the reference is the generic path (RFC 9000 §17.3.1, §19.8; RFC 9001 §5.3, §5.4).
+    const frameArb: fc.Arbitrary<Frame> = fc.oneof(
+      fc.record({
+        type: fc.constant('stream' as const),
+        streamId: fc.oneof(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 2 ** 40 })),
+        offset: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 2 ** 50 })),
+        data: fc.uint8Array({ maxLength: 1300 }).map((d) => Buffer.from(d)),
+        fin: fc.boolean(),
+      }),
+      fc.constant<Frame>({ type: 'ping' }),
+      fc.record({ type: fc.constant('max_data' as const), maximum: fc.integer({ min: 0, max: 2 ** 40 }) }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(frameArb, { minLength: 1, maxLength: 3 }),
+        fc.integer({ min: 0, max: 2 ** 40 }),
+        fc.constantFrom(1, 2, 3, 4) as fc.Arbitrary<1 | 2 | 3 | 4>,
+        fc.constantFrom(0, 1) as fc.Arbitrary<0 | 1>,
+        fc.integer({ min: 0, max: 30 }),
+        (frames, packetNumber, pnLength, keyPhase, extraPadding) => {
+          const plan: PlannedPacket = {
+            space: PacketNumberSpace.ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [],
+            records: [], ackEliciting: false, payloadSize: 0, padding: 0, to: undefined, size: 0,
+          };
+          for (const f of frames) addFrame(plan, f, undefined, frameLength(f));
+          plan.padding = Math.max(0, 4 - pnLength - plan.payloadSize) + extraPadding;
+          plan.size = headerSize('1rtt', dcid, pnLength, long) + plan.payloadSize + plan.padding + TAG;
+
+          const w = new Writer();
+          const { pnOffset } = writeShortHeader(w, { dcid, packetNumber, pnLength, keyPhase });
+          for (const f of frames) encodeFrame(f, w);
+          w.zeros(plan.padding);
+          const expected = protectPacket(keys, w.buf.subarray(0, w.offset), pnOffset, pnLength, packetNumber);
+          expect(sealPacket(plan, keys, long, keyPhase).equals(expected)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('addFrame (RFC 9000 §13.2.1, §13.3)', () => {
+  it('counts the bytes, keeps the records given, and marks the packet ack-eliciting for any frame but ACK and PADDING', () => {
+    const plan: PlannedPacket = {
+      space: PacketNumberSpace.ApplicationData, type: '1rtt', packetNumber: 0, pnLength: 1, dcid, frames: [],
+      records: [], ackEliciting: false, payloadSize: 0, padding: 0, to: undefined, size: 0,
+    };
+    addFrame(plan, { type: 'ack', ranges: [[0, 0]], ackDelay: 0 }, { kind: 'ack', space: PacketNumberSpace.ApplicationData, largest: 0 }, 5);
+    addFrame(plan, { type: 'padding', length: 3 }, undefined, 3);
+    expect(plan.ackEliciting).toBe(false);
+    const stream: Frame = { type: 'stream', streamId: 0, offset: 0, data: Buffer.alloc(10), fin: true };
+    addFrame(plan, stream, { kind: 'stream', streamId: 0, offset: 0, length: 10, fin: true }, 13);
+    expect(plan.ackEliciting).toBe(true);
+    addFrame(plan, { type: 'ping' }, undefined, 1);
+    expect(plan.payloadSize).toBe(5 + 3 + 13 + 1);
+    expect(plan.frames.map((f) => f.type)).toEqual(['ack', 'padding', 'stream', 'ping']);
+    expect(plan.records.map((r) => r.kind)).toEqual(['ack', 'stream']);
   });
 });

@@ -4,12 +4,28 @@ import { SEND_TRANSITIONS, SendState, SendStream, type StreamChunk } from '../..
 import { SendCredit } from '../../../src/quic/flow/send-credit.js';
 import { Reassembler } from '../../../src/quic/stream/reassembly.js';
 import { StreamUsageError } from '../../../src/quic/stream/errors.js';
+import { encodeFrame } from '../../../src/quic/frames/encode.js';
+import { parseFrames } from '../../../src/quic/frames/decode.js';
+import { Writer } from '../../../src/quic/varint.js';
 
 const text = (c: StreamChunk | null) => (c === null ? null : Buffer.from(c.data).toString());
 
 function makeStream(credit = 1 << 20, connectionCredit?: SendCredit): SendStream {
   return new SendStream({ streamId: 4, initialCredit: credit, connectionCredit });
 }
+
+describe('SendStream chunks are STREAM frames (RFC 9000 §19.8)', () => {
+  it('hands out each chunk as the frame the packet builder encodes, without another object', () => {
+    const s = makeStream();
+    s.write(Buffer.from('hello'));
+    s.end();
+    const chunk = s.nextChunk(100)!;
+    expect(chunk).toEqual({ type: 'stream', streamId: 4, offset: 0, data: Buffer.from('hello'), fin: true });
+    const w = new Writer();
+    encodeFrame(chunk, w);
+    expect(parseFrames(w.buf.subarray(0, w.offset))).toMatchObject([{ type: 'stream', streamId: 4, offset: 0, fin: true }]);
+  });
+});
 
 describe('SendStream states (RFC 9000 §3.1)', () => {
   it('the transition table has exactly the edges of Figure 2', () => {
