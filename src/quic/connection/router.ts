@@ -40,7 +40,11 @@ export interface RouterOptions {
     newTokens?: boolean;
   };
   random?: (n: number) => Buffer;
-  /** Length of the connection IDs we issue. Default 8. */
+  /**
+   * Length of the connection IDs we issue, 1 to 20 (RFC 9000 §17.2). Default 8. Zero-length IDs
+   * are not supported: routing would have to go by address (§5.2) and no NEW_CONNECTION_ID could
+   * be sent (§5.1.1), so they are refused here rather than failing in the first handshake.
+   */
   cidLength?: number;
   transport?: Partial<TransportSettings>;
   congestion?: CongestionAlgorithm;
@@ -98,6 +102,9 @@ export class ConnectionRouter {
     // Many small unpredictable values per handshake: drawn from a pool (random-pool.ts).
     this.random = options.random ?? pooledRandomBytes();
     this.cidLength = options.cidLength ?? 8;
+    if (!Number.isInteger(this.cidLength) || this.cidLength < 1 || this.cidLength > 20) {
+      throw new RangeError(`cidLength ${this.cidLength}: connection IDs here are 1 to 20 bytes (RFC 9000 §5.1, §17.2)`);
+    }
     this.resetKey = this.random(32);
     this.tokenKey = this.random(32);
     this.ticketKey = options.server?.ticketKey ?? this.random(32);

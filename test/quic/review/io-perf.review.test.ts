@@ -12,6 +12,7 @@ import { initialPacketKeys, packetKeys } from '../../../src/quic/crypto/keys.js'
 import { protectPacket, removeHeaderProtection } from '../../../src/quic/crypto/packet-protection.js';
 import { PacketProtector } from '../../../src/quic/crypto/protector.js';
 import { TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, type CipherSuite } from '../../../src/quic/crypto/suites.js';
+import { ConnectionRouter } from '../../../src/quic/connection/router.js';
 import { QUIC_V1 } from '../../../src/quic/version.js';
 import { Pair, seededBytes } from '../sim/harness.js';
 
@@ -80,6 +81,15 @@ describe('review: router route keys (RFC 9000 §5.2, §10.3)', () => {
     // The live ID itself still routes.
     answer(pair, sample);
     expect(receive).toHaveBeenCalledTimes(1);
+  });
+
+  it('connection ID lengths the connections cannot use are refused when the router is made (RFC 9000 §5.1.1, §17.2)', () => {
+    // A zero-length ID would make every connection's route the empty key, and the first
+    // NEW_CONNECTION_ID (which needs 1 to 20 bytes, §19.15) would throw inside a handshake.
+    for (const cidLength of [0, 21, -1, 1.5, Number.NaN]) expect(() => new ConnectionRouter({ cidLength })).toThrow(RangeError);
+    for (const cidLength of [1, 8, 20]) expect(() => new ConnectionRouter({ cidLength })).not.toThrow();
+    const pair = new Pair({ serverRouter: { cidLength: 20 }, client: { cidLength: 1 } });
+    expect(pair.handshake()).toBe(true);
   });
 
   it('a long header whose DCID is the live ID with a byte more or less is not routed to it', () => {
