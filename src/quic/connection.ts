@@ -66,7 +66,7 @@ import {
   localTransportParameters,
   type TransportSettings,
 } from './connection/transport-parameters.js';
-import { addFrame, controlFrame, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
+import { addFrame, controlFrame, newPlan, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
 import type { SentRecords } from './connection/sent-record.js';
 import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
 
@@ -1217,10 +1217,7 @@ export class Connection implements FrameHandlers {
     if (space.probesOwed === 0 && !space.ack.ackDue(now) && !(mayCarryData && this.mayHaveFramesFor(space, zeroRtt))) return undefined;
 
     // The plan is filled in place by addFrame: no closure and no second object per packet.
-    const plan: PlannedPacket = {
-      space: id, type, packetNumber, pnLength, dcid, frames: [], records: [], ackEliciting: false,
-      payloadSize: 0, padding: 0, size: 0, to: undefined,
-    };
+    const plan = newPlan(id, type, packetNumber, pnLength, dcid);
 
     // RFC 9000 §13.2: an ACK when one is due, or riding along with anything we send anyway.
     let ackFrame: Frame | undefined;

@@ -54,10 +54,37 @@ export interface LongHeaderContext {
  * anything (RFC 9000 §13.3). ACK and PADDING are the frames that elicit no ACK (§13.2.1).
  */
 export function addFrame(plan: PlannedPacket, frame: Frame, record: SentFrameRecord | undefined, length: number): void {
-  plan.frames.push(frame);
+  plan.frames = appended(plan.frames, frame);
   plan.payloadSize += length;
-  if (record !== undefined) plan.records.push(record);
+  if (record !== undefined) plan.records = appended(plan.records, record);
   if (frame.type !== 'ack' && frame.type !== 'padding') plan.ackEliciting = true;
+}
+
+/** Shared empty lists of a new plan: frozen, so that only `appended` can give a plan its own. */
+const NO_FRAMES: Frame[] = Object.freeze([]) as unknown as Frame[];
+const NO_RECORDS: SentFrameRecord[] = Object.freeze([]) as unknown as SentFrameRecord[];
+
+/**
+ * A plan with no frames yet, for addFrame to fill. Its lists start empty and shared: most packets
+ * carry one or two frames, and an array made for them holds just those, where a push onto `[]`
+ * would reserve room for 16 more (V8's growth step) in every packet and its loss record.
+ */
+export function newPlan(space: PacketNumberSpace, type: PlannedPacketType, packetNumber: number, pnLength: 1 | 2 | 3 | 4, dcid: Buffer): PlannedPacket {
+  return {
+    space, type, packetNumber, pnLength, dcid, frames: NO_FRAMES, records: NO_RECORDS, ackEliciting: false,
+    payloadSize: 0, padding: 0, size: 0, to: undefined,
+  };
+}
+
+/** `list` with `item` at the end: a new array sized to fit while short, else `list` itself grown. */
+function appended<T>(list: T[], item: T): T[] {
+  switch (list.length) {
+    case 0: return [item];
+    case 1: return [list[0]!, item];
+    default:
+      list.push(item);
+      return list;
+  }
 }
 
 /** Header bytes of a packet of `type` (RFC 9000 §17.2: Length is written as a 2-byte varint). */

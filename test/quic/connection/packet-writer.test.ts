@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { protectPacket, removeHeaderProtection } from '../../../src/quic/crypto/packet-protection.js';
 import { PacketProtector } from '../../../src/quic/crypto/protector.js';
 import { TLS_AES_128_GCM_SHA256 } from '../../../src/quic/crypto/suites.js';
-import { addFrame, headerSize, sealPacket, TAG, type PlannedPacket } from '../../../src/quic/connection/packet-writer.js';
+import { addFrame, headerSize, newPlan, sealPacket, TAG, type PlannedPacket } from '../../../src/quic/connection/packet-writer.js';
 import { encodeFrame, frameLength, streamFrameLength } from '../../../src/quic/frames/encode.js';
 import { writeShortHeader } from '../../../src/quic/packet/build.js';
 import { Writer } from '../../../src/quic/varint.js';
@@ -141,5 +141,23 @@ describe('addFrame (RFC 9000 §13.2.1, §13.3)', () => {
     expect(plan.payloadSize).toBe(5 + 3 + 13 + 1);
     expect(plan.frames.map((f) => f.type)).toEqual(['ack', 'padding', 'stream', 'ping']);
     expect(plan.records.map((r) => r.kind)).toEqual(['ack', 'stream']);
+  });
+
+  it('gives each plan its own lists: frames and records added to one never show in another, at any count', () => {
+    const a = newPlan(PacketNumberSpace.ApplicationData, '1rtt', 1, 1, dcid);
+    const b = newPlan(PacketNumberSpace.ApplicationData, '1rtt', 2, 1, dcid);
+    for (let i = 0; i < 5; i++) {
+      addFrame(a, { type: 'max_data', maximum: i }, { kind: 'handshake-done' }, 2);
+      expect(a.frames.map((f) => (f as { maximum: number }).maximum)).toEqual([...Array(i + 1).keys()]);
+      expect(a.records).toHaveLength(i + 1);
+      expect(b.frames).toHaveLength(0);
+      expect(b.records).toHaveLength(0);
+    }
+    addFrame(b, { type: 'ping' }, undefined, 1);
+    expect(b.frames).toEqual([{ type: 'ping' }]);
+    expect(b.records).toHaveLength(0);
+    expect(a.frames).toHaveLength(5);
+    // A later plan starts empty again.
+    expect(newPlan(PacketNumberSpace.Handshake, 'handshake', 3, 2, dcid).frames).toHaveLength(0);
   });
 });
