@@ -687,6 +687,9 @@ export class Connection implements FrameHandlers {
     // RFC 9001 §5.2: Initial keys now derive from the Retry's SCID.
     this.initialDcid = this.retryScid;
     this.installInitialKeys();
+    // RFC 9002 §6.3: the Initials the Retry answers leave the flight, neither acknowledged nor lost
+    // (no congestion signal), and the loss detection timer is reset; their CRYPTO data goes again.
+    this.loss.onRetryReceived(this.now);
     const space = this.spaces[Initial]!;
     // RFC 9000 §17.2.5.2: the ClientHello goes again in a new Initial carrying the token.
     space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
