@@ -1087,7 +1087,8 @@ export class Connection implements FrameHandlers {
     const windowOpen = congestion.bytesInFlight + this.maxDatagramSize <= congestion.congestionWindow;
     const paceWait = this.pacer.timeUntilSend(now, this.maxDatagramSize);
     let heldBack: 'window' | 'pacing' | undefined;
-    const packets: PlannedPacket[] = [];
+    // An array made for the first packet holds just it: most datagrams carry one.
+    let packets: PlannedPacket[] | undefined;
     let remaining = budget;
     for (const id of SPACES) {
       const space = this.spaces[id]!;
@@ -1100,11 +1101,12 @@ export class Connection implements FrameHandlers {
       if (!mayCarryData && heldBack !== 'window' && this.hasDataFor(id)) heldBack = windowOpen ? 'pacing' : 'window';
       const planned = this.planPacket(space, remaining, mayCarryData, now, zeroRtt);
       if (planned === undefined) continue;
-      packets.push(planned);
+      if (packets === undefined) packets = [planned];
+      else packets.push(planned);
       remaining -= planned.size;
       if (id === ApplicationData) break; // a short header packet runs to the end of the datagram
     }
-    if (packets.length === 0) return heldBack;
+    if (packets === undefined) return heldBack;
 
     // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes; a server
     // pads datagrams with ack-eliciting Initials. Padding goes into the last packet.
