@@ -329,8 +329,17 @@ describe('review: ACKs of a receiver that sends nothing else (RFC 9000 §13.2.1)
 // ---- Found while reviewing: Retry and loss recovery (connection.ts, another engineer's file) -----
 
 describe('review: a Retry resets loss recovery for the Initial packets it answers (RFC 9002 §6.3)', () => {
-  // Fails on the current code: onRetry never calls LossDetection.onRetryReceived, so the first
-  // Initial stays in flight, is declared lost once the new Initial is acknowledged, and cuts the
-  // congestion window (12000 -> 8400 with CUBIC). The body is in the review report.
-  it.todo('a handshake through Retry declares no packet lost and keeps the initial congestion window');
+  // Failed before 8010293: onRetry never called LossDetection.onRetryReceived, so the first
+  // Initial stayed in flight, was declared lost once the new Initial was acknowledged, and cut the
+  // congestion window (12000 -> 8400 with CUBIC).
+  it('a handshake through Retry declares no packet lost, as one without Retry', () => {
+    const plain = new Pair({ link: { delay: 10 } });
+    expect(plain.handshake()).toBe(true);
+    plain.run(() => false, 3_000);
+    expect(plain.client.stats.packetsLost).toBe(0);
+    const pair = new Pair({ link: { delay: 10 }, server: { retry: true } });
+    expect(pair.handshake()).toBe(true);
+    pair.run(() => false, 3_000);
+    expect(pair.client.stats.packetsLost).toBe(0);
+  });
 });
