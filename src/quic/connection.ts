@@ -87,6 +87,13 @@ const MAX_BUFFERED_PACKETS = 8;
 const ACK_DECIMATION = { after: 100, every: 10 };
 /** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
 const MAX_DATAGRAMS_PER_CALL = 64;
+/**
+ * RFC 9000 §13.2.4: a peer need not acknowledge packets that are not ack-eliciting (§13.2.1), so a
+ * receiver that sends only ACKs may never hear which of them arrived and keeps each in its sent
+ * table. After this many 1-RTT packets in a row without an ack-eliciting frame, the next ACK
+ * carries a PING to draw an acknowledgement (Chromium waits for 19 as well).
+ */
+const ACK_ONLY_PACKETS_BEFORE_PING = 19;
 
 export interface ClientTlsSettings {
   serverName: string;
@@ -267,6 +274,8 @@ export class Connection implements FrameHandlers {
   private peerParams: TransportParameters | undefined;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
+  /** 1-RTT packets sent in a row with nothing ack-eliciting (RFC 9000 §13.2.4). */
+  private ackOnlyPacketsInARow = 0;
   private readonly makeNewToken: (() => Buffer) | undefined;
   private newTokenPending: Buffer | undefined;
   private sentHandshakePacket = false;
@@ -1257,9 +1266,17 @@ export class Connection implements FrameHandlers {
       space.probesOwed--;
     }
     const ackDue = space.ack.ackDue(now);
+    // RFC 9000 §13.2.4: after a run of ACK-only packets, one of them also elicits an ACK, so that the
+    // peer reports which arrived and our sent table can let them go (sent only when the ACK is due
+    // anyway, and when the congestion controller lets an ack-eliciting packet go).
+    if (id === ApplicationData && ackFrame !== undefined && ackDue && !plan.ackEliciting && mayCarryData &&
+      this.ackOnlyPacketsInARow >= ACK_ONLY_PACKETS_BEFORE_PING && limit - plan.payloadSize >= 1) {
+      addFrame(plan, { type: 'ping' }, undefined, 1);
+    }
     // Nothing worth a packet: give back what was taken (an ACK alone waits for its deadline).
     if (!plan.ackEliciting && !(ackFrame !== undefined && ackDue)) return undefined;
     if (ackFrame !== undefined) space.ack.onAckSent();
+    if (id === ApplicationData) this.ackOnlyPacketsInARow = plan.ackEliciting ? 0 : this.ackOnlyPacketsInARow + 1;
     space.nextPacketNumber++;
     // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
     plan.padding = Math.max(0, 4 - pnLength - plan.payloadSize);
