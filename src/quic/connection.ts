@@ -605,7 +605,7 @@ export class Connection implements FrameHandlers {
       protector = chosen.keys;
       nextPhase = chosen.isNext;
     }
-    const payload = protector.open(pn, unmasked.header, packet.subarray(unmasked.header.length));
+    const payload = protector.openAt(pn, unmasked.header, packet, unmasked.header.length);
     if (payload === null) {
       this.stats.packetsDropped++;
       // RFC 9001 §6.6: past the integrity limit, close at once and process nothing more.

@@ -286,6 +286,22 @@ describe('properties, every suite', () => {
     );
   });
 
+  it('openAt(packet, start) opens the ciphertext||tag after `start` as open() does, and only that', () => {
+    fc.assert(
+      fc.property(protectorArb, pnArb, fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.uint8Array({ maxLength: 300 }), fc.uint8Array({ maxLength: 40 }), (p, pn, header, payload, prefix) => {
+        const sealed = p.seal(pn, header, payload);
+        const packet = Buffer.concat([prefix, sealed]);
+        expect(toHex(p.openAt(pn, header, packet, prefix.length)!)).toBe(toHex(payload));
+        const failures = p.failedOpens;
+        // A start one byte off takes a different ciphertext (or leaves less than a tag): it fails.
+        if (prefix.length > 0) expect(p.openAt(pn, header, packet, prefix.length - 1)).toBeNull();
+        expect(p.openAt(pn, header, packet, prefix.length + 1)).toBeNull();
+        expect(p.failedOpens).toBe(failures + (prefix.length > 0 ? 2 : 1));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('any single bit flipped in header, ciphertext or tag, or a different packet number, makes open fail', () => {
     fc.assert(
       fc.property(protectorArb, pnArb, fc.uint8Array({ minLength: 1, maxLength: 40 }), fc.uint8Array({ maxLength: 200 }), fc.nat(), (p, pn, header, payload, where) => {
@@ -377,6 +393,10 @@ describe('edge cases', () => {
     expect(protector.open(0, hex('40'), hex('00'.repeat(15)))).toBeNull();
     expect(protector.open(-1, hex('40'), hex('00'.repeat(32)))).toBeNull();
     expect(protector.open(2 ** 53, hex('40'), hex('00'.repeat(32)))).toBeNull();
+    // openAt: a start past the tag, a negative or non-integer start never throws.
+    expect(protector.openAt(0, hex('40'), hex('00'.repeat(32)), 17)).toBeNull();
+    expect(protector.openAt(0, hex('40'), hex('00'.repeat(32)), -1)).toBeNull();
+    expect(protector.openAt(0, hex('40'), hex('00'.repeat(32)), Number.NaN)).toBeNull();
   });
 
   it('uses the high bits of large packet numbers in the nonce', () => {

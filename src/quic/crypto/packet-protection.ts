@@ -117,7 +117,7 @@ export function unprotectPacket(
   const unmasked = removeHeaderProtection(protector, packet, pnOffset);
   if (unmasked === null) return null;
   const packetNumber = decodePn(unmasked.truncatedPn, unmasked.pnLength);
-  const payload = protector.open(packetNumber, unmasked.header, packet.subarray(unmasked.header.length));
+  const payload = protector.openAt(packetNumber, unmasked.header, packet, unmasked.header.length);
   if (payload === null) return null;
   return { ...unmasked, payload, packetNumber };
 }

@@ -133,16 +133,24 @@ export class PacketProtector implements HeaderProtection {
    * payload. Never throws: a failure here is an ordinary event to be counted, not an error (RFC 9001 §5.5).
    */
   open(packetNumber: number, header: Uint8Array, payload: Uint8Array): Buffer | null {
-    if (payload.length < TAG_LENGTH || !isPacketNumber(packetNumber)) {
+    return this.openAt(packetNumber, header, payload, 0);
+  }
+
+  /**
+   * Like open(), for the ciphertext||tag that runs from `payloadStart` to the end of `packet`: the
+   * receive path passes the whole packet and saves a view of its payload per packet.
+   */
+  openAt(packetNumber: number, header: Uint8Array, packet: Uint8Array, payloadStart: number): Buffer | null {
+    const tagStart = packet.length - TAG_LENGTH;
+    if (!(payloadStart >= 0 && tagStart >= payloadStart) || !isPacketNumber(packetNumber)) {
       this.failedOpens++;
       return null;
     }
-    const tagStart = payload.length - TAG_LENGTH;
     try {
       const decipher = aeadDecipher(this.params.aead, this.key, this.nonceFor(packetNumber));
       decipher.setAAD(header);
-      decipher.setAuthTag(payload.subarray(tagStart));
-      const plaintext = decipher.update(payload.subarray(0, tagStart));
+      decipher.setAuthTag(packet.subarray(tagStart));
+      const plaintext = decipher.update(packet.subarray(payloadStart, tagStart));
       decipher.final(); // throws when the tag does not verify
       return plaintext;
     } catch {
