@@ -325,6 +325,17 @@ export class Connection implements FrameHandlers {
   private readonly maxDatagramsPerCall: number;
   /** The last transmit() stopped at that cap with data, window and pacing budget left: wake at once. */
   private stoppedAtCallLimit = false;
+  /**
+   * Quiet: the last transmit() of an established, validated connection found nothing to send and
+   * nothing held back, and no input or application call came since. Until `quietUntil` (the
+   * nextTimeout() read then) transmit() sends nothing, nextTimeout() keeps that answer and poll()
+   * has no event, so an idle connection answers an endpoint's pump at once (issue 5: every pump
+   * visits every connection). Every public method that can change output, events or deadlines
+   * calls wake().
+   */
+  private quiet = false;
+  private quietUntil = Infinity;
+  private quietTimeout: number | undefined;
   /** The 1-RTT write key being counted, and the packets it protected. */
   private countedWriteKeys: PacketProtector | undefined;
   private packetsWithWriteKeys = 0;
@@ -486,6 +497,7 @@ export class Connection implements FrameHandlers {
   /** A UDP datagram arrived from `from`. Never throws on its content. */
   receive(datagram: Buffer, from: PeerAddress, now: number): void {
     this.now = now;
+    this.quiet = false;
     if (this.state === 'closed' || this.state === 'draining') return;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
@@ -997,6 +1009,7 @@ export class Connection implements FrameHandlers {
    * this; we probe with PATH_CHALLENGE from there and switch to a fresh connection ID (§9.5).
    */
   migrate(): void {
+    this.quiet = false;
     if (this.role !== 'client' || !this.handshakeConfirmed) return;
     if (this.peerCids.rotate()) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to: this.remote, sentAt: undefined };
@@ -1033,6 +1046,8 @@ export class Connection implements FrameHandlers {
   transmit(now: number): OutgoingDatagram[] {
     this.now = now;
     const out: OutgoingDatagram[] = [];
+    if (this.quiet && now < this.quietUntil) return out;
+    this.quiet = false;
     if (this.state === 'closed' || this.state === 'draining') return out;
     if (this.state === 'closing') {
       if (this.closeDatagramsOwed > 0) {
@@ -1078,7 +1093,17 @@ export class Connection implements FrameHandlers {
     this.stoppedAtCallLimit = heldBack === undefined && out.length >= cap;
     congestion.setAppLimited(!cwndLimited);
     if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
+    else if (out.length === 0 && heldBack === undefined) this.enterQuiet();
     return out;
+  }
+
+  /** After a transmit() that sent nothing: quiet when no data waits either (see `quiet`). */
+  private enterQuiet(): void {
+    if (this.state !== 'established' || this.events.length > 0 || this.readable.size > 0) return;
+    for (const id of SPACES) if (this.hasDataFor(id)) return;
+    this.quietTimeout = this.nextTimeout();
+    this.quietUntil = this.quietTimeout ?? Infinity;
+    this.quiet = true;
   }
 
   /**
@@ -1548,6 +1573,7 @@ export class Connection implements FrameHandlers {
 
   /** The earliest time handleTimeout() must run, or undefined when nothing is scheduled. */
   nextTimeout(): number | undefined {
+    if (this.quiet) return this.quietTimeout;
     if (this.state === 'closed') return undefined;
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
     let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
@@ -1574,6 +1600,7 @@ export class Connection implements FrameHandlers {
 
   handleTimeout(now: number): void {
     this.now = now;
+    this.quiet = false;
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
       if (now >= this.closeDeadline) this.state = 'closed';
@@ -1623,6 +1650,7 @@ export class Connection implements FrameHandlers {
 
   /** Closes with an application error (CONNECTION_CLOSE 0x1d, RFC 9000 §10.2). */
   close(code = 0, reason = ''): void {
+    this.quiet = false;
     this.closeWith(code, reason, true, 0);
   }
 
@@ -1631,6 +1659,7 @@ export class Connection implements FrameHandlers {
    * then close with `code`. The HTTP/3 layer sends GOAWAY before calling this.
    */
   closeGracefully(code = 0, reason = ''): void {
+    this.quiet = false;
     this.gracefulClose = { code, reason };
     this.checkGracefulClose();
   }
@@ -1703,6 +1732,7 @@ export class Connection implements FrameHandlers {
    * current keys was acknowledged. Returns whether it started.
    */
   updateKeys(): boolean {
+    this.quiet = false;
     if (!this.handshakeConfirmed || this.keyPhase === undefined) return false;
     return this.keyPhase.initiate();
   }
@@ -1714,6 +1744,7 @@ export class Connection implements FrameHandlers {
 
   /** Opens a stream; null when the peer's MAX_STREAMS does not allow one now ('streams-available' follows). */
   openStream(bidi = true): number | null {
+    this.quiet = false;
     const direction = bidi ? 'bidi' : 'uni';
     const stream = this.streams.openStream(direction);
     if (stream === null) {
@@ -1731,6 +1762,7 @@ export class Connection implements FrameHandlers {
    * high-water mark of unacknowledged data; a 'writable' event follows when it drains.
    */
   write(id: number, data: Uint8Array, fin = false): boolean {
+    this.quiet = false;
     const send = this.streams.get(id)?.send;
     if (send === undefined) return false;
     this.trackBuffered(id, () => {
@@ -1758,6 +1790,7 @@ export class Connection implements FrameHandlers {
 
   /** RESET_STREAM with an application error code (RFC 9000 §19.4). */
   resetStream(id: number, code: number): void {
+    this.quiet = false;
     this.trackBuffered(id, () => this.streams.get(id)?.send?.reset(code));
     this.collectStreamControl();
     this.noteWritableAll();
@@ -1765,6 +1798,7 @@ export class Connection implements FrameHandlers {
 
   /** STOP_SENDING with an application error code (RFC 9000 §19.5); later data is discarded. */
   stopSending(id: number, code: number): void {
+    this.quiet = false;
     this.streams.get(id)?.recv?.stopSending(code);
     this.readable.delete(id);
     this.collectStreamControl();
@@ -1772,10 +1806,12 @@ export class Connection implements FrameHandlers {
 
   /** Stops delivering data of stream `id`: flow control then holds the peer back. */
   pauseReading(id: number): void {
+    this.quiet = false;
     this.paused.add(id);
   }
 
   resumeReading(id: number): void {
+    this.quiet = false;
     this.paused.delete(id);
     this.readable.add(id);
   }
@@ -1787,6 +1823,8 @@ export class Connection implements FrameHandlers {
 
   /** The next event for the application, or undefined. Stream data is read (and credited) here. */
   poll(): ConnectionEvent | undefined {
+    // Quiet: no event and nothing readable (any input since would have ended it).
+    if (this.quiet) return undefined;
     if (this.events.length === 0) this.readStreams();
     return this.events.shift();
   }
