@@ -331,7 +331,7 @@ export class Connection implements FrameHandlers {
    * nextTimeout() read then) transmit() sends nothing, nextTimeout() keeps that answer and poll()
    * has no event, so an idle connection answers an endpoint's pump at once (issue 5: every pump
    * visits every connection). Every public method that can change output, events or deadlines
-   * calls wake().
+   * ends it (`quiet = false`) before anything else.
    */
   private quiet = false;
   private quietUntil = Infinity;

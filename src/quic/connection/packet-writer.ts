@@ -8,8 +8,7 @@ import type { PacketProtector } from '../crypto/protector.js';
 import { protectPacket } from '../crypto/packet-protection.js';
 import { encodeFrame, encodeStreamFrame } from '../frames/encode.js';
 import type { Frame } from '../frames/types.js';
-import { setLongHeaderLength, writeLongHeader } from '../packet/build.js';
-import { truncatePacketNumber } from '../packet/number.js';
+import { setLongHeaderLength, writeLongHeader, writeShortHeaderAt } from '../packet/build.js';
 import type { PacketNumberSpace } from '../recovery/space.js';
 import type { StreamControlFrame } from '../stream/stream-manager.js';
 import { varintLength, Writer } from '../varint.js';
@@ -94,10 +93,6 @@ export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: numb
   return 1 + 4 + 1 + dcid.length + 1 + long.scid.length + token + 2 + pnLength;
 }
 
-/** RFC 9000 §17.3.1: the Fixed Bit and the Key Phase bit of a short header's first byte. */
-const SHORT_HEADER_FIXED_BIT = 0x40;
-const SHORT_HEADER_KEY_PHASE_BIT = 0x04;
-
 /**
  * The unprotected packet is assembled here and never leaves this module: protectPacket copies the
  * header out and the AEAD writes the ciphertext into a fresh buffer, so one scratch buffer (grown to
@@ -120,12 +115,9 @@ export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHe
   let pnOffset: number;
   let lengthOffset = -1;
   if (p.type === '1rtt') {
-    // RFC 9000 §17.3.1, written in place: Header Form 0, Fixed Bit 1, Spin 0, Reserved 00, Key
-    // Phase, Packet Number Length − 1; the DCID; the truncated packet number.
+    // RFC 9000 §17.3.1, written in place (the scratch buffer holds the whole planned packet).
     pnOffset = 1 + p.dcid.length;
-    plain[0] = SHORT_HEADER_FIXED_BIT | (keyPhase === 1 ? SHORT_HEADER_KEY_PHASE_BIT : 0) | (p.pnLength - 1);
-    plain.set(p.dcid, 1);
-    w.offset = plain.writeUIntBE(truncatePacketNumber(p.packetNumber, p.pnLength), pnOffset, p.pnLength);
+    w.offset = writeShortHeaderAt(plain, 0, p.dcid, p.packetNumber, p.pnLength, keyPhase);
   } else {
     const written = writeLongHeader(w, {
       type: p.type, version: long.version, dcid: p.dcid, scid: long.scid,

@@ -86,13 +86,25 @@ export function setLongHeaderLength(buf: Uint8Array, lengthOffset: number, lengt
 /** Writes a 1-RTT header (RFC 9000 §17.3.1); returns the packet number's offset. */
 export function writeShortHeader(w: Writer, h: ShortHeaderFields): { start: number; pnOffset: number } {
   const start = w.offset;
-  const fixed = h.fixedBit === false ? 0 : FIXED_BIT;
-  // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin, Reserved 00, Key Phase, PN Length − 1.
-  w.u8(fixed | (h.spinBit ? SPIN_BIT : 0) | (h.keyPhase === 1 ? KEY_PHASE_BIT : 0) | (h.pnLength - 1));
-  w.bytes(h.dcid);
-  const pnOffset = w.offset;
-  writePacketNumber(w, h.packetNumber, h.pnLength);
+  w.ensure(1 + h.dcid.length + h.pnLength);
+  const pnOffset = start + 1 + h.dcid.length;
+  w.offset = writeShortHeaderAt(w.buf, start, h.dcid, h.packetNumber, h.pnLength, h.keyPhase ?? 0, h.spinBit === true, h.fixedBit !== false);
   return { start, pnOffset };
+}
+
+/**
+ * The same header written at `at` of `buf`, which must hold it, without an object per packet (the
+ * packet writer calls this for every 1-RTT packet); returns the offset after the packet number,
+ * which starts at `at + 1 + dcid.length`.
+ */
+export function writeShortHeaderAt(
+  buf: Buffer, at: number, dcid: Uint8Array, packetNumber: number, pnLength: 1 | 2 | 3 | 4, keyPhase: 0 | 1,
+  spinBit = false, fixedBit = true,
+): number {
+  // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin, Reserved 00, Key Phase, PN Length − 1.
+  buf[at] = (fixedBit ? FIXED_BIT : 0) | (spinBit ? SPIN_BIT : 0) | (keyPhase === 1 ? KEY_PHASE_BIT : 0) | (pnLength - 1);
+  buf.set(dcid, at + 1);
+  return buf.writeUIntBE(truncatePacketNumber(packetNumber, pnLength), at + 1 + dcid.length, pnLength);
 }
 
 function writePacketNumber(w: Writer, fullPn: number, pnLength: 1 | 2 | 3 | 4): void {
