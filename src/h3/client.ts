@@ -22,6 +22,26 @@ function caList(ca: string | string[] | undefined): string[] | undefined {
   return (Array.isArray(ca) ? ca : [ca]).map((c) => (c.includes('-----BEGIN') ? c : readFileSync(c, 'utf8')));
 }
 
+/**
+ * The field lines of a request without headers of its own: shared, since nothing changes them
+ * (readonly by type; not frozen, because V8 destructures frozen arrays through the slow iterator).
+ */
+const DEFAULT_REQUEST_HEADERS: readonly (readonly [string, string])[] = [['user-agent', 'h123']];
+
+/** The caller's headers, lower-cased, with a User-Agent unless they carry one. */
+function requestHeaders(given: ClientRequestOptions['headers']): Iterable<readonly [string, string]> {
+  if (given === undefined) return DEFAULT_REQUEST_HEADERS;
+  const headers: [string, string][] = [];
+  let userAgent = false;
+  for (const [n, v] of given) {
+    const name = n.toLowerCase();
+    if (name === 'user-agent') userAgent = true;
+    headers.push([name, v]);
+  }
+  if (!userAgent) headers.push(['user-agent', 'h123']);
+  return headers;
+}
+
 /** One HTTP/3 connection to an origin, for several requests (bench, pooled callers). */
 export interface H3ClientHandle {
   readonly session: H3ClientConnection;
@@ -103,21 +123,28 @@ export async function connectH3(url: URL, options: ClientRequestOptions = {}): P
     unref() {
       endpoint.unref();
     },
-    async request(target, requestOptions = {}) {
-      const headers: [string, string][] = [];
-      for (const [n, v] of requestOptions.headers ?? []) headers.push([n.toLowerCase(), v]);
-      if (!headers.some(([n]) => n === 'user-agent')) headers.push(['user-agent', 'h123']);
-      const response = await session.request({
-        method: requestOptions.method ?? 'GET',
-        scheme: 'https',
-        authority: target.host,
-        path: `${target.pathname}${target.search}`,
-        headers,
-        body: requestOptions.body,
-        signal: requestOptions.signal,
+    request(target, requestOptions = {}) {
+      // Not an async function: no second promise and suspended frame per request. A throw
+      // still becomes a rejection, as it would from an async function.
+      let response: Promise<ClientResponse>;
+      try {
+        response = session.request({
+          method: requestOptions.method ?? 'GET',
+          scheme: 'https',
+          authority: target.host,
+          path: target.pathname + target.search,
+          headers: requestHeaders(requestOptions.headers),
+          body: requestOptions.body,
+          signal: requestOptions.signal,
+        });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (!trace) return response;
+      return response.then((r) => {
+        trace(`h3 response ${r.status}`);
+        return r;
       });
-      trace?.(`h3 response ${response.status}`);
-      return response;
     },
   };
 }

@@ -75,8 +75,46 @@ interface ResponseReader {
   readingPaused: boolean;
   resolve: (response: ClientResponse) => void;
   reject: (err: Error) => void;
-  resolveTrailers: (trailers: HeaderList | null) => void;
+  /** The trailer section once the body has ended (null: none); undefined until then. */
+  trailers: HeaderList | null | undefined;
+  /** Made when the response's `trailers` is first read: most callers never read it. */
+  trailersPromise: Promise<HeaderList | null> | null;
+  trailersWaiter: ((trailers: HeaderList | null) => void) | null;
   onInformational?: (status: number, headers: HeaderList) => void;
+}
+
+/**
+ * A response as the caller gets it. A class rather than an object literal so that the trailers
+ * promise (and its resolver) is made only for a caller that asks for it, not once per response.
+ */
+class H3Response implements ClientResponse {
+  readonly protocol = 'h3' as const;
+  constructor(
+    readonly status: number,
+    readonly headers: HeaderList,
+    readonly body: RequestBody,
+    private readonly reader: ResponseReader,
+  ) {}
+
+  /** Resolves when the body has ended: the trailer fields, or null (never rejects). */
+  get trailers(): Promise<HeaderList | null> {
+    const reader = this.reader;
+    if (reader.trailersPromise === null) {
+      reader.trailersPromise = reader.trailers !== undefined
+        ? Promise.resolve(reader.trailers)
+        : new Promise((resolve) => { reader.trailersWaiter = resolve; });
+    }
+    return reader.trailersPromise;
+  }
+}
+
+/** The trailers are known (null: none); the first answer holds, as a promise's would. */
+function settleTrailers(reader: ResponseReader, trailers: HeaderList | null): void {
+  if (reader.trailers !== undefined) return;
+  reader.trailers = trailers;
+  const waiter = reader.trailersWaiter;
+  reader.trailersWaiter = null;
+  waiter?.(trailers);
 }
 
 interface ClientExchange {
@@ -403,7 +441,9 @@ export class H3ClientConnection extends H3Session {
       readingPaused: false,
       resolve,
       reject,
-      resolveTrailers: () => {},
+      trailers: undefined,
+      trailersPromise: null,
+      trailersWaiter: null,
       onInformational,
     };
     const events = stream === 'request' ? new H3ClientConnection.RequestStreamEvents(this, id, reader) : new H3ClientConnection.ResponseEvents(this, id, reader);
@@ -440,7 +480,7 @@ export class H3ClientConnection extends H3Session {
       const trailers = parseTrailers(lines);
       reader.state = 'trailers';
       reader.message.endOfMessage();
-      reader.resolveTrailers(trailers);
+      settleTrailers(reader, trailers);
       return;
     }
     const head = parseResponseHead(lines);
@@ -452,17 +492,27 @@ export class H3ClientConnection extends H3Session {
     const noContent = reader.isHead || head.status === 204 || head.status === 304;
     reader.expectedLength = noContent ? 0 : contentLength(head.headers);
     const body = new RequestBody(this.limits.requestBodyHighWaterMark);
-    body.onConsumed = () => {
+    reader.body = body;
+    reader.state = 'body';
+    reader.resolve(new H3Response(head.status, head.headers, body, reader));
+  }
+
+  /**
+   * The response body is over its high-water mark: stop reading stream `id` until the caller
+   * reads it down. The body's onConsumed hook is set here, the first time the body fills up (also
+   * when reading is paused already for QPACK, whose resume leaves a full body paused), rather
+   * than for every response.
+   */
+  private pauseBody(id: number, reader: ResponseReader, body: RequestBody): void {
+    body.onConsumed ??= () => {
       if (reader.readingPaused && body.buffered < this.limits.requestBodyHighWaterMark) {
         reader.readingPaused = false;
         this.transport.resumeReading(id);
       }
     };
-    reader.body = body;
-    reader.state = 'body';
-    const trailers = new Promise<HeaderList | null>((resolve) => { reader.resolveTrailers = resolve; });
-    trailers.catch(() => {});
-    reader.resolve({ protocol: 'h3', status: head.status, headers: head.headers, body, trailers });
+    if (reader.readingPaused) return;
+    reader.readingPaused = true;
+    this.transport.pauseReading(id);
   }
 
   private onResponseData(id: number, reader: ResponseReader, piece: Uint8Array): void {
@@ -471,10 +521,8 @@ export class H3ClientConnection extends H3Session {
     if (reader.expectedLength !== undefined && reader.message.dataBytes > reader.expectedLength) {
       throw malformed(`response body longer than its Content-Length ${reader.expectedLength}`);
     }
-    if (piece.length > 0 && !reader.body!.push(piece) && !reader.readingPaused) {
-      reader.readingPaused = true;
-      this.transport.pauseReading(id);
-    }
+    const body = reader.body!;
+    if (piece.length > 0 && !body.push(piece)) this.pauseBody(id, reader, body);
   }
 
   private onResponseEnd(id: number, reader: ResponseReader): void {
@@ -484,7 +532,7 @@ export class H3ClientConnection extends H3Session {
     if (reader.expectedLength !== undefined && reader.message.dataBytes !== reader.expectedLength) {
       throw malformed(`response body of ${reader.message.dataBytes} bytes, Content-Length ${reader.expectedLength}`);
     }
-    if (reader.state === 'body') reader.resolveTrailers(null);
+    if (reader.state === 'body') settleTrailers(reader, null);
     reader.state = 'done';
     reader.body!.end();
     const ex = this.exchanges.get(id);
@@ -496,7 +544,7 @@ export class H3ClientConnection extends H3Session {
     reader.state = 'done';
     reader.reject(error);
     reader.body?.fail(error);
-    reader.resolveTrailers(null);
+    settleTrailers(reader, null);
   }
 
   private failExchange(ex: ClientExchange, error: Error, stopReading: boolean): void {
