@@ -27,7 +27,7 @@ import { DecodeError, ProtocolError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './cid.js';
 import { initialPacketKeys } from './crypto/keys.js';
-import { removeHeaderProtection } from './crypto/packet-protection.js';
+import { HeaderMaskQueue, removeHeaderProtection } from './crypto/packet-protection.js';
 import { PacketProtector } from './crypto/protector.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
 import { verifyRetryIntegrity } from './crypto/retry.js';
@@ -323,6 +323,8 @@ export class Connection implements FrameHandlers {
 
   /** transmit() returns at most this many datagrams. */
   private readonly maxDatagramsPerCall: number;
+  /** One-packet datagrams of the transmit() under way, waiting for header protection (RFC 9001 §5.4.1). */
+  private readonly headerMasks = new HeaderMaskQueue();
   /** The last transmit() stopped at that cap with data, window and pacing budget left: wake at once. */
   private stoppedAtCallLimit = false;
   /**
@@ -1044,18 +1046,30 @@ export class Connection implements FrameHandlers {
 
   /** The datagrams to send now, each with its destination. */
   transmit(now: number): OutgoingDatagram[] {
-    this.now = now;
     const out: OutgoingDatagram[] = [];
-    if (this.quiet && now < this.quietUntil) return out;
+    try {
+      this.buildDatagrams(now, out);
+    } finally {
+      // RFC 9001 §5.4.1: header protection of the burst's one-packet datagrams, in one call per key
+      // (in `finally`, so that an error leaves no packet queued for the next call).
+      if (this.headerMasks.length > 0) this.headerMasks.apply();
+    }
+    return out;
+  }
+
+  /** transmit() into `out`, one-packet datagrams left to `headerMasks` for header protection. */
+  private buildDatagrams(now: number, out: OutgoingDatagram[]): void {
+    this.now = now;
+    if (this.quiet && now < this.quietUntil) return;
     this.quiet = false;
-    if (this.state === 'closed' || this.state === 'draining') return out;
+    if (this.state === 'closed' || this.state === 'draining') return;
     if (this.state === 'closing') {
       if (this.closeDatagramsOwed > 0) {
         this.closeDatagramsOwed = 0;
         const datagram = this.buildCloseDatagram();
         if (datagram !== undefined) out.push(datagram);
       }
-      return out;
+      return;
     }
     this.collectStreamControl();
     const probe = this.buildPmtuProbe(now);
@@ -1079,7 +1093,7 @@ export class Connection implements FrameHandlers {
       this.closeDatagramsOwed = 0;
       const datagram = this.buildCloseDatagram();
       if (datagram !== undefined) out.push(datagram);
-      return out;
+      return;
     }
     // RFC 9002 §7.8: a sender that does not fill its window is application-limited, and the window
     // must not grow on its ACKs. The pacer holding data back is no proof that the window is used:
@@ -1094,7 +1108,6 @@ export class Connection implements FrameHandlers {
     congestion.setAppLimited(!cwndLimited);
     if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
     else if (out.length === 0 && heldBack === undefined) this.enterQuiet();
-    return out;
   }
 
   /** After a transmit() that sent nothing: quiet when no data waits either (see `quiet`). */
@@ -1164,7 +1177,8 @@ export class Connection implements FrameHandlers {
 
     // One packet (every datagram of a bulk transfer) needs no array and no concatenation.
     const sealed = packets.length === 1 ? undefined : packets.map((p) => this.sealPacket(p));
-    const data = sealed === undefined ? this.sealPacket(last) : Buffer.concat(sealed);
+    // A one-packet datagram is the packet itself: its header protection can wait for the burst's.
+    const data = sealed === undefined ? this.sealPacket(last, true) : Buffer.concat(sealed);
     let inFlight = false;
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
@@ -1211,7 +1225,7 @@ export class Connection implements FrameHandlers {
       records: [{ kind: 'pmtu-probe', size }], ackEliciting: true, payloadSize: 1,
       padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
-    const data = this.sealPacket(planned);
+    const data = this.sealPacket(planned, true);
     this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: data.length, payload: planned.records }, now);
     this.keyPhase.onPacketSent(packetNumber);
     this.stats.datagramsSent++;
@@ -1388,7 +1402,8 @@ export class Connection implements FrameHandlers {
     }
   }
 
-  private sealPacket(p: PlannedPacket): Buffer {
+  /** `masksLater`: the packet is a datagram of this transmit(), masked with the others at its end. */
+  private sealPacket(p: PlannedPacket, masksLater = false): Buffer {
     let keys: PacketProtector;
     if (p.type === '1rtt') {
       keys = this.keyPhase!.write;
@@ -1397,7 +1412,7 @@ export class Connection implements FrameHandlers {
     } else {
       keys = p.type === '0rtt' ? this.earlyWrite! : this.spaces[p.space]!.writeKeys!;
     }
-    return sealPacket(p, keys, this.longHeader, this.keyPhase?.writePhase ?? 0);
+    return sealPacket(p, keys, this.longHeader, this.keyPhase?.writePhase ?? 0, masksLater ? this.headerMasks : undefined);
   }
 
   /** The state as it is now (a check after calls that may close, which the compiler cannot see). */

@@ -5,7 +5,7 @@
  * one buffer, fills a long header's Length, and applies packet and header protection.
  */
 import type { PacketProtector } from '../crypto/protector.js';
-import { protectPacket } from '../crypto/packet-protection.js';
+import { protectPacket, protectPacketLater, type HeaderMaskQueue } from '../crypto/packet-protection.js';
 import { encodeFrame, encodeStreamFrame } from '../frames/encode.js';
 import type { Frame } from '../frames/types.js';
 import { setLongHeaderLength, writeLongHeader, writeShortHeaderAt } from '../packet/build.js';
@@ -102,8 +102,11 @@ let scratch = Buffer.allocUnsafeSlow(2048);
 /** The one Writer over `scratch`, rewound for each packet. */
 let scratchWriter = new Writer(scratch);
 
-/** Writes header, frames and padding, then protects the packet (RFC 9001 §5.3, §5.4). */
-export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHeaderContext, keyPhase: 0 | 1): Buffer {
+/**
+ * Writes header, frames and padding, then protects the packet (RFC 9001 §5.3, §5.4). With
+ * `masksLater`, header protection is left to that queue (the caller applies it before sending).
+ */
+export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHeaderContext, keyPhase: 0 | 1, masksLater?: HeaderMaskQueue): Buffer {
   const plainLength = p.size - TAG;
   if (scratch.length < plainLength) {
     scratch = Buffer.allocUnsafeSlow(plainLength);
@@ -138,7 +141,9 @@ export function sealPacket(p: PlannedPacket, keys: PacketProtector, long: LongHe
   if (w.offset > plainLength) throw new RangeError(`packet of ${w.offset + TAG} bytes exceeds its planned ${p.size}`);
   // RFC 9000 §17.2: Length counts the packet number, the payload and the AEAD tag.
   if (lengthOffset >= 0) setLongHeaderLength(plain, lengthOffset, w.offset - pnOffset + TAG);
-  return protectPacket(keys, plain.subarray(0, w.offset), pnOffset, p.pnLength, p.packetNumber);
+  const packet = plain.subarray(0, w.offset);
+  if (masksLater !== undefined) return protectPacketLater(keys, packet, pnOffset, p.pnLength, p.packetNumber, masksLater);
+  return protectPacket(keys, packet, pnOffset, p.pnLength, p.packetNumber);
 }
 
 /** A stream-layer control frame as a wire frame (RFC 9000 §19.4, §19.5, §19.9–§19.14). */

@@ -17,6 +17,19 @@ export interface HeaderProtection {
    * view of the sample and no 5-byte copy are made. RangeError if the packet ends before the sample does.
    */
   maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array;
+  /**
+   * The masks of `count` samples laid back to back in `samples` (16 bytes each), in one call: mask i
+   * is bytes 16i..16i+4 of the result. AES-ECB works block by block (RFC 9001 §5.4.3), so the masks
+   * of a whole batch of packets cost one cipher call instead of one each. The result may be a
+   * scratch buffer that the next call overwrites. RangeError if `samples` holds fewer than `count` samples.
+   */
+  masksOf(samples: Uint8Array, count: number): Uint8Array;
+}
+
+function checkSamples(samples: Uint8Array, count: number): void {
+  if (!(Number.isInteger(count) && count >= 0 && count * SAMPLE_LENGTH <= samples.length)) {
+    throw new RangeError('header protection samples are 16 bytes each (RFC 9001 §5.4.2)');
+  }
 }
 
 function checkSample(packet: Uint8Array, sampleOffset: number): void {
@@ -44,6 +57,11 @@ class AesHeaderProtection implements HeaderProtection {
     // One block in, one block out (16 bytes; the mask is its first 5).
     return this.ecb.update(packet.subarray(sampleOffset, sampleOffset + SAMPLE_LENGTH));
   }
+  masksOf(samples: Uint8Array, count: number): Uint8Array {
+    checkSamples(samples, count);
+    // Whole blocks only, as in maskAt: the cipher is left with no partial block.
+    return this.ecb.update(samples.subarray(0, count * SAMPLE_LENGTH));
+  }
 }
 
 /**
@@ -68,6 +86,17 @@ class ChaChaHeaderProtection implements HeaderProtection {
     this.scratch.writeUInt32LE(this.block[0]!, 0); // keystream bytes 0..3: word 0, little-endian
     this.scratch[4] = this.block[1]! & 0xff; // keystream byte 4: low byte of word 1
     return this.scratch;
+  }
+  masksOf(samples: Uint8Array, count: number): Uint8Array {
+    checkSamples(samples, count);
+    // No cipher call to save here: one block function per sample, as maskAt.
+    const out = Buffer.allocUnsafe(count * SAMPLE_LENGTH);
+    for (let i = 0; i < count; i++) {
+      chacha20Block(this.keyWords, samples, this.block, i * SAMPLE_LENGTH);
+      out.writeUInt32LE(this.block[0]!, i * SAMPLE_LENGTH);
+      out[i * SAMPLE_LENGTH + 4] = this.block[1]! & 0xff;
+    }
+    return out;
   }
 }
 

@@ -4,6 +4,9 @@
  * with a sample of the ciphertext; and the reverse on receipt. Parsing headers and decoding the
  * full packet number (RFC 9000 Appendix A) belong to the packet codec; this module is told the
  * packet number offset and gets a decoder callback.
+ *
+ * Header protection costs a cipher call per mask with AES (§5.4.3), so a sender can also mask many
+ * packets at once: HeaderMaskQueue masks a burst after sealing it.
  */
 import type { PacketProtector } from './protector.js';
 import { SAMPLE_LENGTH, TAG_LENGTH } from './suites.js';
@@ -34,28 +37,129 @@ export function protectPacket(
   packetNumber: number,
   payloadOffset: number = pnOffset + pnLength,
 ): Buffer {
+  checkPacketLayout(packet, pnOffset, pnLength, payloadOffset);
+  const out = sealWithHeader(protector, packet, payloadOffset, packetNumber);
+  // RFC 9001 §5.4.1: header protection is applied after packet protection, over the ciphertext.
+  applyMask(out, pnOffset, protector.maskAt(out, pnOffset + SAMPLE_OFFSET_FROM_PN), 0);
+  return out;
+}
+
+/**
+ * protectPacket() without its last step: the sealed packet goes into `queue`, which applies header
+ * protection to it together with the other packets of a burst (HeaderMaskQueue.apply). Until then
+ * its header is unprotected and it must not be sent. Same checks and RangeErrors as protectPacket.
+ */
+export function protectPacketLater(
+  protector: PacketProtector,
+  packet: Uint8Array,
+  pnOffset: number,
+  pnLength: number,
+  packetNumber: number,
+  queue: HeaderMaskQueue,
+): Buffer {
+  checkPacketLayout(packet, pnOffset, pnLength, pnOffset + pnLength);
+  const out = sealWithHeader(protector, packet, pnOffset + pnLength, packetNumber);
+  queue.add(protector.headerProtection, out, pnOffset);
+  return out;
+}
+
+/** The RangeErrors of protectPacket: arguments no well-formed packet has. */
+function checkPacketLayout(packet: Uint8Array, pnOffset: number, pnLength: number, payloadOffset: number): void {
   if (!Number.isInteger(pnLength) || pnLength < 1 || pnLength > 4) throw new RangeError('packet number length is 1..4 bytes');
   if (!Number.isInteger(pnOffset) || pnOffset < 1) throw new RangeError('packet number offset must follow the first byte');
   if (payloadOffset !== pnOffset + pnLength) {
     throw new RangeError('the payload starts right after the packet number (RFC 9001 §5.3)');
   }
   if ((packet[0]! & 0x03) + 1 !== pnLength) throw new RangeError('first byte encodes a different packet number length');
-  const protectedLength = packet.length + TAG_LENGTH;
   // RFC 9001 §5.4.2: the packet number and payload together must leave room for a whole sample.
-  if (pnOffset + SAMPLE_OFFSET_FROM_PN + SAMPLE_LENGTH > protectedLength) {
+  if (pnOffset + SAMPLE_OFFSET_FROM_PN + SAMPLE_LENGTH > packet.length + TAG_LENGTH) {
     throw new RangeError('payload too short to sample: pad it (RFC 9001 §5.4.2)');
   }
+}
 
-  const out = Buffer.allocUnsafe(protectedLength);
+/** header||ciphertext||tag in a new buffer, the header still unmasked (RFC 9001 §5.3). */
+function sealWithHeader(protector: PacketProtector, packet: Uint8Array, payloadOffset: number, packetNumber: number): Buffer {
+  const out = Buffer.allocUnsafe(packet.length + TAG_LENGTH);
   const header = packet.subarray(0, payloadOffset);
   out.set(header, 0);
   protector.sealInto(packetNumber, header, packet.subarray(payloadOffset), out, payloadOffset);
-
-  // RFC 9001 §5.4.1: header protection is applied after packet protection, over the ciphertext.
-  const mask = protector.maskAt(out, pnOffset + SAMPLE_OFFSET_FROM_PN);
-  out[0]! ^= mask[0]! & protectedBitsOfFirstByte(out[0]!);
-  for (let i = 0; i < pnLength; i++) out[pnOffset + i]! ^= mask[1 + i]!;
   return out;
+}
+
+/**
+ * Masks a sealed packet's header with the mask at `masks[maskOffset]` (RFC 9001 §5.4.1): the low
+ * bits of the first byte, then as many packet number bytes as the unmasked first byte says.
+ */
+function applyMask(packet: Buffer, pnOffset: number, masks: Uint8Array, maskOffset: number): void {
+  const firstByte = packet[0]!;
+  const pnLength = (firstByte & 0x03) + 1;
+  packet[0] = firstByte ^ (masks[maskOffset]! & protectedBitsOfFirstByte(firstByte));
+  for (let i = 0; i < pnLength; i++) packet[pnOffset + i]! ^= masks[maskOffset + 1 + i]!;
+}
+
+/** Room for this many samples at first; a longer burst grows the buffer. */
+const INITIAL_SAMPLE_ROOM = 64;
+
+/**
+ * Header protection for a burst of sealed packets, applied in one masksOf() call per run of packets
+ * with the same header protection key instead of one cipher call per packet. RFC 9001 §5.4.1
+ * applies it after packet protection, over the ciphertext, so it may wait until the sender has
+ * sealed the burst; the sender must call apply() before any of the packets leaves.
+ */
+export class HeaderMaskQueue {
+  /** The queued packets' samples, back to back (RFC 9001 §5.4.2). */
+  private samples = Buffer.allocUnsafeSlow(INITIAL_SAMPLE_ROOM * SAMPLE_LENGTH);
+  private readonly packets: Buffer[] = [];
+  private readonly pnOffsets: number[] = [];
+  private readonly keys: HeaderProtection[] = [];
+
+  /** Packets waiting for their mask. */
+  get length(): number {
+    return this.packets.length;
+  }
+
+  /** Queues a sealed packet whose header is still unmasked; its sample must lie inside it. */
+  add(hp: HeaderProtection, packet: Buffer, pnOffset: number): void {
+    const sampleStart = pnOffset + SAMPLE_OFFSET_FROM_PN;
+    if (!(pnOffset >= 1 && sampleStart + SAMPLE_LENGTH <= packet.length)) {
+      throw new RangeError('header protection sample is 16 bytes inside the packet (RFC 9001 §5.4.2)');
+    }
+    const n = this.packets.length;
+    if ((n + 1) * SAMPLE_LENGTH > this.samples.length) {
+      const grown = Buffer.allocUnsafeSlow(2 * this.samples.length);
+      this.samples.copy(grown, 0, 0, n * SAMPLE_LENGTH);
+      this.samples = grown;
+    }
+    packet.copy(this.samples, n * SAMPLE_LENGTH, sampleStart, sampleStart + SAMPLE_LENGTH);
+    this.packets.push(packet);
+    this.pnOffsets.push(pnOffset);
+    this.keys.push(hp);
+  }
+
+  /** Masks every queued packet, in the order queued, and empties the queue. */
+  apply(): void {
+    const n = this.packets.length;
+    try {
+      let start = 0;
+      while (start < n) {
+        const hp = this.keys[start]!;
+        let end = start + 1;
+        while (end < n && this.keys[end] === hp) end++;
+        const masks = hp.masksOf(this.samples.subarray(start * SAMPLE_LENGTH, end * SAMPLE_LENGTH), end - start);
+        for (let i = start; i < end; i++) applyMask(this.packets[i]!, this.pnOffsets[i]!, masks, (i - start) * SAMPLE_LENGTH);
+        start = end;
+      }
+    } finally {
+      this.clear();
+    }
+  }
+
+  /** Forgets the queued packets without masking them (they are never to be sent). */
+  clear(): void {
+    this.packets.length = 0;
+    this.pnOffsets.length = 0;
+    this.keys.length = 0;
+  }
 }
 
 export interface UnmaskedHeader {

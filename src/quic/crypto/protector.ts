@@ -64,7 +64,8 @@ export class PacketProtector implements HeaderProtection {
   private readonly ivLow: number;
   /** Reused per packet: createCipheriv copies the nonce in, so one buffer serves every call. */
   private readonly nonce: Buffer;
-  private readonly headerProtection: HeaderProtection;
+  /** The header protection this protector's key phase shares with every other (RFC 9001 §6). */
+  readonly headerProtection: HeaderProtection;
   /** Version and our copy of the traffic secret, for nextGeneration(); absent for raw keys. */
   private readonly keyUpdate: { version: number; secret: Buffer } | undefined;
 
@@ -167,6 +168,11 @@ export class PacketProtector implements HeaderProtection {
   /** The mask for the sample at `packet[sampleOffset]` in bytes 0..4 of a possibly reused buffer (HeaderProtection.maskAt). */
   maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array {
     return this.headerProtection.maskAt(packet, sampleOffset);
+  }
+
+  /** Masks of `count` back-to-back samples in one call (HeaderProtection.masksOf). */
+  masksOf(samples: Uint8Array, count: number): Uint8Array {
+    return this.headerProtection.masksOf(samples, count);
   }
 
   /**

@@ -2,7 +2,8 @@
  * Header protection masks on the per-packet path (RFC 9001 §5.4): maskAt() reads the sample in
  * place and may hand back a scratch buffer; it must give the same 5 bytes as mask() of a copied
  * sample for every suite (§5.4.3 AES-ECB, §5.4.4 ChaCha20), refuse a sample that runs past the
- * packet (§5.4.2), and a refused call must not disturb the masks that follow.
+ * packet (§5.4.2), and a refused call must not disturb the masks that follow. masksOf() gives the
+ * masks of many back-to-back samples in one call, each equal to maskAt() of its sample.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -56,6 +57,58 @@ describe('HeaderProtection.maskAt', () => {
       // The AES-ECB cipher is reused: a partial block left inside it would shift every later mask.
       expect(p.mask(sample).equals(before)).toBe(true);
       expect(Buffer.from(p.maskAt(Buffer.concat([Buffer.alloc(3), sample]), 3).subarray(0, 5)).equals(before)).toBe(true);
+    }
+  });
+});
+
+describe('HeaderProtection.masksOf', () => {
+  it('gives, for each of n back-to-back samples, the mask maskAt() gives for it, for every suite (RFC 9001 §5.4.1)', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...suites),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 2 ** 31 }),
+        fc.integer({ min: 0, max: 16 }),
+        (suite, key, count, seed, spare) => {
+          const hp = createHeaderProtection(suite, key.subarray(0, CIPHER_SUITES[suite].hpKeyLength));
+          const samples = Buffer.alloc(count * 16 + spare);
+          for (let i = 0; i < samples.length; i++) samples[i] = (seed >>> (i % 24)) ^ (i * 31);
+          const masks = Buffer.from(hp.masksOf(samples, count)); // copied: the next call may reuse it
+          expect(masks.length).toBeGreaterThanOrEqual(count * 16);
+          for (let i = 0; i < count; i++) {
+            const one = Buffer.from(hp.maskAt(samples, i * 16).subarray(0, 5));
+            expect(masks.subarray(i * 16, i * 16 + 5).equals(one)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('matches the RFC 9001 Appendix A.2 and A.3 masks (client and server Initial) in one call', () => {
+    // A.2 and A.3 use the client's and the server's hp key; one sample under the client key twice
+    // and a second sample show that each block is masked on its own (ECB, §5.4.3).
+    const aes = createHeaderProtection(TLS_AES_128_GCM_SHA256, Buffer.from('9f50449e04a0e810283a1e9933adedd2', 'hex'));
+    const a2 = Buffer.from('d1b1c98dd7689fb8ec11d242b123dc9b', 'hex');
+    const masks = aes.masksOf(Buffer.concat([a2, Buffer.alloc(16), a2]), 3);
+    expect(Buffer.from(masks.subarray(0, 5)).toString('hex')).toBe('437b9aec36');
+    expect(Buffer.from(masks.subarray(32, 37)).toString('hex')).toBe('437b9aec36');
+    const server = createHeaderProtection(TLS_AES_128_GCM_SHA256, Buffer.from('c206b8d9b9f0f37644430b490eeaa314', 'hex'));
+    expect(Buffer.from(server.masksOf(Buffer.from('2cd0991cd25b0aac406a5816b6394100', 'hex'), 1).subarray(0, 5)).toString('hex')).toBe('2ec0d8356a');
+  });
+
+  it('refuses fewer samples than asked for or a bad count, and later masks stay right', () => {
+    for (const suite of suites) {
+      const p = PacketProtector.fromSecret(QUIC_V1, suite, Buffer.alloc(CIPHER_SUITES[suite].secretLength, 9));
+      const sample = Buffer.alloc(16, 0x5a);
+      const before = p.mask(sample);
+      expect(() => p.masksOf(Buffer.alloc(31), 2)).toThrow(RangeError);
+      expect(() => p.masksOf(Buffer.alloc(32), -1)).toThrow(RangeError);
+      expect(() => p.masksOf(Buffer.alloc(32), 1.5)).toThrow(RangeError);
+      expect(p.masksOf(Buffer.alloc(0), 0).length).toBe(0);
+      expect(Buffer.from(p.masksOf(sample, 1).subarray(0, 5)).equals(before)).toBe(true);
+      expect(p.mask(sample).equals(before)).toBe(true);
     }
   });
 });

@@ -1,0 +1,102 @@
+/**
+ * Header protection for many packets at once (RFC 9001 §5.4): a sender's HeaderMaskQueue masks a
+ * burst of sealed packets after the fact and must give exactly the bytes protectPacket gives one
+ * by one, whatever the mix of keys.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import {
+  HeaderMaskQueue,
+  protectPacket,
+  protectPacketLater,
+} from '../../../src/quic/crypto/packet-protection.js';
+import { PacketProtector } from '../../../src/quic/crypto/protector.js';
+import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, type CipherSuite } from '../../../src/quic/crypto/suites.js';
+import { QUIC_V1 } from '../../../src/quic/version.js';
+
+const suites: CipherSuite[] = [TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256];
+
+function protector(suite: CipherSuite, fill: number): PacketProtector {
+  return PacketProtector.fromSecret(QUIC_V1, suite, Buffer.alloc(CIPHER_SUITES[suite].secretLength, fill));
+}
+
+/** An unprotected short-header packet (RFC 9000 §17.3.1): first byte, 8-byte DCID, packet number, payload. */
+function shortPacket(pn: number, pnLength: number, keyPhase: number, payloadLength: number): { plain: Buffer; pnOffset: number } {
+  const first = 0x40 | (keyPhase << 2) | (pnLength - 1);
+  const pnBytes = Buffer.alloc(4);
+  pnBytes.writeUInt32BE(pn >>> 0);
+  const plain = Buffer.concat([Uint8Array.of(first), Buffer.alloc(8, 0xcd), pnBytes.subarray(4 - pnLength), Buffer.alloc(payloadLength, pn & 0xff)]);
+  return { plain, pnOffset: 9 };
+}
+
+/** A sealed, still unmasked 1-RTT packet and its masked twin, under `p`. */
+function sealedPair(p: PacketProtector, pn: number, payloadLength: number) {
+  const { plain, pnOffset } = shortPacket(pn, 1 + (pn % 4), pn & 1, payloadLength);
+  return { plain, pnOffset, pnLength: 1 + (pn % 4), pn, masked: protectPacket(p, plain, pnOffset, 1 + (pn % 4), pn) };
+}
+
+describe('HeaderMaskQueue and protectPacketLater', () => {
+  it('give the bytes of protectPacket for every packet of a burst, whatever the runs of keys (RFC 9001 §5.4.1)', () => {
+    const keys = suites.flatMap((s) => [protector(s, 1), protector(s, 2)]);
+    const queue = new HeaderMaskQueue();
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ key: fc.nat(keys.length - 1), pn: fc.nat(1 << 30), size: fc.integer({ min: 3, max: 300 }) }), { maxLength: 150 }),
+        (burst) => {
+          const later = burst.map(({ key, pn, size }) => {
+            const { plain, pnOffset, pnLength, masked } = sealedPair(keys[key]!, pn, size);
+            const out = protectPacketLater(keys[key]!, plain, pnOffset, pnLength, pn, queue);
+            return { out, masked };
+          });
+          expect(queue.length).toBe(burst.length);
+          queue.apply();
+          expect(queue.length).toBe(0);
+          for (const { out, masked } of later) expect(out.toString('hex')).toBe(masked.toString('hex'));
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('uses one masksOf call per run of packets under the same header protection key', () => {
+    const a = protector(TLS_AES_128_GCM_SHA256, 1);
+    const b = protector(TLS_AES_128_GCM_SHA256, 2);
+    // A key update keeps the header protection key (RFC 9001 §6): a and its next generation are one run.
+    const a2 = a.nextGeneration();
+    expect(a2.headerProtection).toBe(a.headerProtection);
+    const calls: number[] = [];
+    for (const hp of [a.headerProtection, b.headerProtection]) {
+      const original = hp.masksOf.bind(hp);
+      hp.masksOf = (samples, count) => {
+        calls.push(count);
+        return original(samples, count);
+      };
+    }
+    const queue = new HeaderMaskQueue();
+    const order = [a, a2, a, b, b, a];
+    const outs = order.map((p, i) => {
+      const { plain, pnOffset, pnLength, masked } = sealedPair(p, i + 10, 100);
+      return { out: protectPacketLater(p, plain, pnOffset, pnLength, i + 10, queue), masked };
+    });
+    queue.apply();
+    expect(calls).toEqual([3, 2, 1]);
+    for (const { out, masked } of outs) expect(out.equals(masked)).toBe(true);
+  });
+
+  it('refuses what protectPacket refuses, queuing nothing; clear() drops the queue unmasked', () => {
+    const p = protector(TLS_AES_128_GCM_SHA256, 3);
+    const queue = new HeaderMaskQueue();
+    const { plain, pnOffset } = shortPacket(5, 2, 0, 1);
+    // Too short to sample (RFC 9001 §5.4.2), a first byte that says another length, a bad offset.
+    expect(() => protectPacketLater(p, plain, pnOffset, 2, 5, queue)).toThrow(RangeError);
+    expect(() => protectPacketLater(p, shortPacket(5, 2, 0, 30).plain, pnOffset, 3, 5, queue)).toThrow(RangeError);
+    expect(() => protectPacketLater(p, shortPacket(5, 2, 0, 30).plain, 0, 2, 5, queue)).toThrow(RangeError);
+    expect(queue.length).toBe(0);
+    const { plain: ok, pnOffset: at } = shortPacket(6, 2, 0, 30);
+    const out = protectPacketLater(p, ok, at, 2, 6, queue);
+    const unmasked = Buffer.from(out);
+    queue.clear();
+    queue.apply();
+    expect(out.equals(unmasked)).toBe(true);
+  });
+});
