@@ -27,9 +27,11 @@ import { DecodeError, ProtocolError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
 import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './cid.js';
 import { initialPacketKeys } from './crypto/keys.js';
-import { HeaderMaskQueue, removeHeaderProtection } from './crypto/packet-protection.js';
+import { HeaderMaskQueue, PrefetchedMasks, removeHeaderProtection, SAMPLE_OFFSET_FROM_PN } from './crypto/packet-protection.js';
+import type { HeaderProtection } from './crypto/header-protection.js';
+import { receiveLookahead } from './connection/receive-lookahead.js';
 import { PacketProtector } from './crypto/protector.js';
-import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
+import { CIPHER_SUITES, SAMPLE_LENGTH, TLS_AES_128_GCM_SHA256, type CipherSuite } from './crypto/suites.js';
 import { verifyRetryIntegrity } from './crypto/retry.js';
 import { TransportError, TransportErrorCode } from './errors.js';
 import { frameLength, streamFrameLength } from './frames/encode.js';
@@ -323,6 +325,10 @@ export class Connection implements FrameHandlers {
 
   /** transmit() returns at most this many datagrams. */
   private readonly maxDatagramsPerCall: number;
+  /** Header protection masks computed ahead for this connection's datagrams of a driver's batch (prefetchMasks). */
+  private readonly prefetchedMasks = new PrefetchedMasks();
+  /** receiveLookahead.generation of the batch prefetchMasks last looked at. */
+  private lookaheadGeneration = -1;
   /** One-packet datagrams of the transmit() under way, waiting for header protection (RFC 9001 §5.4.1). */
   private readonly headerMasks = new HeaderMaskQueue();
   /** The last transmit() stopped at that cap with data, window and pacing budget left: wake at once. */
@@ -607,7 +613,10 @@ export class Connection implements FrameHandlers {
     const packet = header.start === 0 && header.end === datagram.length ? datagram : datagram.subarray(header.start, header.end);
     const pnOffset = header.pnOffset - header.start;
     const hpKeys = isZeroRtt ? this.earlyRead! : spaceId === ApplicationData ? this.keyPhase!.read : spaceId === Initial ? initialKeys! : space.readKeys!;
-    const unmasked = removeHeaderProtection(hpKeys, packet, pnOffset);
+    const hp = hpKeys.headerProtection;
+    // A 1-RTT datagram of a driver's batch: the masks of this connection's later ones in the same call.
+    if (packet === datagram && header.form === 'short') this.prefetchMasks(datagram, hp, pnOffset);
+    const unmasked = removeHeaderProtection(hp, packet, pnOffset, this.prefetchedMasks);
     if (unmasked === null) return false;
     const pn = decodePacketNumber(space.largestReceived, unmasked.truncatedPn, unmasked.pnLength as 1 | 2 | 3 | 4);
     let protector = hpKeys;
@@ -676,6 +685,39 @@ export class Connection implements FrameHandlers {
     // Per-packet events are built only when a qlog sink listens.
     if (this.qlog !== undefined) this.log('transport:packet_received', { packet_type: header.type, packet_number: pn, frames: frames.length });
     return true;
+  }
+
+  /**
+   * RFC 9001 §5.4: on this connection's first short-header datagram of a driver's batch
+   * (connection/receive-lookahead.ts), the header protection masks of it and of every later
+   * short-header datagram of the batch with the same Destination Connection ID (which the router
+   * gives to this connection too) in one call. The HP key does not change with key updates (RFC
+   * 9001 §6), so a key phase change within the batch leaves the masks right; a datagram that does
+   * not come here, or comes under another key, simply does not use its mask.
+   */
+  private prefetchMasks(datagram: Buffer, hp: HeaderProtection, pnOffset: number): void {
+    const ahead = receiveLookahead;
+    if (ahead.generation === this.lookaheadGeneration || ahead.datagrams[ahead.index] !== datagram) return;
+    this.lookaheadGeneration = ahead.generation;
+    const batch = ahead.datagrams;
+    const sampleOffset = pnOffset + SAMPLE_OFFSET_FROM_PN; // RFC 9001 §5.4.2; pnOffset = 1 + DCID length
+    let packets: Buffer[] | undefined;
+    let offsets: number[] | undefined;
+    for (let i = ahead.index + 1; i < batch.length; i++) {
+      const next = batch[i]!;
+      // RFC 9000 §17.3.1: a short header (form bit 0) long enough to sample, with this DCID.
+      if ((next[0]! & 0x80) !== 0 || next.length < sampleOffset + SAMPLE_LENGTH) continue;
+      if (next.compare(datagram, 1, pnOffset, 1, pnOffset) !== 0) continue;
+      if (packets === undefined) {
+        packets = [datagram, next];
+        offsets = [sampleOffset, sampleOffset];
+      } else {
+        packets.push(next);
+        offsets!.push(sampleOffset);
+      }
+    }
+    // Worth it from two datagrams on; the first is long enough, or removeHeaderProtection refuses it anyway.
+    if (packets !== undefined && datagram.length >= sampleOffset + SAMPLE_LENGTH) this.prefetchedMasks.prefetch(hp, packets, offsets!);
   }
 
   private checkStatelessReset(datagram: Buffer): void {

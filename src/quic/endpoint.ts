@@ -6,15 +6,16 @@
  * reset, connection and handshake limits), datagrams out go to `socket.send`, and one timer per
  * endpoint fires at the earliest deadline of all its connections.
  *
- * Work is batched per event-loop turn: every datagram that arrived in one turn is processed, the
- * application's events are delivered, and then each connection transmits once (a send per
- * datagram, without callbacks, is the cheapest path node:dgram offers).
+ * Work is batched per event-loop turn: every datagram that arrived in one turn is processed (as one
+ * batch, in arrival order), the application's events are delivered, and then each connection
+ * transmits once (a send per datagram, without callbacks, is the cheapest path node:dgram offers).
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
 import { isIP, isIPv6 } from 'node:net';
 import type { ClientTlsSettings, Connection, ConnectionEvent } from './connection.js';
 import { ConnectionRouter, type RouterOptions } from './connection/router.js';
+import { receiveBatch } from './connection/receive-lookahead.js';
 import type { PeerAddress } from './connection/types.js';
 import { qlogSinks } from './qlog.js';
 import { appendFileSync } from 'node:fs';
@@ -68,6 +69,9 @@ export class QuicEndpoint {
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
   private flushScheduled = false;
+  /** Datagrams received in this event-loop turn and their senders, for the next pump. */
+  private arrived: Buffer[] = [];
+  private arrivedFrom: PeerAddress[] = [];
   /** Connections the router forgot in this pump, whose last events are still to be delivered. */
   private readonly forgotten: Connection[] = [];
   private closed = false;
@@ -144,9 +148,24 @@ export class QuicEndpoint {
 
   private onMessage(datagram: Buffer, from: PeerAddress): void {
     if (this.closed) return;
-    this.router.receive(datagram, from, this.clock());
-    for (let conn = this.router.accept(); conn !== undefined; conn = this.router.accept()) this.options.onConnection?.(conn);
+    // Held until the pump of this turn, which hands the whole batch to the router in arrival order.
+    this.arrived.push(datagram);
+    this.arrivedFrom.push(from);
     this.scheduleFlush();
+  }
+
+  /**
+   * The datagrams of this turn, to the router in arrival order, shown to the connections as one
+   * batch (receive-lookahead.ts: a connection computes the header protection masks of its
+   * datagrams in one call, RFC 9001 §5.4); then the new server connections to the application.
+   */
+  private receiveArrived(now: number): void {
+    const datagrams = this.arrived;
+    const from = this.arrivedFrom;
+    this.arrived = [];
+    this.arrivedFrom = [];
+    receiveBatch(datagrams, (datagram, i) => this.router.receive(datagram, from[i]!, now));
+    for (let conn = this.router.accept(); conn !== undefined; conn = this.router.accept()) this.options.onConnection?.(conn);
   }
 
   private scheduleFlush(): void {
@@ -162,6 +181,9 @@ export class QuicEndpoint {
   /** Delivers events, sends what every connection has, and re-arms the timer. */
   private pump(): void {
     if (this.closed) return;
+    // The turn's datagrams first, then the clock for timers and sending: receiving takes time, and
+    // a transmit() on the clock read before it would take a pacing release already due for a later one.
+    if (this.arrived.length > 0) this.receiveArrived(this.clock());
     const now = this.clock();
     this.router.handleTimeout(now, this.forgotten);
     this.deliverEvents();

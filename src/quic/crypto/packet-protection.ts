@@ -5,15 +5,16 @@
  * full packet number (RFC 9000 Appendix A) belong to the packet codec; this module is told the
  * packet number offset and gets a decoder callback.
  *
- * Header protection costs a cipher call per mask with AES (§5.4.3), so a sender can also mask many
- * packets at once: HeaderMaskQueue masks a burst after sealing it.
+ * Header protection costs a cipher call per mask with AES (§5.4.3), so it can also be done for many
+ * packets at once: HeaderMaskQueue masks a sender's burst after sealing it, PrefetchedMasks
+ * computes a receiver's masks for a batch of datagrams ahead of processing them one by one.
  */
 import type { PacketProtector } from './protector.js';
 import { SAMPLE_LENGTH, TAG_LENGTH } from './suites.js';
 import type { HeaderProtection } from './header-protection.js';
 
 /** RFC 9001 §5.4.2: the sample starts 4 bytes after the Packet Number field starts. */
-const SAMPLE_OFFSET_FROM_PN = 4;
+export const SAMPLE_OFFSET_FROM_PN = 4;
 
 /** RFC 9001 §5.4.1: long headers protect 4 low bits of the first byte, short headers 5. */
 function protectedBitsOfFirstByte(firstByte: number): number {
@@ -97,6 +98,8 @@ function applyMask(packet: Buffer, pnOffset: number, masks: Uint8Array, maskOffs
   for (let i = 0; i < pnLength; i++) packet[pnOffset + i]! ^= masks[maskOffset + 1 + i]!;
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** Room for this many samples at first; a longer burst grows the buffer. */
 const INITIAL_SAMPLE_ROOM = 64;
 
@@ -173,30 +176,113 @@ export interface UnmaskedHeader {
 /**
  * Removes header protection (RFC 9001 §5.4.1) without touching `packet`, so the caller can read the
  * Key Phase bit (`header[0] & 0x04`, short header) before choosing keys. Null when the packet is
- * too short to hold a sample, which the receiver must discard (RFC 9001 §5.4.2).
+ * too short to hold a sample, which the receiver must discard (RFC 9001 §5.4.2). With `prefetched`,
+ * a mask computed ahead for this packet, key and sample is used instead of a cipher call.
  */
 export function removeHeaderProtection(
   headerProtection: HeaderProtection,
   packet: Uint8Array,
   pnOffset: number,
+  prefetched?: PrefetchedMasks,
 ): UnmaskedHeader | null {
   if (!Number.isInteger(pnOffset) || pnOffset < 1) return null;
   const sampleStart = pnOffset + SAMPLE_OFFSET_FROM_PN;
   if (sampleStart + SAMPLE_LENGTH > packet.length) return null;
 
-  const mask = headerProtection.maskAt(packet, sampleStart);
-  const firstByte = packet[0]! ^ (mask[0]! & protectedBitsOfFirstByte(packet[0]!));
+  let mask: Uint8Array;
+  let m = prefetched === undefined ? -1 : prefetched.take(headerProtection, packet, sampleStart);
+  if (m >= 0) {
+    mask = prefetched!.masks;
+  } else {
+    mask = headerProtection.maskAt(packet, sampleStart);
+    m = 0;
+  }
+  const firstByte = packet[0]! ^ (mask[m]! & protectedBitsOfFirstByte(packet[0]!));
   const pnLength = (firstByte & 0x03) + 1; // RFC 9000 §17.2: Packet Number Length, now readable
   const header = Buffer.allocUnsafe(pnOffset + pnLength);
   header.set(packet.subarray(0, pnOffset + pnLength), 0);
   header[0] = firstByte;
   let truncatedPn = 0;
   for (let i = 0; i < pnLength; i++) {
-    const byte = header[pnOffset + i]! ^ mask[1 + i]!;
+    const byte = header[pnOffset + i]! ^ mask[m + 1 + i]!;
     header[pnOffset + i] = byte;
     truncatedPn = truncatedPn * 256 + byte;
   }
   return { header, pnLength, truncatedPn };
+}
+
+/**
+ * Header protection masks computed ahead for packets a receiver is about to process (RFC 9001
+ * §5.4): the receiver of a batch of datagrams asks for the masks of the ones it expects to be its
+ * own in one masksOf() call, then takes them one by one as it processes the packets in order. A
+ * mask is given only for the same key, the same packet object and the same sample offset it was
+ * computed for, and the mask is a function of key and sample alone, so a guess that does not come
+ * true (a datagram that goes elsewhere or is dropped, a key that changed) costs the work, never a wrong mask.
+ */
+export class PrefetchedMasks {
+  /** Mask i is masks[16i..16i+4]; valid for the entries below `count`. */
+  masks: Uint8Array = EMPTY;
+  private key: HeaderProtection | undefined;
+  private samples = Buffer.allocUnsafeSlow(INITIAL_SAMPLE_ROOM * SAMPLE_LENGTH);
+  private readonly packets: Uint8Array[] = [];
+  private readonly sampleOffsets: number[] = [];
+  /** The entry the next packet is expected to match. */
+  private next = 0;
+
+  /** Entries not yet taken or passed over. */
+  get pending(): number {
+    return this.packets.length - this.next;
+  }
+
+  /**
+   * Computes with `hp` the masks of `packets`, whose samples start at `sampleOffsets` (each at
+   * least 16 bytes before the packet's end), replacing any earlier ones.
+   */
+  prefetch(hp: HeaderProtection, packets: readonly Buffer[], sampleOffsets: readonly number[]): void {
+    const n = packets.length;
+    this.forget();
+    if (n * SAMPLE_LENGTH > this.samples.length) this.samples = Buffer.allocUnsafeSlow(n * SAMPLE_LENGTH);
+    for (let i = 0; i < n; i++) {
+      const packet = packets[i]!;
+      const at = sampleOffsets[i]!;
+      if (!(at >= 0 && at + SAMPLE_LENGTH <= packet.length)) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
+      packet.copy(this.samples, i * SAMPLE_LENGTH, at, at + SAMPLE_LENGTH);
+      this.packets.push(packet);
+      this.sampleOffsets.push(at);
+    }
+    this.masks = hp.masksOf(this.samples, n);
+    this.key = hp;
+  }
+
+  /**
+   * Offset in `masks` of the mask computed for this key, packet and sample offset, or -1. Entries
+   * before it are passed over (their packets went elsewhere); a miss leaves the entries as they are.
+   */
+  take(hp: HeaderProtection, packet: Uint8Array, sampleOffset: number): number {
+    if (hp !== this.key) return -1;
+    for (let i = this.next; i < this.packets.length; i++) {
+      if (this.packets[i] === packet && this.sampleOffsets[i] === sampleOffset) {
+        this.next = i + 1;
+        if (this.next === this.packets.length) {
+          // All taken: let go of the datagrams (the masks stay readable for this caller).
+          this.packets.length = 0;
+          this.sampleOffsets.length = 0;
+          this.next = 0;
+        }
+        return i * SAMPLE_LENGTH;
+      }
+    }
+    return -1;
+  }
+
+  /** Drops every mask (the batch is over): nothing keeps its datagrams alive. */
+  forget(): void {
+    this.packets.length = 0;
+    this.sampleOffsets.length = 0;
+    this.next = 0;
+    this.key = undefined;
+    this.masks = EMPTY;
+  }
 }
 
 export interface UnprotectedPacket extends UnmaskedHeader {

@@ -1,14 +1,18 @@
 /**
  * Header protection for many packets at once (RFC 9001 §5.4): a sender's HeaderMaskQueue masks a
  * burst of sealed packets after the fact and must give exactly the bytes protectPacket gives one
- * by one, whatever the mix of keys.
+ * by one, whatever the mix of keys; a receiver's PrefetchedMasks hands out a mask only for the
+ * packet, key and sample it was computed for, so that removeHeaderProtection gives the same
+ * result with or without it.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   HeaderMaskQueue,
+  PrefetchedMasks,
   protectPacket,
   protectPacketLater,
+  removeHeaderProtection,
 } from '../../../src/quic/crypto/packet-protection.js';
 import { PacketProtector } from '../../../src/quic/crypto/protector.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256, type CipherSuite } from '../../../src/quic/crypto/suites.js';
@@ -98,5 +102,67 @@ describe('HeaderMaskQueue and protectPacketLater', () => {
     queue.clear();
     queue.apply();
     expect(out.equals(unmasked)).toBe(true);
+  });
+});
+
+describe('PrefetchedMasks with removeHeaderProtection', () => {
+  it('gives the same header, packet number length and truncated number as without, for every suite', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...suites),
+        fc.array(fc.record({ pn: fc.nat(1 << 30), size: fc.integer({ min: 3, max: 200 }), prefetch: fc.boolean() }), { minLength: 1, maxLength: 40 }),
+        (suite, specs) => {
+          const p = protector(suite, 7);
+          const packets = specs.map(({ pn, size }) => sealedPair(p, pn, size));
+          const chosen = packets.filter((_, i) => specs[i]!.prefetch);
+          const prefetched = new PrefetchedMasks();
+          prefetched.prefetch(p.headerProtection, chosen.map((x) => x.masked), chosen.map((x) => x.pnOffset + 4));
+          for (const { masked, pnOffset, pnLength, pn } of packets) {
+            const plainResult = removeHeaderProtection(p.headerProtection, masked, pnOffset)!;
+            const batched = removeHeaderProtection(p.headerProtection, masked, pnOffset, prefetched)!;
+            expect(batched.header.toString('hex')).toBe(plainResult.header.toString('hex'));
+            expect(batched.pnLength).toBe(pnLength);
+            expect(batched.truncatedPn).toBe(plainResult.truncatedPn);
+            expect(batched.truncatedPn).toBe(pn % 2 ** (8 * pnLength));
+          }
+          expect(prefetched.pending).toBe(0);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('hands out a mask only for the same key, packet object and sample offset, passing over skipped entries', () => {
+    const p = protector(TLS_AES_128_GCM_SHA256, 8);
+    const other = protector(TLS_AES_128_GCM_SHA256, 9);
+    const [d0, d1, d2] = [1, 2, 3].map((pn) => sealedPair(p, pn, 60).masked);
+    const prefetched = new PrefetchedMasks();
+    prefetched.prefetch(p.headerProtection, [d0!, d1!, d2!], [13, 13, 13]);
+    expect(prefetched.pending).toBe(3);
+    expect(prefetched.take(other.headerProtection, d0!, 13)).toBe(-1); // another key
+    expect(prefetched.take(p.headerProtection, Buffer.from(d0!), 13)).toBe(-1); // equal bytes, another packet
+    expect(prefetched.take(p.headerProtection, d0!, 12)).toBe(-1); // another sample
+    expect(prefetched.pending).toBe(3); // misses change nothing
+    // d0 went elsewhere: taking d1 passes over it, and d0 is not handed out afterwards.
+    expect(prefetched.take(p.headerProtection, d1!, 13)).toBe(16);
+    expect(prefetched.take(p.headerProtection, d0!, 13)).toBe(-1);
+    expect(prefetched.pending).toBe(1);
+    expect(prefetched.take(p.headerProtection, d2!, 13)).toBe(32);
+    // All taken: the datagrams are let go, and the masks of the last take stay readable.
+    expect(prefetched.pending).toBe(0);
+    expect(Buffer.from(prefetched.masks.subarray(32, 37)).equals(Buffer.from(p.maskAt(d2!, 13).subarray(0, 5)))).toBe(true);
+    expect(prefetched.take(p.headerProtection, d2!, 13)).toBe(-1);
+  });
+
+  it('refuses a sample outside its packet, and forget() drops every mask', () => {
+    const p = protector(TLS_CHACHA20_POLY1305_SHA256, 4);
+    const d = sealedPair(p, 9, 40).masked;
+    const prefetched = new PrefetchedMasks();
+    expect(() => prefetched.prefetch(p.headerProtection, [d], [d.length - 15])).toThrow(RangeError);
+    expect(prefetched.take(p.headerProtection, d, d.length - 15)).toBe(-1);
+    prefetched.prefetch(p.headerProtection, [d], [13]);
+    prefetched.forget();
+    expect(prefetched.pending).toBe(0);
+    expect(prefetched.take(p.headerProtection, d, 13)).toBe(-1);
   });
 });
