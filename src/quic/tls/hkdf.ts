@@ -28,17 +28,6 @@ export interface HkdfKey {
   mac(data: Uint8Array): Buffer;
 }
 
-class Sha256Key implements HkdfKey {
-  readonly hash = 'sha256' as const;
-  private readonly hmac: HmacSha256;
-  constructor(key: Uint8Array) {
-    this.hmac = new HmacSha256(key);
-  }
-  mac(data: Uint8Array): Buffer {
-    return this.hmac.mac(data);
-  }
-}
-
 class NodeHmacKey implements HkdfKey {
   private readonly key: Buffer;
   constructor(readonly hash: HashName, key: Uint8Array) {
@@ -51,7 +40,8 @@ class NodeHmacKey implements HkdfKey {
 
 /** Prepares `key` for any number of HMACs; later changes to `key`'s bytes do not reach it. */
 export function hkdfKey(hash: HashName, key: Uint8Array): HkdfKey {
-  return hash === 'sha256' ? new Sha256Key(key) : new NodeHmacKey(hash, key);
+  // HmacSha256 is an HkdfKey as it is: it names its hash and keeps its own key states.
+  return hash === 'sha256' ? new HmacSha256(key) : new NodeHmacKey(hash, key);
 }
 
 /** HMAC-Hash(key, data) with a key used once (RFC 2104). */

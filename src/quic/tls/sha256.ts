@@ -12,6 +12,11 @@
  * H(K ^ opad, …)), so that several MACs under one key — the key, IV and header protection key
  * of one traffic secret (RFC 9001 §5.1) — pay for the key once. The code has no branches or
  * table look-ups that depend on the key or the data.
+ *
+ * Speed: the block function keeps the message schedule in sixteen local variables (a rolling
+ * window of W, §6.2.2) and runs the rounds sixteen at a time, so nothing but the block and the
+ * state is read from memory; the scratch blocks are Buffers, like nearly every caller's data, so
+ * that the block function sees one kind of array.
  */
 
 /** FIPS 180-4 §4.2.2: the first 32 bits of the fractional parts of the cube roots of the first 64 primes. */
@@ -32,43 +37,130 @@ const INITIAL_STATE = Int32Array.of(0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff5
 export const SHA256_BLOCK_LENGTH = 64;
 export const SHA256_LENGTH = 32;
 
-/** The message schedule, reused by every call (the code is synchronous). */
-const W = new Int32Array(64);
 /** The working state of the hash being finished, a copy of a starting state. */
 const working = new Int32Array(8);
 /** The last one or two blocks of a message with its padding (§5.1.1). */
-const tail = new Uint8Array(128);
-const tailView = new DataView(tail.buffer);
+const tail = Buffer.alloc(2 * SHA256_BLOCK_LENGTH);
+const tailView = new DataView(tail.buffer, tail.byteOffset, tail.length);
+/** The same bytes as a plain Uint8Array: its fill() is V8's, Buffer's is a slower JavaScript wrapper. */
+const tailBytes = new Uint8Array(tail.buffer, tail.byteOffset, tail.length);
 
-/** FIPS 180-4 §6.2.2: one 64-byte block at `offset` into `state`. */
-function compress(state: Int32Array, block: Uint8Array, offset: number): void {
-  for (let t = 0, i = offset; t < 16; t++, i += 4) {
-    W[t] = (block[i]! << 24) | (block[i + 1]! << 16) | (block[i + 2]! << 8) | block[i + 3]!;
-  }
-  for (let t = 16; t < 64; t++) {
-    const w15 = W[t - 15]!;
-    const w2 = W[t - 2]!;
-    const s0 = ((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3);
-    const s1 = ((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10);
-    W[t] = (W[t - 16]! + s0 + W[t - 7]! + s1) | 0;
-  }
+/**
+ * The outer block of every HMAC (RFC 2104 §2): the 32-byte inner hash, then the padding of a
+ * 96-byte message (K ^ opad is the first 64), the same for every MAC, so written once here.
+ */
+const outerBlock = Buffer.alloc(SHA256_BLOCK_LENGTH);
+outerBlock[SHA256_LENGTH] = 0x80;
+outerBlock.writeUInt16BE((SHA256_BLOCK_LENGTH + SHA256_LENGTH) * 8, SHA256_BLOCK_LENGTH - 2);
+
+/**
+ * FIPS 180-4 §6.2.2: one 64-byte block at `o` into `state`. The sixteen rounds in the loop are
+ * the same round with the next K and W; Ch(e,f,g) is written g ^ (e & (f ^ g)) and Maj(a,b,c)
+ * (a & b) | (c & (a | b)), the same functions with fewer operations.
+ */
+function compress(state: Int32Array, block: Uint8Array, o: number): void {
   let a = state[0]!, b = state[1]!, c = state[2]!, d = state[3]!;
   let e = state[4]!, f = state[5]!, g = state[6]!, h = state[7]!;
-  for (let t = 0; t < 64; t++) {
-    const S1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
-    const ch = (e & f) ^ (~e & g);
-    const t1 = (h + S1 + ch + K[t]! + W[t]!) | 0;
-    const S0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
-    const maj = (a & b) ^ (a & c) ^ (b & c);
-    const t2 = (S0 + maj) | 0;
-    h = g;
-    g = f;
-    f = e;
-    e = (d + t1) | 0;
-    d = c;
-    c = b;
-    b = a;
-    a = (t1 + t2) | 0;
+  let t1: number, t2: number;
+  let w0 = (block[o + 0]! << 24) | (block[o + 1]! << 16) | (block[o + 2]! << 8) | block[o + 3]!;
+  let w1 = (block[o + 4]! << 24) | (block[o + 5]! << 16) | (block[o + 6]! << 8) | block[o + 7]!;
+  let w2 = (block[o + 8]! << 24) | (block[o + 9]! << 16) | (block[o + 10]! << 8) | block[o + 11]!;
+  let w3 = (block[o + 12]! << 24) | (block[o + 13]! << 16) | (block[o + 14]! << 8) | block[o + 15]!;
+  let w4 = (block[o + 16]! << 24) | (block[o + 17]! << 16) | (block[o + 18]! << 8) | block[o + 19]!;
+  let w5 = (block[o + 20]! << 24) | (block[o + 21]! << 16) | (block[o + 22]! << 8) | block[o + 23]!;
+  let w6 = (block[o + 24]! << 24) | (block[o + 25]! << 16) | (block[o + 26]! << 8) | block[o + 27]!;
+  let w7 = (block[o + 28]! << 24) | (block[o + 29]! << 16) | (block[o + 30]! << 8) | block[o + 31]!;
+  let w8 = (block[o + 32]! << 24) | (block[o + 33]! << 16) | (block[o + 34]! << 8) | block[o + 35]!;
+  let w9 = (block[o + 36]! << 24) | (block[o + 37]! << 16) | (block[o + 38]! << 8) | block[o + 39]!;
+  let w10 = (block[o + 40]! << 24) | (block[o + 41]! << 16) | (block[o + 42]! << 8) | block[o + 43]!;
+  let w11 = (block[o + 44]! << 24) | (block[o + 45]! << 16) | (block[o + 46]! << 8) | block[o + 47]!;
+  let w12 = (block[o + 48]! << 24) | (block[o + 49]! << 16) | (block[o + 50]! << 8) | block[o + 51]!;
+  let w13 = (block[o + 52]! << 24) | (block[o + 53]! << 16) | (block[o + 54]! << 8) | block[o + 55]!;
+  let w14 = (block[o + 56]! << 24) | (block[o + 57]! << 16) | (block[o + 58]! << 8) | block[o + 59]!;
+  let w15 = (block[o + 60]! << 24) | (block[o + 61]! << 16) | (block[o + 62]! << 8) | block[o + 63]!;
+  for (let t = 0; ; t += 16) {
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t] + w0) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 1] + w1) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 2] + w2) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 3] + w3) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 4] + w4) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 5] + w5) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 6] + w6) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 7] + w7) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 8] + w8) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 9] + w9) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 10] + w10) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 11] + w11) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 12] + w12) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 13] + w13) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 14] + w14) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) + (g ^ (e & (f ^ g))) + K[t + 15] + w15) | 0;
+    t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) + ((a & b) | (c & (a | b)))) | 0;
+    h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    if (t === 48) break;
+    // W[t..t+15] for the next 16 rounds, each from W[t-16], W[t-15], W[t-7] and W[t-2] (§6.2.2 step 1).
+    w0 = (w0 + (((w14 >>> 17) | (w14 << 15)) ^ ((w14 >>> 19) | (w14 << 13)) ^ (w14 >>> 10)) + w9
+      + (((w1 >>> 7) | (w1 << 25)) ^ ((w1 >>> 18) | (w1 << 14)) ^ (w1 >>> 3))) | 0;
+    w1 = (w1 + (((w15 >>> 17) | (w15 << 15)) ^ ((w15 >>> 19) | (w15 << 13)) ^ (w15 >>> 10)) + w10
+      + (((w2 >>> 7) | (w2 << 25)) ^ ((w2 >>> 18) | (w2 << 14)) ^ (w2 >>> 3))) | 0;
+    w2 = (w2 + (((w0 >>> 17) | (w0 << 15)) ^ ((w0 >>> 19) | (w0 << 13)) ^ (w0 >>> 10)) + w11
+      + (((w3 >>> 7) | (w3 << 25)) ^ ((w3 >>> 18) | (w3 << 14)) ^ (w3 >>> 3))) | 0;
+    w3 = (w3 + (((w1 >>> 17) | (w1 << 15)) ^ ((w1 >>> 19) | (w1 << 13)) ^ (w1 >>> 10)) + w12
+      + (((w4 >>> 7) | (w4 << 25)) ^ ((w4 >>> 18) | (w4 << 14)) ^ (w4 >>> 3))) | 0;
+    w4 = (w4 + (((w2 >>> 17) | (w2 << 15)) ^ ((w2 >>> 19) | (w2 << 13)) ^ (w2 >>> 10)) + w13
+      + (((w5 >>> 7) | (w5 << 25)) ^ ((w5 >>> 18) | (w5 << 14)) ^ (w5 >>> 3))) | 0;
+    w5 = (w5 + (((w3 >>> 17) | (w3 << 15)) ^ ((w3 >>> 19) | (w3 << 13)) ^ (w3 >>> 10)) + w14
+      + (((w6 >>> 7) | (w6 << 25)) ^ ((w6 >>> 18) | (w6 << 14)) ^ (w6 >>> 3))) | 0;
+    w6 = (w6 + (((w4 >>> 17) | (w4 << 15)) ^ ((w4 >>> 19) | (w4 << 13)) ^ (w4 >>> 10)) + w15
+      + (((w7 >>> 7) | (w7 << 25)) ^ ((w7 >>> 18) | (w7 << 14)) ^ (w7 >>> 3))) | 0;
+    w7 = (w7 + (((w5 >>> 17) | (w5 << 15)) ^ ((w5 >>> 19) | (w5 << 13)) ^ (w5 >>> 10)) + w0
+      + (((w8 >>> 7) | (w8 << 25)) ^ ((w8 >>> 18) | (w8 << 14)) ^ (w8 >>> 3))) | 0;
+    w8 = (w8 + (((w6 >>> 17) | (w6 << 15)) ^ ((w6 >>> 19) | (w6 << 13)) ^ (w6 >>> 10)) + w1
+      + (((w9 >>> 7) | (w9 << 25)) ^ ((w9 >>> 18) | (w9 << 14)) ^ (w9 >>> 3))) | 0;
+    w9 = (w9 + (((w7 >>> 17) | (w7 << 15)) ^ ((w7 >>> 19) | (w7 << 13)) ^ (w7 >>> 10)) + w2
+      + (((w10 >>> 7) | (w10 << 25)) ^ ((w10 >>> 18) | (w10 << 14)) ^ (w10 >>> 3))) | 0;
+    w10 = (w10 + (((w8 >>> 17) | (w8 << 15)) ^ ((w8 >>> 19) | (w8 << 13)) ^ (w8 >>> 10)) + w3
+      + (((w11 >>> 7) | (w11 << 25)) ^ ((w11 >>> 18) | (w11 << 14)) ^ (w11 >>> 3))) | 0;
+    w11 = (w11 + (((w9 >>> 17) | (w9 << 15)) ^ ((w9 >>> 19) | (w9 << 13)) ^ (w9 >>> 10)) + w4
+      + (((w12 >>> 7) | (w12 << 25)) ^ ((w12 >>> 18) | (w12 << 14)) ^ (w12 >>> 3))) | 0;
+    w12 = (w12 + (((w10 >>> 17) | (w10 << 15)) ^ ((w10 >>> 19) | (w10 << 13)) ^ (w10 >>> 10)) + w5
+      + (((w13 >>> 7) | (w13 << 25)) ^ ((w13 >>> 18) | (w13 << 14)) ^ (w13 >>> 3))) | 0;
+    w13 = (w13 + (((w11 >>> 17) | (w11 << 15)) ^ ((w11 >>> 19) | (w11 << 13)) ^ (w11 >>> 10)) + w6
+      + (((w14 >>> 7) | (w14 << 25)) ^ ((w14 >>> 18) | (w14 << 14)) ^ (w14 >>> 3))) | 0;
+    w14 = (w14 + (((w12 >>> 17) | (w12 << 15)) ^ ((w12 >>> 19) | (w12 << 13)) ^ (w12 >>> 10)) + w7
+      + (((w15 >>> 7) | (w15 << 25)) ^ ((w15 >>> 18) | (w15 << 14)) ^ (w15 >>> 3))) | 0;
+    w15 = (w15 + (((w13 >>> 17) | (w13 << 15)) ^ ((w13 >>> 19) | (w13 << 13)) ^ (w13 >>> 10)) + w8
+      + (((w0 >>> 7) | (w0 << 25)) ^ ((w0 >>> 18) | (w0 << 14)) ^ (w0 >>> 3))) | 0;
   }
   state[0] = (state[0]! + a) | 0;
   state[1] = (state[1]! + b) | 0;
@@ -81,30 +173,35 @@ function compress(state: Int32Array, block: Uint8Array, offset: number): void {
 }
 
 /**
- * Hashes `data` from `start`, a state that has absorbed `prefixLength` bytes (a whole number of
- * blocks), pads (§5.1.1: 0x80, zeros, the message length in bits as 64 bits) and writes the
- * digest to `out` at `outOffset`. `start` is not changed. `data` is read before `out` is written,
- * so a digest of at most 55 bytes may be hashed into itself.
+ * Hashes the first `length` bytes of `data` from `start`, a state that has absorbed
+ * `prefixLength` bytes (a whole number of blocks), and pads (§5.1.1: 0x80, zeros, the message
+ * length in bits as 64 bits): the hash is then in `working`. `start` is not changed.
  */
-function finish(start: Int32Array, prefixLength: number, data: Uint8Array, out: Uint8Array, outOffset: number): void {
+function hashRest(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): void {
   const state = working;
   state.set(start);
-  const whole = data.length - (data.length % SHA256_BLOCK_LENGTH);
+  const rest = length % SHA256_BLOCK_LENGTH;
+  const whole = length - rest;
   for (let i = 0; i < whole; i += SHA256_BLOCK_LENGTH) compress(state, data, i);
-  const rest = data.length - whole;
-  tail.set(data.subarray(whole), 0);
+  // The rest into the padding block; bytes of `data` past `length` that come along are overwritten
+  // below or lie past the last block, so short inputs are copied without a view.
+  if (rest > 0) tail.set(whole === 0 && data.length <= tail.length ? data : data.subarray(whole, length), 0);
   tail[rest] = 0x80;
   // One block when the 0x80 byte and the 8-byte length fit after the rest, else two.
   const tailLength = rest + 9 <= SHA256_BLOCK_LENGTH ? SHA256_BLOCK_LENGTH : 2 * SHA256_BLOCK_LENGTH;
-  tail.fill(0, rest + 1, tailLength - 8);
-  const bits = (prefixLength + data.length) * 8;
+  tailBytes.fill(0, rest + 1, tailLength - 8);
+  const bits = (prefixLength + length) * 8;
   tailView.setUint32(tailLength - 8, Math.floor(bits / 0x1_0000_0000));
   tailView.setUint32(tailLength - 4, bits >>> 0);
   compress(state, tail, 0);
   if (tailLength > SHA256_BLOCK_LENGTH) compress(state, tail, SHA256_BLOCK_LENGTH);
+}
+
+/** The eight words of `state` as 32 big-endian bytes at `offset` (§6.2.2 step 4: H0 || … || H7). */
+function writeDigest(state: Int32Array, out: Uint8Array, offset: number): void {
   for (let i = 0; i < 8; i++) {
     const word = state[i]!;
-    const o = outOffset + 4 * i;
+    const o = offset + 4 * i;
     out[o] = word >>> 24;
     out[o + 1] = word >>> 16;
     out[o + 2] = word >>> 8;
@@ -112,18 +209,24 @@ function finish(start: Int32Array, prefixLength: number, data: Uint8Array, out: 
   }
 }
 
+/** SHA-256 from `start` over the rest of a message, in a new Buffer. */
+function finish(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): Buffer {
+  hashRest(start, prefixLength, data, length);
+  const out = Buffer.allocUnsafe(SHA256_LENGTH);
+  writeDigest(working, out, 0);
+  return out;
+}
+
 /** SHA-256(data) (FIPS 180-4 §6.2). */
 export function sha256(data: Uint8Array): Buffer {
-  const out = Buffer.allocUnsafe(SHA256_LENGTH);
-  finish(INITIAL_STATE, 0, data, out, 0);
-  return out;
+  return finish(INITIAL_STATE, 0, data, data.length);
 }
 
 /** SHA-256 over data given in pieces; digest() may be asked for at any point and the hash goes on. */
 export class Sha256 {
   private readonly state = INITIAL_STATE.slice();
   /** The bytes of an unfinished block, copied: the caller may reuse its buffers. */
-  private readonly pending = new Uint8Array(SHA256_BLOCK_LENGTH);
+  private readonly pending = Buffer.alloc(SHA256_BLOCK_LENGTH);
   private pendingLength = 0;
   /** Bytes hashed into `state` so far, a whole number of blocks. */
   private absorbed = 0;
@@ -144,7 +247,7 @@ export class Sha256 {
     this.absorbed += wholeEnd - offset;
     for (; offset < wholeEnd; offset += SHA256_BLOCK_LENGTH) compress(this.state, data, offset);
     if (offset < data.length) {
-      this.pending.set(data.subarray(offset), 0);
+      this.pending.set(offset === 0 ? data : data.subarray(offset), 0);
       this.pendingLength = data.length - offset;
     }
     return this;
@@ -152,9 +255,7 @@ export class Sha256 {
 
   /** SHA-256 of everything given so far, in a new Buffer; the hash goes on. */
   digest(): Buffer {
-    const out = Buffer.allocUnsafe(SHA256_LENGTH);
-    finish(this.state, this.absorbed, this.pending.subarray(0, this.pendingLength), out, 0);
-    return out;
+    return finish(this.state, this.absorbed, this.pending, this.pendingLength);
   }
 
   /** An independent hash in the same state. */
@@ -168,11 +269,18 @@ export class Sha256 {
   }
 }
 
-const IPAD = 0x36;
-const OPAD = 0x5c;
+/** RFC 2104 §2: ipad and opad, as 32-bit words to XOR the key block four bytes at a time. */
+const IPAD_WORD = 0x36363636;
+const OPAD_WORD = 0x5c5c5c5c;
+/** The key block K ^ ipad, then K ^ opad; zeroed after use so that no key material stays behind. */
+const padBlock = Buffer.alloc(SHA256_BLOCK_LENGTH);
+const padWords = new Int32Array(padBlock.buffer, padBlock.byteOffset, SHA256_BLOCK_LENGTH / 4);
+const padZeros = new Uint8Array(padBlock.buffer, padBlock.byteOffset, SHA256_BLOCK_LENGTH);
 
 /** HMAC-SHA-256 under one key (RFC 2104 §2), for any number of messages. */
 export class HmacSha256 {
+  /** The hash, for callers that keep keys of several hashes side by side (the key schedule's HkdfKey). */
+  readonly hash = 'sha256' as const;
   /** The state after the block K ^ ipad. */
   private readonly inner: Int32Array;
   /** The state after the block K ^ opad. */
@@ -181,21 +289,25 @@ export class HmacSha256 {
   constructor(key: Uint8Array) {
     // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is padded with zeros.
     const k = key.length > SHA256_BLOCK_LENGTH ? sha256(key) : key;
-    const pad = new Uint8Array(SHA256_BLOCK_LENGTH);
-    pad.set(k);
-    for (let i = 0; i < SHA256_BLOCK_LENGTH; i++) pad[i]! ^= IPAD;
+    padBlock.set(k, 0);
+    padZeros.fill(0, k.length);
+    for (let i = 0; i < padWords.length; i++) padWords[i]! ^= IPAD_WORD;
     this.inner = INITIAL_STATE.slice();
-    compress(this.inner, pad, 0);
-    for (let i = 0; i < SHA256_BLOCK_LENGTH; i++) pad[i]! ^= IPAD ^ OPAD;
+    compress(this.inner, padBlock, 0);
+    for (let i = 0; i < padWords.length; i++) padWords[i]! ^= IPAD_WORD ^ OPAD_WORD;
     this.outer = INITIAL_STATE.slice();
-    compress(this.outer, pad, 0);
+    compress(this.outer, padBlock, 0);
+    padZeros.fill(0);
   }
 
   /** HMAC(K, data) = H((K ^ opad) || H((K ^ ipad) || data)), 32 bytes in a new Buffer. */
   mac(data: Uint8Array): Buffer {
+    hashRest(this.inner, SHA256_BLOCK_LENGTH, data, data.length);
+    writeDigest(working, outerBlock, 0);
+    working.set(this.outer);
+    compress(working, outerBlock, 0);
     const out = Buffer.allocUnsafe(SHA256_LENGTH);
-    finish(this.inner, SHA256_BLOCK_LENGTH, data, out, 0);
-    finish(this.outer, SHA256_BLOCK_LENGTH, out, out, 0);
+    writeDigest(working, out, 0);
     return out;
   }
 }

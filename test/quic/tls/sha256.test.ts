@@ -102,6 +102,16 @@ describe('HMAC-SHA-256 against node:crypto', () => {
     );
   });
 
+  it('keys prepared one after another, a short one after a long one, each keep their own MAC (RFC 2104 §2 zero padding)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 140 }), { minLength: 2, maxLength: 6 }), fc.uint8Array({ maxLength: 70 }), (keys, data) => {
+        const prepared = keys.map((key) => new HmacSha256(key));
+        prepared.forEach((p, i) => expect(p.mac(data).equals(createHmac('sha256', keys[i]!).update(data).digest())).toBe(true));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
   it('a prepared key does not see later changes to the caller’s key bytes, and each MAC is a new buffer', () => {
     const key = Buffer.alloc(32, 7);
     const prepared = new HmacSha256(key);
