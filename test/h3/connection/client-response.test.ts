@@ -31,27 +31,30 @@ async function idle(link: MemoryLink): Promise<void> {
   }
 }
 
-/** A handler that sends `body`, then trailers when `trailers` is given, after a turn of the loop. */
-function withTrailers(body: string, trailers?: Record<string, string>): Handler {
+/** A handler that sends `body`, then ends (with `trailers` when given) once `gate` resolves. */
+function withTrailers(body: string, trailers?: Record<string, string>, gate: Promise<void> = Promise.resolve()): Handler {
   return async (_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write(body);
     res.flush();
-    await new Promise((r) => setTimeout(r, 2));
+    await gate;
     await res.end(undefined, trailers);
   };
 }
 
 describe('H3 client response: trailers', () => {
   it('read before the body ends: resolves with the trailer section once it arrives', async () => {
-    const { client } = connect(withTrailers('abc', { 'x-sum': '42' }), { seed: 5 });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    const { client, link } = connect(withTrailers('abc', { 'x-sum': '42' }, gate), { seed: 5 });
     const res = await get(client, '/');
-    const trailers = res.trailers; // asked at once: the body is still on its way
+    const trailers = res.trailers; // asked while the handler has not ended the response
     expect(res.trailers).toBe(trailers); // one promise, however often it is read
     let settled = false;
     void trailers.then(() => { settled = true; });
-    await new Promise((r) => setImmediate(r));
+    await idle(link);
     expect(settled).toBe(false);
+    open();
     expect((await readAll(res.body)).toString()).toBe('abc');
     expect((await trailers)?.get('x-sum')).toBe('42');
   });
@@ -77,15 +80,18 @@ describe('H3 client response: trailers', () => {
   });
 
   it('a response reset after its head: trailers resolve null, never reject', async () => {
+    let headSeen!: () => void;
+    const seen = new Promise<void>((r) => { headSeen = r; });
     const { client } = connect(async (_req, res) => {
       res.writeHead(200);
       res.write('part');
       res.flush();
-      await new Promise((r) => setTimeout(r, 2));
+      await seen; // reset only once the client has the head
       (res as unknown as { sink: { reset(): void } }).sink.reset();
     }, { seed: 8 });
     const res = await get(client, '/');
     const trailers = res.trailers;
+    headSeen();
     await expect(readAll(res.body)).rejects.toThrow();
     expect(await trailers).toBeNull();
     expect(await res.trailers).toBeNull();
