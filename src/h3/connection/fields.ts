@@ -194,16 +194,36 @@ function sendable(headers: Iterable<readonly [string, string]>, out: OutgoingLin
   return out;
 }
 
+/**
+ * Pseudo-header lines that recur in every message, made once: outgoing lines only go to the QPACK
+ * encoder, which reads them, so one shared line serves every message (not frozen: V8 destructures
+ * frozen arrays through the slow iterator).
+ */
+const STATUS_LINES = new Map<number, OutgoingLine>();
+const METHOD_LINES = new Map<string, OutgoingLine>(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'CONNECT', 'PATCH'].map((m) => [m, [':method', m]]));
+const SCHEME_HTTPS: OutgoingLine = [':scheme', 'https'];
+const SCHEME_HTTP: OutgoingLine = [':scheme', 'http'];
+
+function statusLine(status: number): OutgoingLine {
+  let line = STATUS_LINES.get(status);
+  if (line === undefined) {
+    line = [':status', String(status)];
+    // Status codes are three digits (RFC 9110 §15): at most 900 entries.
+    if (Number.isInteger(status) && status >= 100 && status <= 999) STATUS_LINES.set(status, line);
+  }
+  return line;
+}
+
 export function responseFieldLines(status: number, headers: Iterable<readonly [string, string]>): OutgoingLine[] {
-  return sendable(headers, [[':status', String(status)]]);
+  return sendable(headers, [statusLine(status)]);
 }
 
 export function requestFieldLines(head: { method: string; scheme: string; authority: string; path: string }, headers: Iterable<readonly [string, string]>): OutgoingLine[] {
-  const lines: OutgoingLine[] = [[':method', head.method]];
-  if (head.method !== 'CONNECT') lines.push([':scheme', head.scheme]);
-  lines.push([':authority', head.authority]);
-  if (head.method !== 'CONNECT') lines.push([':path', head.path]);
-  return sendable(headers, lines);
+  const method = METHOD_LINES.get(head.method) ?? [':method', head.method];
+  // RFC 9114 §4.4: CONNECT carries neither :scheme nor :path.
+  if (head.method === 'CONNECT') return sendable(headers, [method, [':authority', head.authority]]);
+  const scheme = head.scheme === 'https' ? SCHEME_HTTPS : head.scheme === 'http' ? SCHEME_HTTP : [':scheme', head.scheme] as const;
+  return sendable(headers, [method, scheme, [':authority', head.authority], [':path', head.path]]);
 }
 
 export function trailerFieldLines(trailers: Iterable<readonly [string, string]>): OutgoingLine[] {

@@ -55,6 +55,9 @@ export interface H3ServerOptions extends SessionOptions {
 
 type RequestState = 'head' | 'body' | 'trailers' | 'complete';
 
+/** A request stream and its response (H3ServerConnection.Exchange). */
+type Exchange = InstanceType<(typeof H3ServerConnection)['Exchange']>;
+
 const EMPTY = new Uint8Array(0);
 /** Bodies up to this size are copied into one buffer with their frame headers (writeMessage). */
 const COALESCE_BYTES = 1024;
@@ -63,22 +66,6 @@ const COALESCE_BYTES = 1024;
 function responseHeadLines(head: { status: number; headers: HeaderList }, peerMax: number): OutgoingLine[] {
   const lines = responseFieldLines(head.status, head.headers);
   return fieldSectionFits(lines, peerMax) ? lines : responseFieldLines(500, []);
-}
-
-/** One request stream and its response. */
-interface Exchange {
-  id: number;
-  message: IncomingMessage;
-  state: RequestState;
-  /** The request's abort state; its AbortSignal is made only if the handler asks for it. */
-  abort: AbortState;
-  body: RequestBody | null;
-  response: StreamingResponse | null;
-  request: ServerRequest | null;
-  /** Declared Content-Length of the request, when any. */
-  expectedLength: number | undefined;
-  readingPaused: boolean;
-  responseEnded: boolean;
 }
 
 /** One pushed response on its push stream (RFC 9114 §4.6). */
@@ -150,20 +137,7 @@ export class H3ServerConnection extends H3Session {
       return;
     }
     this.lastAccepted = Math.max(this.lastAccepted, id);
-    const ex: Exchange = {
-      id,
-      state: 'head',
-      abort: new AbortState(),
-      body: null,
-      response: null,
-      request: null,
-      expectedLength: undefined,
-      readingPaused: false,
-      responseEnded: false,
-      message: undefined as unknown as IncomingMessage,
-    };
-    ex.message = new IncomingMessage(id, 'request', 'server', this.limits.maxHeaderBlockBytes, this.decoder, new H3ServerConnection.RequestEvents(this, ex));
-    this.exchanges.set(id, ex);
+    this.exchanges.set(id, new H3ServerConnection.Exchange(this, id));
   }
 
   protected onBidiData(id: number, data: Uint8Array, fin: boolean): void {
@@ -361,7 +335,7 @@ export class H3ServerConnection extends H3Session {
     ex.body = body;
     ex.request = request;
     ex.state = 'body';
-    ex.response = new StreamingResponse(this.sinkFor(ex), {
+    ex.response = new StreamingResponse(ex, {
       method: head.method,
       abort: ex.abort,
       highWaterMark: this.limits.responseHighWaterMark,
@@ -404,70 +378,82 @@ export class H3ServerConnection extends H3Session {
 
   // ---- response ----
 
-  /** What a request stream's frames do, as a small class instance rather than three closures. */
-  private static readonly RequestEvents = class RequestEvents implements MessageEvents {
-    constructor(private readonly conn: H3ServerConnection, private readonly ex: Exchange) {}
-    headers(lines: FieldLine[]): void {
-      this.conn.onHeaders(this.ex, lines);
-    }
-    data(piece: Uint8Array): void {
-      this.conn.onData(this.ex, piece);
-    }
-    end(): void {
-      this.conn.onEnd(this.ex);
-    }
-  };
-
-  private sinkFor(ex: Exchange): ResponseSink {
-    return new H3ServerConnection.ExchangeSink(this, ex);
-  }
-
   /**
-   * The response engine's handle on one request stream. A class rather than an object literal
-   * with a getter and closures: one small object per request, the methods shared. Nested here so
-   * that it may use the connection's private members.
+   * One request stream and its response, one object per request: what the stream's frames report
+   * to (MessageEvents) and the response engine's handle on the stream (ResponseSink). A class
+   * rather than a record with two helper objects; nested here so that it may use the
+   * connection's private members.
    */
-  private static readonly ExchangeSink = class ExchangeSink implements ResponseSink {
+  private static readonly Exchange = class Exchange implements MessageEvents, ResponseSink {
+    state: RequestState = 'head';
+    /** The request's abort state; its AbortSignal is made only if the handler asks for it. */
+    readonly abort = new AbortState();
+    body: RequestBody | null = null;
+    response: StreamingResponse | null = null;
+    request: ServerRequest | null = null;
+    /** Declared Content-Length of the request, when any. */
+    expectedLength: number | undefined = undefined;
+    readingPaused = false;
+    responseEnded = false;
+    readonly message: IncomingMessage;
     readonly trailersAllowed = true;
 
-    constructor(private readonly conn: H3ServerConnection, private readonly ex: Exchange) {}
+    constructor(private readonly conn: H3ServerConnection, readonly id: number) {
+      this.message = new IncomingMessage(id, 'request', 'server', conn.limits.maxHeaderBlockBytes, conn.decoder, this);
+    }
+
+    // ---- MessageEvents: the request stream's frames ----
+
+    headers(lines: FieldLine[]): void {
+      this.conn.onHeaders(this, lines);
+    }
+
+    data(piece: Uint8Array): void {
+      this.conn.onData(this, piece);
+    }
+
+    end(): void {
+      this.conn.onEnd(this);
+    }
+
+    // ---- ResponseSink: the response engine's writes ----
 
     get bufferedBytes(): number {
-      return this.conn.bufferedBytes(this.ex.id);
+      return this.conn.bufferedBytes(this.id);
     }
 
     sendInformational(status: number, headers: HeaderList): void {
-      if (this.ex.responseEnded || this.conn.closed) return;
-      this.conn.writeFieldSection(this.ex.id, responseFieldLines(status, headers), false);
+      if (this.responseEnded || this.conn.closed) return;
+      this.conn.writeFieldSection(this.id, responseFieldLines(status, headers), false);
     }
 
     send(head: ResponseHead | null, body: Uint8Array[], bodyBytes: number, end: boolean, trailers: HeaderList | null): void {
-      const { conn, ex } = this;
-      if (ex.responseEnded || conn.closed) return;
-      const id = ex.id;
+      const conn = this.conn;
+      if (this.responseEnded || conn.closed) return;
+      const id = this.id;
       conn.writeMessage(id, head, body, bodyBytes, end, trailers);
       if (!end) return;
-      ex.responseEnded = true;
-      ex.response!.notifyFinished();
+      this.responseEnded = true;
+      this.response!.notifyFinished();
       // RFC 9114 §4.1: the response is complete; the rest of the request is not needed.
-      if (ex.state !== 'complete') {
+      if (this.state !== 'complete') {
         conn.transport.stopSending(id, H3ErrorCode.H3_NO_ERROR);
-        ex.body?.fail(new StreamAbortedError('response ended before the request body was read'));
+        this.body?.fail(new StreamAbortedError('response ended before the request body was read'));
         conn.decoder.cancelStream(id);
         conn.flushQpack();
-        ex.state = 'complete';
+        this.state = 'complete';
       }
       conn.requestsServed++;
-      conn.maybeForget(ex);
+      conn.maybeForget(this);
     }
 
     reset(): void {
-      if (this.ex.responseEnded || this.conn.closed) return;
-      this.conn.abandon(this.ex, new StreamAbortedError('response reset by the server'), H3ErrorCode.H3_INTERNAL_ERROR);
+      if (this.responseEnded || this.conn.closed) return;
+      this.conn.abandon(this, new StreamAbortedError('response reset by the server'), H3ErrorCode.H3_INTERNAL_ERROR);
     }
 
     push(path: string, headers: HeaderList): ServerResponse | null {
-      return this.conn.push(this.ex, path, headers);
+      return this.conn.push(this, path, headers);
     }
   };
 

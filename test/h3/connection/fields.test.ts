@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { fieldSectionFits, fieldSectionSize, parseRequestHead, parseResponseHead, parseTrailers } from '../../../src/h3/connection/fields.js';
+import { fieldSectionFits, fieldSectionSize, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, responseFieldLines } from '../../../src/h3/connection/fields.js';
 
 describe('fieldSectionFits', () => {
   it('is fieldSectionSize(lines) <= limit, for any strings (UTF-8 up to 4 bytes per character)', () => {
@@ -48,5 +48,47 @@ describe('pseudo-headers and regular fields (RFC 9114 §4.3)', () => {
     );
     expect(() => parseRequestHead([[':method', 'GET'], [':method', 'GET'], [':scheme', 'https'], [':authority', 'a'], [':path', '/']])).toThrow(/repeated pseudo-header :method/);
     expect(() => parseTrailers([[':status', '200']])).toThrow(/not allowed here/);
+  });
+});
+
+describe('outgoing field lines (RFC 9114 §4.3.1, §4.3.2, §4.4)', () => {
+  const plain = (lines: readonly (readonly [string, string])[]) => lines.map(([n, v]) => [n, v]);
+
+  it('request pseudo-headers in order, then the regular lines, for any method and scheme (property)', () => {
+    const token = fc.stringMatching(/^[A-Z]{1,8}$/);
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom('GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PATCH'), token), fc.constantFrom('https', 'http', 'masque'), fc.string(), fc.string(), (method, scheme, authority, path) => {
+        if (method === 'CONNECT') return;
+        const lines = requestFieldLines({ method, scheme, authority, path }, [['x-a', '1']]);
+        expect(plain(lines)).toEqual([[':method', method], [':scheme', scheme], [':authority', authority], [':path', path], ['x-a', '1']]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('CONNECT has :method and :authority only (RFC 9114 §4.4)', () => {
+    expect(plain(requestFieldLines({ method: 'CONNECT', scheme: 'https', authority: 'h:443', path: '/' }, [['x-a', '1']]))).toEqual([[':method', 'CONNECT'], [':authority', 'h:443'], ['x-a', '1']]);
+  });
+
+  it('shared pseudo-header lines are never changed by a message: later messages get the same values', () => {
+    const first = responseFieldLines(200, [['content-type', 'text/plain']]);
+    const second = responseFieldLines(200, []);
+    expect(plain(first)).toEqual([[':status', '200'], ['content-type', 'text/plain']]);
+    expect(plain(second)).toEqual([[':status', '200']]);
+    expect(plain(responseFieldLines(404, []))).toEqual([[':status', '404']]);
+    const a = requestFieldLines({ method: 'GET', scheme: 'https', authority: 'one', path: '/1' }, []);
+    const b = requestFieldLines({ method: 'GET', scheme: 'https', authority: 'two', path: '/2' }, [['user-agent', 'x']]);
+    expect(plain(a)).toEqual([[':method', 'GET'], [':scheme', 'https'], [':authority', 'one'], [':path', '/1']]);
+    expect(plain(b)).toEqual([[':method', 'GET'], [':scheme', 'https'], [':authority', 'two'], [':path', '/2'], ['user-agent', 'x']]);
+  });
+
+  it(':status is the decimal status for any three-digit code (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 999 }), (status) => {
+        expect(plain(responseFieldLines(status, []))).toEqual([[':status', String(status)]]);
+        expect(plain(responseFieldLines(status, []))).toEqual([[':status', String(status)]]);
+      }),
+      { numRuns: 300 },
+    );
   });
 });
