@@ -707,7 +707,7 @@ export class Connection implements FrameHandlers {
       const next = batch[i]!;
       // RFC 9000 §17.3.1: a short header (form bit 0) long enough to sample, with this DCID.
       if ((next[0]! & 0x80) !== 0 || next.length < sampleOffset + SAMPLE_LENGTH) continue;
-      if (next.compare(datagram, 1, pnOffset, 1, pnOffset) !== 0) continue;
+      if (!sameBytes(next, datagram, 1, pnOffset)) continue;
       if (packets === undefined) {
         packets = [datagram, next];
         offsets = [sampleOffset, sampleOffset];
@@ -717,7 +717,10 @@ export class Connection implements FrameHandlers {
       }
     }
     // Worth it from two datagrams on; the first is long enough, or removeHeaderProtection refuses it anyway.
-    if (packets !== undefined && datagram.length >= sampleOffset + SAMPLE_LENGTH) this.prefetchedMasks.prefetch(hp, packets, offsets!);
+    if (packets !== undefined && datagram.length >= sampleOffset + SAMPLE_LENGTH) {
+      this.prefetchedMasks.prefetch(hp, packets, offsets!);
+      ahead.prefetched.push(this.prefetchedMasks);
+    }
   }
 
   private checkStatelessReset(datagram: Buffer): void {
@@ -1979,7 +1982,18 @@ function earlier(a: number | undefined, b: number | undefined): number | undefin
   return b !== undefined && b < a ? b : a;
 }
 
-export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
+export /**
+ * Whether a[start..end) equals b[start..end), both long enough: a connection ID of 1 to 20 bytes
+ * compared four bytes at a time, cheaper than a native Buffer.compare call for so few bytes.
+ */
+function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
+  let i = start;
+  for (; i + 4 <= end; i += 4) if (a.readUInt32LE(i) !== b.readUInt32LE(i)) return false;
+  for (; i < end; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.port === b.port && a.address === b.address;
 }
 

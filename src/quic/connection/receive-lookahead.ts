@@ -15,11 +15,14 @@ export const receiveLookahead = {
   index: 0,
   /** Changes with every batch, so that a connection can tell a new batch from the same one. */
   generation: 0,
+  /** What connections computed ahead in this batch; forgotten when it ends (see receiveBatch). */
+  prefetched: [] as { forget(): void }[],
 };
 
 /**
  * Runs `receive(datagram, i)` for each datagram in order with the batch shown in `receiveLookahead`,
- * and empties it afterwards (even when `receive` throws), so that no datagram outlives its batch there.
+ * and empties it afterwards (even when `receive` throws), with the masks connections computed
+ * ahead, so that no datagram outlives its batch there.
  */
 export function receiveBatch(datagrams: readonly Buffer[], receive: (datagram: Buffer, index: number) => void): void {
   const ahead = receiveLookahead;
@@ -33,5 +36,10 @@ export function receiveBatch(datagrams: readonly Buffer[], receive: (datagram: B
   } finally {
     ahead.datagrams = [];
     ahead.index = 0;
+    // A mask computed for a datagram that never reached its connection (dropped before header
+    // protection, or routed elsewhere) would keep that datagram alive until the connection's next batch.
+    const prefetched = ahead.prefetched;
+    for (let i = 0; i < prefetched.length; i++) prefetched[i]!.forget();
+    prefetched.length = 0;
   }
 }

@@ -167,6 +167,35 @@ describe('batched header protection', () => {
     expect(pair.client.stats.packetsDropped).toBeGreaterThanOrEqual(corrupted);
   });
 
+  it('computes ahead only for datagrams whose whole DCID is its own, and keeps no datagram after the batch', () => {
+    // 7-byte connection IDs: compared as one 4-byte word and three single bytes.
+    const pair = new Pair({ seed: 6, link: { delay: 5 }, client: { cidLength: 7 } });
+    expect(pair.handshake()).toBe(true);
+    pair.run(() => false, 100);
+    const id = pair.server!.openStream()!;
+    pair.server!.write(id, pattern(60_000), true);
+    const burst = pair.serverRouter.transmit(pair.now).map((d) => d.data);
+    expect(burst.length).toBeGreaterThanOrEqual(5);
+    expect(burst.every((d) => (d[0]! & 0x80) === 0 && d.subarray(1, 8).equals(burst[0]!.subarray(1, 8)))).toBe(true);
+    // Foreign DCIDs one byte away from ours, in the word and in the tail (the router drops them).
+    const firstByteOff = Buffer.from(burst[1]!);
+    firstByteOff[1]! ^= 0x01;
+    const lastByteOff = Buffer.from(burst[2]!);
+    lastByteOff[7]! ^= 0x80;
+    const received = spy(pair.client, 'read');
+    const batch = [burst[0]!, firstByteOff, burst[1]!, lastByteOff, ...burst.slice(2)];
+    // The last datagram is in the batch but never reaches the connection (as if dropped on the way):
+    // no later take() passes over its mask.
+    const skipped = burst[burst.length - 1]!;
+    receiveBatch(batch, (d) => {
+      if (d !== skipped) pair.clientRouter.receive(d, SERVER_ADDR, pair.now);
+    });
+    expect(received.masksOf).toEqual([burst.length]);
+    // Every mask not taken is forgotten with the batch: nothing holds the skipped datagram.
+    const prefetched = (pair.client as unknown as { prefetchedMasks: { pending: number } }).prefetchedMasks;
+    expect(prefetched.pending).toBe(0);
+  });
+
   it('receiveBatch empties the lookahead even when a receive throws', () => {
     const d = Buffer.alloc(30);
     expect(() => receiveBatch([d, d], (_, i) => {
