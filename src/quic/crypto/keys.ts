@@ -5,7 +5,7 @@
  *
  * QUIC v2 differs from v1 only in the salt and in the label prefix ("quicv2 " for "quic ").
  */
-import { expandLabelWithKey, hkdfExpandLabel, hkdfExtract, hkdfKey } from '../tls/hkdf.js';
+import { expandLabelWithKey, hkdfExpandLabel, hkdfKey, type HkdfKey } from '../tls/hkdf.js';
 import { QUIC_V1, QUIC_V2 } from '../version.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, type CipherSuite } from './suites.js';
 
@@ -61,14 +61,26 @@ export interface PacketKeys {
 
 const EMPTY = new Uint8Array(0);
 
+/** Each version's Initial salt prepared as an HMAC key once: HKDF-Extract(salt, DCID) = HMAC(salt, DCID) (RFC 5869 §2.2). */
+const initialSaltKeys = new Map<ProtectedVersion, HkdfKey>();
+
+function initialSaltKey(version: number): HkdfKey {
+  const { initialSalt } = versionConstants(version);
+  let key = initialSaltKeys.get(version as ProtectedVersion);
+  if (key === undefined) {
+    key = hkdfKey('sha256', initialSalt);
+    initialSaltKeys.set(version as ProtectedVersion, key);
+  }
+  return key;
+}
+
 /**
  * Initial secrets (RFC 9001 §5.2): HKDF-Extract(version salt, client DCID), then "client in" and
  * "server in" with SHA-256 whatever suite TLS later picks. The DCID may be 0..20 bytes (0 after a
  * Retry with an empty SCID); longer is accepted here since only packet parsing knows the limit.
  */
 export function initialSecrets(version: number, dcid: Uint8Array): { client: Buffer; server: Buffer } {
-  const { initialSalt } = versionConstants(version);
-  const initialSecret = hkdfKey('sha256', hkdfExtract('sha256', initialSalt, dcid));
+  const initialSecret = hkdfKey('sha256', initialSaltKey(version).mac(dcid));
   return {
     client: expandLabelWithKey(initialSecret, 'client in', EMPTY, 32),
     server: expandLabelWithKey(initialSecret, 'server in', EMPTY, 32),

@@ -30,11 +30,13 @@ export function emptyHash(hash: HashName): Buffer {
 
 /**
  * Without a PSK the Early Secret and the salt it hands to the Handshake Secret are the same for
- * every handshake (RFC 8446 §7.1: PSK = Hash.length zeros), so each is derived once per hash.
+ * every handshake (RFC 8446 §7.1: PSK = Hash.length zeros), so each is derived once per hash, and
+ * the salt is kept prepared as the HMAC key of the Handshake Secret's Extract.
  */
 interface NoPskSecrets {
   readonly early: Buffer;
   readonly derived: Buffer;
+  readonly derivedKey: HkdfKey;
 }
 const noPskSecrets: Partial<Record<HashName, NoPskSecrets>> = {};
 
@@ -43,7 +45,8 @@ function noPsk(hash: HashName): NoPskSecrets {
   if (secrets === undefined) {
     const zeros = Buffer.alloc(hashLength(hash));
     const early = hkdfExtract(hash, zeros, zeros);
-    secrets = { early, derived: deriveSecret(hash, early, 'derived', emptyHash(hash)) };
+    const derived = deriveSecret(hash, early, 'derived', emptyHash(hash));
+    secrets = { early, derived, derivedKey: hkdfKey(hash, derived) };
     noPskSecrets[hash] = secrets;
   }
   return secrets;
@@ -63,12 +66,28 @@ export function earlySecret(hash: HashName, psk?: Uint8Array): Buffer {
 
 /** Handshake Secret = HKDF-Extract(Derive-Secret(Early, "derived", ""), (EC)DHE). */
 export function handshakeSecret(hash: HashName, early: Uint8Array, sharedSecret: Uint8Array): Buffer {
+  const cached = noPsk(hash);
+  // HKDF-Extract(salt, IKM) = HMAC(salt, IKM) (RFC 5869 §2.2), with the no-PSK salt prepared once.
+  if (early === cached.early) return cached.derivedKey.mac(sharedSecret);
   return hkdfExtract(hash, derivedSalt(hash, early), sharedSecret);
 }
 
 /** Master Secret = HKDF-Extract(Derive-Secret(Handshake, "derived", ""), 0). */
 export function masterSecret(hash: HashName, handshake: Uint8Array): Buffer {
-  return hkdfExtract(hash, derivedSalt(hash, handshake), Buffer.alloc(hashLength(hash)));
+  return masterFromPrepared(hkdfKey(hash, handshake));
+}
+
+/** masterSecret() with the Handshake Secret already prepared for HMAC (it derived the handshake traffic secrets). */
+function masterFromPrepared(handshake: HkdfKey): Buffer {
+  const salt = deriveSecretWithKey(handshake, 'derived', emptyHash(handshake.hash));
+  return hkdfExtract(handshake.hash, salt, zeros(handshake.hash));
+}
+
+const ZEROS: Readonly<Record<HashName, Buffer>> = { sha256: Buffer.alloc(32), sha384: Buffer.alloc(48) };
+
+/** Hash.length zeros, the IKM of the Master Secret (§7.1); a shared buffer, not to be written to. */
+function zeros(hash: HashName): Buffer {
+  return ZEROS[hash];
 }
 
 /** The Derive-Secret labels of §7.1, by what they make. */
@@ -118,6 +137,8 @@ export function ticketPsk(hash: HashName, resumptionMasterSecret: Uint8Array, no
 export class KeySchedule {
   private early: Buffer;
   private handshake: Buffer | null = null;
+  /** The Handshake Secret prepared for HMAC: it derives both handshake traffic secrets and the master's salt. */
+  private handshakeKey: HkdfKey | null = null;
   private master: Buffer | null = null;
   /** The Master Secret prepared for HMAC: it derives three or four secrets. */
   private masterKey: HkdfKey | null = null;
@@ -143,6 +164,7 @@ export class KeySchedule {
   handshakeTrafficSecrets(sharedSecret: Uint8Array, helloHash: Uint8Array): { client: Buffer; server: Buffer } {
     this.handshake = handshakeSecret(this.hash, this.early, sharedSecret);
     const handshake = hkdfKey(this.hash, this.handshake);
+    this.handshakeKey = handshake;
     return {
       client: deriveSecretWithKey(handshake, SecretLabel.clientHandshakeTraffic, helloHash),
       server: deriveSecretWithKey(handshake, SecretLabel.serverHandshakeTraffic, helloHash),
@@ -159,7 +181,8 @@ export class KeySchedule {
    * exporter, so exporter_master_secret is derived only when read (e.g. for a key log).
    */
   applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; readonly exporter: Buffer } {
-    const master = masterSecret(this.hash, this.handshakeSecret);
+    if (!this.handshakeKey) throw new Error('handshake secret not derived yet');
+    const master = masterFromPrepared(this.handshakeKey);
     this.master = master;
     const masterKey = hkdfKey(this.hash, master);
     this.masterKey = masterKey;

@@ -3,7 +3,7 @@
  * and CertificateVerify checks reproduce the RFC's values byte for byte; §4 (resumption): PSK
  * binder and early traffic secret; §5 (HelloRetryRequest): the message_hash transcript and P-256.
  */
-import { X509Certificate } from 'node:crypto';
+import { createHmac, X509Certificate } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateKeyShare, NamedGroup } from '../../../src/quic/tls/key-exchange.js';
 import {
@@ -126,6 +126,33 @@ describe('RFC 8448 §3 key schedule', () => {
     expect(sh.cipherSuite).toBe(0x1301);
     expect(encodeServerHello(sh).toString('hex')).toBe(serverHello.subarray(4).toString('hex'));
   });
+});
+
+describe('key schedule with and without a PSK against HMAC longhand (RFC 8446 §7.1, RFC 5869 §2.2)', () => {
+  const hmac = (key: Uint8Array, data: Uint8Array) => createHmac('sha256', key).update(data).digest();
+  const label = (name: string, context: Buffer) =>
+    Buffer.concat([Buffer.of(0, 32, 6 + name.length), Buffer.from('tls13 ' + name, 'latin1'), Buffer.of(context.length), context, Buffer.of(1)]);
+  const derived = (secret: Buffer) => hmac(secret, label('derived', digest('sha256', Buffer.alloc(0))));
+
+  for (const psk of [undefined, Buffer.alloc(32, 0x5a)]) {
+    it(psk ? 'with a PSK' : 'without a PSK (the prepared no-PSK salt)', () => {
+      const shared = Buffer.alloc(32, 0x11);
+      const helloHash = Buffer.alloc(32, 0x22);
+      const finishedHash = Buffer.alloc(32, 0x33);
+      const early = hmac(Buffer.alloc(32), psk ?? Buffer.alloc(32));
+      const handshake = hmac(derived(early), shared);
+      const master = hmac(derived(handshake), Buffer.alloc(32));
+      const ks = new KeySchedule('sha256', psk);
+      expect(ks.earlySecret.equals(early)).toBe(true);
+      const hs = ks.handshakeTrafficSecrets(shared, helloHash);
+      expect(ks.handshakeSecret.equals(handshake)).toBe(true);
+      expect(hs.client.equals(hmac(handshake, label('c hs traffic', helloHash)))).toBe(true);
+      const app = ks.applicationTrafficSecrets(finishedHash);
+      expect(ks.masterSecret.equals(master)).toBe(true);
+      expect(masterSecret('sha256', handshake).equals(master)).toBe(true);
+      expect(app.server.equals(hmac(master, label('s ap traffic', finishedHash)))).toBe(true);
+    });
+  }
 });
 
 describe('RFC 8448 §4 (resumed 0-RTT handshake): PSK binder and early traffic secret', () => {
