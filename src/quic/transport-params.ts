@@ -11,7 +11,7 @@
  */
 import { DecodeError } from '../core/errors.js';
 import { TransportError, TransportErrorCode } from './errors.js';
-import { Reader, Writer, varintLength } from './varint.js';
+import { Reader, Writer, varintLength, varintLengthOf } from './varint.js';
 
 /** Transport parameter identifiers (RFC 9000 §18.2, RFC 9221 §3, RFC 9368 §3, RFC 9287 §3). */
 export const TransportParameterId = {
@@ -139,26 +139,50 @@ function paramError(message: string, section = SECTION): TransportError {
 }
 
 /**
+ * Identifiers already decoded: a bit per identifier below 32 (every RFC 9000 one), a Set for the
+ * rest (extensions, reserved and unknown ones), made only when such an identifier comes.
+ */
+class SeenIds {
+  private low = 0;
+  private high: Set<number> | undefined;
+
+  /** False when `id` was seen before. */
+  add(id: number): boolean {
+    if (id < 32) {
+      const bit = 1 << id;
+      if ((this.low & bit) !== 0) return false;
+      this.low |= bit;
+      return true;
+    }
+    this.high ??= new Set();
+    if (this.high.has(id)) return false;
+    this.high.add(id);
+    return true;
+  }
+}
+
+/**
  * Decodes the parameters `sender` sent. Throws TransportError TRANSPORT_PARAMETER_ERROR on any
  * malformed, duplicated, out-of-range or misplaced parameter, and when a required one is absent.
- * Connection IDs and tokens in the result are views into `data`.
+ * Connection IDs and tokens in the result are views into `data`; integers are read in place.
  */
 export function decodeTransportParameters(data: Uint8Array, sender: 'client' | 'server'): TransportParameters {
   const params: TransportParameters = { ...DEFAULT_TRANSPORT_PARAMETERS };
-  const seen = new Set<number>();
+  const seen = new SeenIds();
   const r = new Reader(data);
   try {
     while (r.remaining > 0) {
       const id = r.varint();
-      const value = r.bytes(r.varint());
+      const length = r.varint();
+      const start = r.offset;
+      r.skip(length);
       // RFC 9000 §7.4: duplicate parameters SHOULD be a TRANSPORT_PARAMETER_ERROR (they are here).
-      if (seen.has(id)) throw paramError(`parameter 0x${id.toString(16)} sent twice`, 'RFC 9000 §7.4');
-      seen.add(id);
+      if (!seen.add(id)) throw paramError(`parameter 0x${id.toString(16)} sent twice`, 'RFC 9000 §7.4');
       // RFC 9000 §18.2: a client sending a server-only parameter is a TRANSPORT_PARAMETER_ERROR.
       if (sender === 'client' && SERVER_ONLY.has(id)) {
         throw paramError(`client sent server-only parameter 0x${id.toString(16)}`);
       }
-      applyParameter(params, id, value, sender);
+      applyParameter(params, id, r.buf, start, start + length, sender);
     }
   } catch (err) {
     if (err instanceof DecodeError) throw paramError(`truncated transport parameters: ${err.message}`);
@@ -175,77 +199,78 @@ export function decodeTransportParameters(data: Uint8Array, sender: 'client' | '
   return params;
 }
 
-function applyParameter(p: TransportParameters, id: number, value: Buffer, sender: 'client' | 'server'): void {
+/** Applies parameter `id`, whose value is `buf[start, end)`. */
+function applyParameter(p: TransportParameters, id: number, buf: Buffer, start: number, end: number, sender: 'client' | 'server'): void {
   switch (id) {
     case ID.original_destination_connection_id:
-      p.originalDestinationConnectionId = connectionId(value, 'original_destination_connection_id');
+      p.originalDestinationConnectionId = connectionId(buf.subarray(start, end), 'original_destination_connection_id');
       return;
     case ID.max_idle_timeout:
-      p.maxIdleTimeout = integer(value, 'max_idle_timeout');
+      p.maxIdleTimeout = integer(buf, start, end, 'max_idle_timeout');
       return;
     case ID.stateless_reset_token:
       // §18.2: a sequence of 16 bytes.
-      if (value.length !== RESET_TOKEN_LENGTH) throw paramError('stateless_reset_token is not 16 bytes');
-      p.statelessResetToken = value;
+      if (end - start !== RESET_TOKEN_LENGTH) throw paramError('stateless_reset_token is not 16 bytes');
+      p.statelessResetToken = buf.subarray(start, end);
       return;
     case ID.max_udp_payload_size:
-      p.maxUdpPayloadSize = integer(value, 'max_udp_payload_size');
+      p.maxUdpPayloadSize = integer(buf, start, end, 'max_udp_payload_size');
       // §18.2: values below 1200 are invalid.
       if (p.maxUdpPayloadSize < 1200) throw paramError('max_udp_payload_size below 1200');
       return;
     case ID.initial_max_data:
-      p.initialMaxData = integer(value, 'initial_max_data');
+      p.initialMaxData = integer(buf, start, end, 'initial_max_data');
       return;
     case ID.initial_max_stream_data_bidi_local:
-      p.initialMaxStreamDataBidiLocal = integer(value, 'initial_max_stream_data_bidi_local');
+      p.initialMaxStreamDataBidiLocal = integer(buf, start, end, 'initial_max_stream_data_bidi_local');
       return;
     case ID.initial_max_stream_data_bidi_remote:
-      p.initialMaxStreamDataBidiRemote = integer(value, 'initial_max_stream_data_bidi_remote');
+      p.initialMaxStreamDataBidiRemote = integer(buf, start, end, 'initial_max_stream_data_bidi_remote');
       return;
     case ID.initial_max_stream_data_uni:
-      p.initialMaxStreamDataUni = integer(value, 'initial_max_stream_data_uni');
+      p.initialMaxStreamDataUni = integer(buf, start, end, 'initial_max_stream_data_uni');
       return;
     case ID.initial_max_streams_bidi:
-      p.initialMaxStreamsBidi = streamCount(value, 'initial_max_streams_bidi');
+      p.initialMaxStreamsBidi = streamCount(integer(buf, start, end, 'initial_max_streams_bidi'), 'initial_max_streams_bidi');
       return;
     case ID.initial_max_streams_uni:
-      p.initialMaxStreamsUni = streamCount(value, 'initial_max_streams_uni');
+      p.initialMaxStreamsUni = streamCount(integer(buf, start, end, 'initial_max_streams_uni'), 'initial_max_streams_uni');
       return;
     case ID.ack_delay_exponent:
-      p.ackDelayExponent = integer(value, 'ack_delay_exponent');
+      p.ackDelayExponent = integer(buf, start, end, 'ack_delay_exponent');
       // §18.2: values above 20 are invalid.
       if (p.ackDelayExponent > 20) throw paramError('ack_delay_exponent above 20');
       return;
     case ID.max_ack_delay:
-      p.maxAckDelay = integer(value, 'max_ack_delay');
+      p.maxAckDelay = integer(buf, start, end, 'max_ack_delay');
       // §18.2: values of 2^14 or greater are invalid.
       if (p.maxAckDelay >= 2 ** 14) throw paramError('max_ack_delay of 2^14 or more');
       return;
     case ID.disable_active_migration:
-      p.disableActiveMigration = flag(value, 'disable_active_migration', SECTION);
+      p.disableActiveMigration = flag(end - start, 'disable_active_migration', SECTION);
       return;
     case ID.preferred_address:
-      p.preferredAddress = preferredAddress(value);
+      p.preferredAddress = preferredAddress(buf.subarray(start, end));
       return;
     case ID.active_connection_id_limit:
-      p.activeConnectionIdLimit = integer(value, 'active_connection_id_limit');
+      p.activeConnectionIdLimit = integer(buf, start, end, 'active_connection_id_limit');
       // §18.2: the value MUST be at least 2.
       if (p.activeConnectionIdLimit < 2) throw paramError('active_connection_id_limit below 2');
       return;
     case ID.initial_source_connection_id:
-      p.initialSourceConnectionId = connectionId(value, 'initial_source_connection_id');
+      p.initialSourceConnectionId = connectionId(buf.subarray(start, end), 'initial_source_connection_id');
       return;
     case ID.retry_source_connection_id:
-      p.retrySourceConnectionId = connectionId(value, 'retry_source_connection_id');
+      p.retrySourceConnectionId = connectionId(buf.subarray(start, end), 'retry_source_connection_id');
       return;
     case ID.version_information:
-      p.versionInformation = versionInformation(value, sender);
+      p.versionInformation = versionInformation(buf.subarray(start, end), sender);
       return;
     case ID.max_datagram_frame_size:
-      p.maxDatagramFrameSize = integer(value, 'max_datagram_frame_size', 'RFC 9221 §3');
+      p.maxDatagramFrameSize = integer(buf, start, end, 'max_datagram_frame_size', 'RFC 9221 §3');
       return;
     case ID.grease_quic_bit:
-      p.greaseQuicBit = flag(value, 'grease_quic_bit', 'RFC 9287 §3');
+      p.greaseQuicBit = flag(end - start, 'grease_quic_bit', 'RFC 9287 §3');
       return;
     default:
       // RFC 9000 §7.4.2 / §18.1: unknown and reserved parameters are ignored.
@@ -253,23 +278,28 @@ function applyParameter(p: TransportParameters, id: number, value: Buffer, sende
   }
 }
 
-/** An integer parameter: exactly one varint filling the value (§18). */
-function integer(value: Buffer, name: string, section = SECTION): number {
-  const r = new Reader(value);
-  const n = r.varint();
-  if (r.remaining !== 0) throw paramError(`${name} is not a single varint`, section);
-  return n;
+/** An integer parameter: exactly one varint filling the value `buf[start, end)` (§18). */
+function integer(buf: Buffer, start: number, end: number, name: string, section = SECTION): number {
+  if (start === end) throw paramError(`${name} is not a single varint`, section);
+  const first = buf[start]!;
+  const length = varintLengthOf(first);
+  if (start + length !== end) throw paramError(`${name} is not a single varint`, section);
+  // RFC 9000 §16: the two high bits of the first byte give the length, the rest is the value.
+  if (length === 1) return first;
+  if (length === 2) return ((first & 0x3f) << 8) | buf[start + 1]!;
+  if (length === 4) return buf.readUInt32BE(start) & 0x3fffffff;
+  return new Reader(buf, start, end).varint(); // above 2^30: varint.ts's reading of values past 2^53
 }
 
-function streamCount(value: Buffer, name: string): number {
-  const n = integer(value, name);
+function streamCount(n: number, name: string): number {
   // RFC 9000 §4.6: a stream limit above 2^60 in a transport parameter is a TRANSPORT_PARAMETER_ERROR.
   if (n > MAX_STREAM_COUNT) throw paramError(`${name} above 2^60`, 'RFC 9000 §4.6');
   return n;
 }
 
-function flag(value: Buffer, name: string, section: string): true {
-  if (value.length !== 0) throw paramError(`${name} must be empty`, section);
+/** A zero-length parameter (§18.2 disable_active_migration, RFC 9287 §3): present means true. */
+function flag(length: number, name: string, section: string): true {
+  if (length !== 0) throw paramError(`${name} must be empty`, section);
   return true;
 }
 

@@ -159,6 +159,7 @@ describe('§18.2 validation: TRANSPORT_PARAMETER_ERROR', () => {
     ['initial_max_streams_uni above 2^60 (§4.6)', param(0x09, hex('d000000000000001'))],
     ['an integer with trailing bytes', param(0x04, hex('0101'))],
     ['an empty integer', param(0x04, hex(''))],
+    ['an integer whose varint runs past the value', param(0x04, hex('8000'))],
     ['disable_active_migration with a value', param(0x0c, hex('00'))],
     ['grease_quic_bit with a value (RFC 9287 §3)', param(0x2ab2, hex('01'))],
     ['initial_source_connection_id longer than 20 bytes', param(0x0f, Buffer.alloc(21))],
@@ -170,6 +171,21 @@ describe('§18.2 validation: TRANSPORT_PARAMETER_ERROR', () => {
     ['a value longer than the data', hex('0405')],
   ])('%s', (_name, bad) => {
     expectParamError(Buffer.concat([iscid, bad]), 'client');
+  });
+
+  it('reads an integer value in any varint length that fills it (RFC 9000 §16, §18)', () => {
+    const encodings: [string, number][] = [
+      ['25', 0x25],
+      ['4025', 0x25],
+      ['80000025', 0x25],
+      ['c000000000000025', 0x25],
+      ['7bbd', 15293],
+      ['9d7f3e7d', 494878333],
+      ['c000000100000000', 2 ** 32],
+    ];
+    for (const [bytes, value] of encodings) {
+      expect(decodeTransportParameters(Buffer.concat([iscid, param(0x04, hex(bytes))]), 'client').initialMaxData, bytes).toBe(value);
+    }
   });
 
   it('rejects a duplicated parameter (§7.4), known or not', () => {
