@@ -17,8 +17,30 @@ const MAX_CACHED = 32;
 const byPemKey = new Map<string, Credentials>();
 const byKeyObject = new WeakMap<KeyObject, Map<string, Credentials>>();
 
+/**
+ * The last answer for each chain array, with the strings and key it was given: a QUIC server
+ * passes the same configuration to every connection, and comparing a few string references is
+ * cheaper than joining the PEM text into a cache key per handshake. A changed element or key
+ * misses and goes through the content cache below.
+ */
+const byChainArray = new WeakMap<readonly string[], { pems: readonly string[]; privateKey: KeyObject | string; credentials: Credentials }>();
+
+function sameConfiguration(entry: { pems: readonly string[]; privateKey: KeyObject | string }, chain: readonly string[], privateKey: KeyObject | string): boolean {
+  if (entry.privateKey !== privateKey || entry.pems.length !== chain.length) return false;
+  for (let i = 0; i < chain.length; i++) if (entry.pems[i] !== chain[i]) return false;
+  return true;
+}
+
 /** Parses and checks a chain and key; throws TypeError for a configuration that cannot work. */
 export function loadCredentials(certificateChain: readonly string[], privateKey: KeyObject | string): Credentials {
+  const last = byChainArray.get(certificateChain);
+  if (last !== undefined && sameConfiguration(last, certificateChain, privateKey)) return last.credentials;
+  const credentials = loadByContent(certificateChain, privateKey);
+  byChainArray.set(certificateChain, { pems: [...certificateChain], privateKey, credentials });
+  return credentials;
+}
+
+function loadByContent(certificateChain: readonly string[], privateKey: KeyObject | string): Credentials {
   const chainKey = certificateChain.join('\n');
   const cache = typeof privateKey === 'string' ? byPemKey : byKeyObject.get(privateKey) ?? new Map<string, Credentials>();
   const cacheKey = typeof privateKey === 'string' ? `${chainKey}\0${privateKey}` : chainKey;
