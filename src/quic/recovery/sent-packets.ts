@@ -32,6 +32,21 @@ export const MAX_SKIPPED_PACKET_NUMBERS = 16;
 /** Slots before the first outstanding packet are dropped once they are this many and half the array. */
 const COMPACT_AFTER = 1024;
 
+/**
+ * Records kept at most of packets that are neither ack-eliciting nor in flight (ACK-only packets).
+ * A peer need not acknowledge them (RFC 9000 §13.2.1), and one that acknowledges nothing while its
+ * PINGs keep the connection alive would otherwise make them pile up. Beyond this many the oldest is
+ * forgotten: it holds no bytes in flight and nothing to retransmit (RFC 9002 §2, RFC 9000 §13.3),
+ * only the ACK ranges it carried, and a later ACK-only packet carries the same largest or a larger
+ * one, so the peer acknowledging it lets the received ranges go as far (RFC 9000 §13.2.4).
+ */
+export const MAX_ACK_ONLY_RECORDS = 256;
+
+/** Neither ack-eliciting nor in flight: a record that congestion control and PTO never look at. */
+function isAckOnly(packet: SentPacket<unknown>): boolean {
+  return !packet.ackEliciting && !packet.inFlight;
+}
+
 export class SentPacketTable<T> {
   /** Slot i holds packet number `base + i`, or undefined once it was acknowledged, lost or skipped. */
   private slots: (SentPacket<T> | undefined)[] = [];
@@ -39,6 +54,10 @@ export class SentPacketTable<T> {
   /** Index of the oldest outstanding packet (slots before it are all empty). */
   private head = 0;
   private count = 0;
+  /** Outstanding ACK-only packets (see MAX_ACK_ONLY_RECORDS). */
+  private ackOnlyCount = 0;
+  /** No ACK-only packet sits in a slot before this index: where the search for the oldest resumes. */
+  private ackOnlyScan = 0;
   /** Packet numbers deliberately never sent (RFC 9000 §21.4), ascending. */
   private readonly skipped: number[] = [];
   /** Largest packet number ever sent in this space, -1 before the first. */
@@ -68,10 +87,12 @@ export class SentPacketTable<T> {
       this.slots = [];
       this.base = packet.packetNumber;
       this.head = 0;
+      this.ackOnlyScan = 0;
     } else {
       if (this.head >= COMPACT_AFTER && 2 * this.head > this.slots.length) {
         this.slots = this.slots.slice(this.head);
         this.base += this.head;
+        this.ackOnlyScan = Math.max(0, this.ackOnlyScan - this.head);
         this.head = 0;
       }
       // Skipped packet numbers (RFC 9000 §21.4) leave empty slots.
@@ -82,6 +103,30 @@ export class SentPacketTable<T> {
     if (packet.ackEliciting && packet.inFlight) {
       this.ackElicitingInFlight++;
       this.lastAckElicitingTime = packet.timeSent;
+    } else if (isAckOnly(packet) && ++this.ackOnlyCount > MAX_ACK_ONLY_RECORDS) {
+      this.forgetOldestAckOnly();
+    }
+  }
+
+  /** Outstanding packets that are neither ack-eliciting nor in flight (at most MAX_ACK_ONLY_RECORDS). */
+  get ackOnlySize(): number {
+    return this.ackOnlyCount;
+  }
+
+  /**
+   * Drops the record of the oldest outstanding ACK-only packet (see MAX_ACK_ONLY_RECORDS). The scan
+   * resumes where the last one stopped: packet numbers only grow, so each slot is passed once.
+   */
+  private forgetOldestAckOnly(): void {
+    const slots = this.slots;
+    for (let i = Math.max(this.ackOnlyScan, this.head); i < slots.length; i++) {
+      const packet = slots[i];
+      if (packet === undefined || !isAckOnly(packet)) continue;
+      slots[i] = undefined;
+      this.forget(packet);
+      this.ackOnlyScan = i + 1;
+      this.advanceHead();
+      return;
     }
   }
 
@@ -153,6 +198,8 @@ export class SentPacketTable<T> {
     this.slots = [];
     this.head = 0;
     this.count = 0;
+    this.ackOnlyCount = 0;
+    this.ackOnlyScan = 0;
     this.ackElicitingInFlight = 0;
     this.lastAckElicitingTime = undefined;
     return all;
@@ -161,6 +208,7 @@ export class SentPacketTable<T> {
   private forget(packet: SentPacket<T>): void {
     this.count--;
     if (packet.ackEliciting && packet.inFlight) this.ackElicitingInFlight--;
+    else if (isAckOnly(packet)) this.ackOnlyCount--;
   }
 
   /** Moves `head` to the oldest outstanding packet. */
@@ -168,6 +216,7 @@ export class SentPacketTable<T> {
     if (this.count === 0) {
       this.slots = [];
       this.head = 0;
+      this.ackOnlyScan = 0;
       return;
     }
     while (this.slots[this.head] === undefined) this.head++;

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { SentPacketTable, type SentPacket } from '../../../src/quic/recovery/sent-packets.js';
+import { MAX_ACK_ONLY_RECORDS, SentPacketTable, type SentPacket } from '../../../src/quic/recovery/sent-packets.js';
 import { PacketNumberSpace } from '../../../src/quic/recovery/space.js';
 
 function packet(pn: number): SentPacket<null> {
@@ -120,5 +120,58 @@ describe('SentPacketTable against a model (sends, skips, ACKs, losses)', () => {
     expect([...table.values()].map((p) => p.packetNumber)).toEqual([next - 3, next - 2, next - 1]);
     expect(table.size).toBe(3);
     check(ops.slice(0, 2500));
+  });
+});
+
+describe('SentPacketTable: ACK-only records are bounded (MAX_ACK_ONLY_RECORDS)', () => {
+  const kinds = [
+    { ackEliciting: true, inFlight: true }, // STREAM, PING…
+    { ackEliciting: false, inFlight: false }, // ACK only
+    { ackEliciting: false, inFlight: true }, // ACK and PADDING (RFC 9002 §2: in flight)
+  ] as const;
+  const sentAs = (pn: number, kind: number): SentPacket<null> => ({ ...packet(pn), ...kinds[kind]! });
+
+  it('keeps every other packet and the newest ACK-only ones, whatever is sent and acknowledged (property)', () => {
+    // Each step sends one packet of a kind and, sometimes, acknowledges a range near the top.
+    const stepArb = fc.tuple(fc.integer({ min: 0, max: 2 }), fc.option(fc.tuple(fc.nat(60), fc.nat(20)), { freq: 8 }));
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 300, maxLength: 1500 }), fc.boolean(), (steps, ackOnlyHeavy) => {
+        const table = new SentPacketTable<null>();
+        let model: SentPacket<null>[] = [];
+        steps.forEach(([kind, ack], pn) => {
+          const p = sentAs(pn, ackOnlyHeavy && kind === 0 ? 1 : kind);
+          table.add(p);
+          model.push(p);
+          const ackOnly = model.filter((q) => !q.ackEliciting && !q.inFlight);
+          if (ackOnly.length > MAX_ACK_ONLY_RECORDS) model = model.filter((q) => q !== ackOnly[0]);
+          if (ack !== null) {
+            const end = Math.max(0, pn - ack[0]);
+            const start = Math.max(0, end - ack[1]);
+            const acked = table.removeAcked([[start, end]]);
+            expect(acked).toEqual(model.filter((q) => q.packetNumber >= start && q.packetNumber <= end));
+            model = model.filter((q) => q.packetNumber < start || q.packetNumber > end);
+          }
+          expect(table.ackOnlySize).toBeLessThanOrEqual(MAX_ACK_ONLY_RECORDS);
+        });
+        expect([...table.values()]).toEqual(model);
+        expect(table.size).toBe(model.length);
+        expect(table.ackOnlySize).toBe(model.filter((q) => !q.ackEliciting && !q.inFlight).length);
+        expect(table.ackElicitingInFlight).toBe(model.filter((q) => q.ackEliciting && q.inFlight).length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('a peer that acknowledges nothing: 10,000 ACK-only packets behind an unacknowledged PING leave the bound', () => {
+    const table = new SentPacketTable<null>();
+    table.add(sentAs(0, 0));
+    for (let pn = 1; pn <= 10_000; pn++) table.add(sentAs(pn, pn % 20 === 0 ? 0 : 1));
+    expect(table.ackOnlySize).toBe(MAX_ACK_ONLY_RECORDS);
+    // The ack-eliciting ones all stay (RFC 9002: in flight until acknowledged or declared lost).
+    expect(table.ackElicitingInFlight).toBe(1 + 500);
+    expect(table.size).toBe(MAX_ACK_ONLY_RECORDS + 501);
+    const kept = [...table.values()].filter((p) => !p.ackEliciting).map((p) => p.packetNumber);
+    expect(kept[0]).toBeGreaterThan(10_000 - 300); // the newest ones
+    expect(kept.at(-1)).toBe(9_999);
   });
 });
