@@ -31,6 +31,7 @@ import { readVarint } from '../varint.js';
 import { contentLength, fieldSectionFits, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
+import { StreamTable } from '../stream-table.js';
 
 export interface H3RequestInit {
   method: string;
@@ -138,7 +139,8 @@ interface PromisedPush {
 }
 
 export class H3ClientConnection extends H3Session {
-  private readonly exchanges = new Map<number, ClientExchange>();
+  /** Not a Map: see stream-table.ts (per-request entries in a long-lived Map defeat the young GC). */
+  private readonly exchanges = new StreamTable<ClientExchange>();
   private readonly pushes = new Map<number, PromisedPush>();
   private readonly pushStreams = new Map<number, PromisedPush>();
   private readonly maxPushId: number | undefined;
@@ -347,7 +349,7 @@ export class H3ClientConnection extends H3Session {
       case 'goaway': {
         this.receiveGoaway(frame.id);
         // RFC 9114 §5.2: requests at or above the ID were not and will not be processed.
-        for (const ex of [...this.exchanges.values()]) {
+        for (const ex of this.exchanges.values()) {
           if (ex.id >= frame.id) {
             this.transport.resetStream(ex.id, H3ErrorCode.H3_REQUEST_CANCELLED);
             this.failExchange(ex, new H3RequestRejected(`stream ${ex.id} not processed: GOAWAY ${frame.id}`), true);
@@ -387,7 +389,7 @@ export class H3ClientConnection extends H3Session {
 
   protected onClosed(error: H3Error): void {
     for (const w of this.waitingForStream.splice(0)) w.reject(error);
-    for (const ex of [...this.exchanges.values()]) this.failExchange(ex, error, false);
+    for (const ex of this.exchanges.values()) this.failExchange(ex, error, false);
     for (const push of this.pushes.values()) if (push.reader) this.failReader(push.reader, error);
     for (const push of this.pushes.values()) push.settle.reject(error);
   }

@@ -41,6 +41,7 @@ import type { QuicStreams } from '../transport.js';
 import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines, type OutgoingLine } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
+import { StreamTable } from '../stream-table.js';
 
 export interface H3ServerOptions extends SessionOptions {
   handler: Handler;
@@ -77,7 +78,8 @@ interface Push {
 }
 
 export class H3ServerConnection extends H3Session {
-  private readonly exchanges = new Map<number, Exchange>();
+  /** Not a Map: see stream-table.ts (per-request entries in a long-lived Map defeat the young GC). */
+  private readonly exchanges = new StreamTable<Exchange>();
   private readonly pushes = new Map<number, Push>();
   private readonly pushByStream = new Map<number, Push>();
   /** The client's MAX_PUSH_ID; no push before it (RFC 9114 §4.6). */
@@ -285,7 +287,7 @@ export class H3ServerConnection extends H3Session {
 
   protected onClosed(error: H3Error): void {
     const reason = new StreamAbortedError(`connection closed: ${error.message}`, error.code);
-    for (const ex of [...this.exchanges.values()]) {
+    for (const ex of this.exchanges.values()) {
       ex.body?.fail(reason);
       ex.abort.abort(reason);
       ex.response?.notifyFinished();

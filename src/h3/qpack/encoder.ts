@@ -35,6 +35,7 @@ import {
   type EncoderInstruction,
 } from './instructions.js';
 import { staticIndexOf, staticNameIndex } from './static-table.js';
+import { StreamTable } from '../stream-table.js';
 
 /** Fields whose values are secrets: never indexed, sent with the N bit (RFC 9204 §7.1.3). */
 export const DEFAULT_SENSITIVE_NAMES: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];
@@ -94,8 +95,8 @@ export class QpackEncoder {
   private readonly decoderStream = new InstructionReader<DecoderInstruction>(parseDecoderInstruction);
   /** Outstanding references per absolute index (RFC 9204 §2.1.1). */
   private readonly references = new Map<number, number>();
-  /** Unacknowledged sections with references, per stream, oldest first (RFC 9204 §4.4.1). */
-  private readonly outstanding = new Map<number, OutstandingSection[]>();
+  /** Unacknowledged sections with references, per stream, oldest first (RFC 9204 §4.4.1); not a Map (stream-table.ts). */
+  private readonly outstanding = new StreamTable<OutstandingSection[]>();
 
   constructor(options: QpackEncoderOptions = {}) {
     this.preferredCapacity = options.maxTableCapacity ?? 4096;
@@ -123,7 +124,7 @@ export class QpackEncoder {
   /** Streams whose unacknowledged sections reference entries the decoder may not have (§2.1.2). */
   get blockedStreamCount(): number {
     let count = 0;
-    for (const streamId of this.outstanding.keys()) if (this.isBlocking(streamId)) count++;
+    for (const sections of this.outstanding.values()) if (this.blocks(sections)) count++;
     return count;
   }
 
@@ -321,7 +322,12 @@ export class QpackEncoder {
 
   /** RFC 9204 §2.1.2: a stream blocks if a section of it needs inserts not acknowledged yet. */
   private isBlocking(streamId: number): boolean {
-    for (const section of this.outstanding.get(streamId) ?? []) {
+    const sections = this.outstanding.get(streamId);
+    return sections !== undefined && this.blocks(sections);
+  }
+
+  private blocks(sections: OutstandingSection[]): boolean {
+    for (const section of sections) {
       if (section.requiredInsertCount > this.knownReceivedCount) return true;
     }
     return false;
