@@ -42,6 +42,15 @@ const COMPACT_AFTER = 1024;
  */
 export const MAX_ACK_ONLY_RECORDS = 256;
 
+/**
+ * Slots from the oldest outstanding packet in the array to the newest, at most, while most of them
+ * are empty. A packet that is never acknowledged nor declared lost (a peer that acknowledges
+ * nothing: no largest acknowledged, so no loss detection, RFC 9002 §6.1) would otherwise keep the
+ * array growing by a slot per packet sent after it; past this span the outstanding packets move to
+ * a short sorted list and the array starts afresh.
+ */
+export const MAX_SPAN = 1 << 14;
+
 /** Neither ack-eliciting nor in flight: a record that congestion control and PTO never look at. */
 function isAckOnly(packet: SentPacket<unknown>): boolean {
   return !packet.ackEliciting && !packet.inFlight;
@@ -50,6 +59,8 @@ function isAckOnly(packet: SentPacket<unknown>): boolean {
 export class SentPacketTable<T> {
   /** Slot i holds packet number `base + i`, or undefined once it was acknowledged, lost or skipped. */
   private slots: (SentPacket<T> | undefined)[] = [];
+  /** Outstanding packets moved out of `slots` (see MAX_SPAN), ascending, all below `base`. */
+  private older: SentPacket<T>[] = [];
   private base = 0;
   /** Index of the oldest outstanding packet (slots before it are all empty). */
   private head = 0;
@@ -67,13 +78,22 @@ export class SentPacketTable<T> {
   /** Send time of the most recent ack-eliciting in-flight packet (time_of_last_ack_eliciting_packet). */
   lastAckElicitingTime: number | undefined = undefined;
 
+  /** `maxSpan`: MAX_SPAN unless a test wants the move to `older` to happen sooner. */
+  constructor(private readonly maxSpan = MAX_SPAN) {}
+
   get size(): number {
     return this.count;
   }
 
+  /** Slots the array holds from the oldest outstanding packet in it on (memory, for tests). */
+  get span(): number {
+    return this.slots.length - this.head;
+  }
+
   /** Oldest outstanding packet, or undefined. */
   oldest(): SentPacket<T> | undefined {
-    return this.count === 0 ? undefined : this.slots[this.head];
+    if (this.count === 0) return undefined;
+    return this.older.length > 0 ? this.older[0] : this.slots[this.head];
   }
 
   add(packet: SentPacket<T>): void {
@@ -82,8 +102,8 @@ export class SentPacketTable<T> {
       throw new RangeError(`packet number ${packet.packetNumber} not above ${this.largestSent}`);
     }
     this.largestSent = packet.packetNumber;
-    if (this.count === 0) {
-      // Nothing outstanding: start afresh at this packet number.
+    if (this.count === this.older.length) {
+      // Nothing outstanding in the array: start afresh at this packet number.
       this.slots = [];
       this.base = packet.packetNumber;
       this.head = 0;
@@ -94,6 +114,10 @@ export class SentPacketTable<T> {
         this.base += this.head;
         this.ackOnlyScan = Math.max(0, this.ackOnlyScan - this.head);
         this.head = 0;
+      } else if (this.slots.length - this.head >= this.maxSpan && 2 * (this.count - this.older.length) < this.slots.length - this.head) {
+        // Mostly empty slots behind an old packet (see MAX_SPAN): keep the outstanding ones aside.
+        this.moveToOlder();
+        this.base = packet.packetNumber;
       }
       // Skipped packet numbers (RFC 9000 §21.4) leave empty slots.
       while (this.base + this.slots.length < packet.packetNumber) this.slots.push(undefined);
@@ -111,6 +135,24 @@ export class SentPacketTable<T> {
   /** Outstanding packets that are neither ack-eliciting nor in flight (at most MAX_ACK_ONLY_RECORDS). */
   get ackOnlySize(): number {
     return this.ackOnlyCount;
+  }
+
+  /**
+   * Moves the array's outstanding packets to `older` and empties the array (see MAX_SPAN). ACK-only
+   * records are forgotten instead (see MAX_ACK_ONLY_RECORDS), so `older` holds only packets that
+   * count for congestion control or PTO, which the congestion window and the probe backoff bound.
+   */
+  private moveToOlder(): void {
+    const slots = this.slots;
+    for (let i = this.head; i < slots.length; i++) {
+      const packet = slots[i];
+      if (packet === undefined) continue;
+      if (isAckOnly(packet)) this.forget(packet);
+      else this.older.push(packet);
+    }
+    this.slots = [];
+    this.head = 0;
+    this.ackOnlyScan = 0;
   }
 
   /**
@@ -156,6 +198,8 @@ export class SentPacketTable<T> {
   removeAcked(ranges: readonly PacketRange[]): SentPacket<T>[] {
     const acked: SentPacket<T>[] = [];
     if (this.count === 0) return acked;
+    // Below every slot: the packets moved aside (rare, see MAX_SPAN).
+    if (this.older.length > 0) this.removeAckedOlder(ranges, acked);
     const slots = this.slots;
     const first = this.base + this.head;
     const last = this.base + slots.length - 1;
@@ -174,8 +218,23 @@ export class SentPacketTable<T> {
     return acked;
   }
 
+  private removeAckedOlder(ranges: readonly PacketRange[], acked: SentPacket<T>[]): void {
+    const kept: SentPacket<T>[] = [];
+    for (const packet of this.older) {
+      if (inRanges(ranges, packet.packetNumber)) {
+        acked.push(packet);
+        this.forget(packet);
+      } else {
+        kept.push(packet);
+      }
+    }
+    this.older = kept;
+  }
+
   /** Packets in ascending packet-number order (for loss detection's scan). Do not add while iterating. */
   *values(): IterableIterator<SentPacket<T>> {
+    const older = this.older;
+    for (let i = 0; i < older.length; i++) yield older[i]!;
     const slots = this.slots;
     for (let i = this.head; i < slots.length; i++) {
       const packet = slots[i];
@@ -184,6 +243,14 @@ export class SentPacketTable<T> {
   }
 
   remove(packet: SentPacket<T>): void {
+    if (packet.packetNumber < this.base) {
+      const j = this.older.indexOf(packet);
+      if (j < 0) return;
+      this.older.splice(j, 1);
+      this.forget(packet);
+      this.advanceHead();
+      return;
+    }
     const i = packet.packetNumber - this.base;
     const held = i >= this.head && i < this.slots.length ? this.slots[i] : undefined;
     if (held === undefined) return;
@@ -196,6 +263,7 @@ export class SentPacketTable<T> {
   clear(): SentPacket<T>[] {
     const all = [...this.values()];
     this.slots = [];
+    this.older = [];
     this.head = 0;
     this.count = 0;
     this.ackOnlyCount = 0;
@@ -213,7 +281,7 @@ export class SentPacketTable<T> {
 
   /** Moves `head` to the oldest outstanding packet. */
   private advanceHead(): void {
-    if (this.count === 0) {
+    if (this.count === this.older.length) {
       this.slots = [];
       this.head = 0;
       this.ackOnlyScan = 0;

@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MAX_ACK_ONLY_RECORDS, SentPacketTable, type SentPacket } from '../../../src/quic/recovery/sent-packets.js';
+import { MAX_ACK_ONLY_RECORDS, MAX_SPAN, SentPacketTable, type SentPacket } from '../../../src/quic/recovery/sent-packets.js';
 import { PacketNumberSpace } from '../../../src/quic/recovery/space.js';
 
 function packet(pn: number): SentPacket<null> {
@@ -173,5 +173,78 @@ describe('SentPacketTable: ACK-only records are bounded (MAX_ACK_ONLY_RECORDS)',
     const kept = [...table.values()].filter((p) => !p.ackEliciting).map((p) => p.packetNumber);
     expect(kept[0]).toBeGreaterThan(10_000 - 300); // the newest ones
     expect(kept.at(-1)).toBe(9_999);
+  });
+});
+
+describe('SentPacketTable: a packet never acknowledged does not make the array grow (MAX_SPAN)', () => {
+  const ackOnly = (pn: number): SentPacket<null> => ({ ...packet(pn), ackEliciting: false, inFlight: false });
+  const padded = (pn: number): SentPacket<null> => ({ ...packet(pn), ackEliciting: false, inFlight: true });
+  const isAckOnly = (p: SentPacket<null>): boolean => !p.ackEliciting && !p.inFlight;
+
+  it('agrees with a list of what is outstanding, with any span, sends, ACKs and losses (property)', () => {
+    const stepArb = fc.oneof(
+      fc.record({ send: fc.integer({ min: 0, max: 2 }), skip: fc.boolean() }),
+      fc.record({ ackBack: fc.nat(80), width: fc.nat(30) }),
+      fc.record({ lose: fc.nat(100) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 4, max: 64 }), fc.array(stepArb, { minLength: 50, maxLength: 400 }), (maxSpan, steps) => {
+        const table = new SentPacketTable<null>(maxSpan);
+        let model: SentPacket<null>[] = []; // every packet sent and neither acknowledged nor lost
+        let next = 0;
+        for (const step of steps) {
+          const before = [...table.values()];
+          if ('send' in step) {
+            if (step.skip) table.skip(next++);
+            const pn = next++;
+            const p = step.send === 0 ? packet(pn) : step.send === 1 ? ackOnly(pn) : padded(pn);
+            table.add(p);
+            model.push(p);
+          } else if ('ackBack' in step) {
+            const end = Math.max(0, next - 1 - step.ackBack);
+            const start = Math.max(0, end - step.width);
+            const inside = (p: SentPacket<null>): boolean => p.packetNumber >= start && p.packetNumber <= end;
+            expect(table.removeAcked([[start, end]])).toEqual(before.filter(inside));
+            model = model.filter((p) => !inside(p));
+          } else if (before.length > 0) {
+            const p = before[step.lose % before.length]!;
+            table.remove(p);
+            model = model.filter((q) => q !== p);
+          }
+          const held = [...table.values()];
+          // Ascending, and exactly the outstanding packets, less some ACK-only records (at most 256 kept).
+          expect(held.map((p) => p.packetNumber)).toEqual([...held.map((p) => p.packetNumber)].sort((a, b) => a - b));
+          expect(held.filter((p) => !isAckOnly(p))).toEqual(model.filter((p) => !isAckOnly(p)));
+          expect(held.filter(isAckOnly).every((p) => model.includes(p))).toBe(true);
+          expect(table.ackOnlySize).toBe(held.filter(isAckOnly).length);
+          expect(table.ackOnlySize).toBeLessThanOrEqual(MAX_ACK_ONLY_RECORDS);
+          expect(table.size).toBe(held.length);
+          expect(table.oldest()).toBe(held[0]);
+          expect(table.ackElicitingInFlight).toBe(held.filter((p) => p.ackEliciting && p.inFlight).length);
+          // After a send the array is within the span (give or take a skipped number and the new
+          // packet) or at least half full (ACKs and losses may empty slots until the next send).
+          if ('send' in step) expect(table.span <= maxSpan + 2 || table.span <= 2 * held.length + 2).toBe(true);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('100,000 ACK-only packets behind unacknowledged PINGs: the array stays within MAX_SPAN, and an ACK still empties it', () => {
+    const table = new SentPacketTable<null>();
+    for (let pn = 0; pn < 100_000; pn++) table.add(pn % 1000 === 0 ? packet(pn) : ackOnly(pn));
+    expect(table.span).toBeLessThanOrEqual(MAX_SPAN);
+    expect(table.ackElicitingInFlight).toBe(100);
+    expect(table.size).toBeLessThanOrEqual(100 + MAX_ACK_ONLY_RECORDS);
+    expect(table.oldest()?.packetNumber).toBe(0);
+    const pings = [...table.values()].filter((p) => p.ackEliciting).map((p) => p.packetNumber);
+    expect(pings).toEqual(Array.from({ length: 100 }, (_, i) => i * 1000));
+    // The peer finally acknowledges some of them, then everything.
+    expect(table.removeAcked([[5000, 5000], [0, 0]]).map((p) => p.packetNumber)).toEqual([0, 5000]);
+    expect(table.oldest()?.packetNumber).toBe(1000);
+    table.removeAcked([[0, 99_999]]);
+    expect(table.size).toBe(0);
+    expect(table.ackElicitingInFlight).toBe(0);
+    expect([...table.values()]).toEqual([]);
   });
 });
