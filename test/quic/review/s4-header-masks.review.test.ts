@@ -117,6 +117,16 @@ describe('HeaderMaskQueue (RFC 9001 §5.4.1, sender)', () => {
     }
   });
 
+  it('gives the RFC 9001 Appendix A.5 ChaCha20-Poly1305 short header packet byte for byte (§5.4.4)', () => {
+    const secret = Buffer.from('9ac312a7f877468ebe69422748ad00a15443f18203a07d6060f688f30f21632b', 'hex');
+    const key = PacketProtector.fromSecret(QUIC_V1, TLS_CHACHA20_POLY1305_SHA256, secret);
+    const queue = new HeaderMaskQueue();
+    // unprotected header 4200bff4 (3-byte packet number, empty DCID), payload 01 (PING)
+    const sealed = protectPacketLater(key, Buffer.from('4200bff401', 'hex'), 1, 3, 654360564, queue);
+    queue.apply();
+    expect(sealed.toString('hex')).toBe('4cfe4189655e5cd55c41f69080575d7999c25a5bfb');
+  });
+
   it('masks a packet once: a second apply() is a no-op', () => {
     const key = protector(TLS_AES_128_GCM_SHA256, 5);
     const queue = new HeaderMaskQueue();
