@@ -6,8 +6,9 @@
  * - a stateless reset (RFC 9000 §10.3) that carries our DCID, so that it is routed to us and its
  *   mask is computed ahead with the real packets: the failed decryption must still be followed by
  *   the reset check of §10.3.1, and the connection drains;
- * - junk with our DCID in every batch (a datagram shorter than the sample, §5.4.2; a long header
- *   packet; a bit-flipped copy of a real one): the real datagrams all arrive, every byte in order.
+ * - junk with our DCID in every batch (a datagram shorter than the sample, §5.4.2; one with the
+ *   Fixed Bit cleared, dropped after its mask was computed ahead; a long header packet; a
+ *   bit-flipped copy of a real one): the real datagrams all arrive, every byte in order.
  */
 import { describe, expect, it } from 'vitest';
 import type { HeaderProtection } from '../../../src/quic/crypto/header-protection.js';
@@ -80,7 +81,7 @@ describe('receiver batch and prefetched masks', () => {
     expect(closed?.error.source).toBe('reset');
   });
 
-  it('junk with our DCID in every batch (too short to sample, long header, bit-flipped) costs no real datagram', () => {
+  it('junk with our DCID in every batch (too short to sample, fixed bit 0, long header, bit-flipped) costs no real datagram', () => {
     const body = pattern(300_000);
     const { pair, sink, id } = download(12, body);
     const counts = countMasksOf(pair.client);
@@ -93,6 +94,12 @@ describe('receiver batch and prefetched masks', () => {
         if (round % 2 === 1) batch.push(d);
         // RFC 9001 §5.4.2: shorter than pnOffset + 4 + 16 — dropped before header protection.
         batch.push(Buffer.from(d.subarray(0, 1 + cidLength + 4 + 15)));
+        // RFC 9000 §17.3.1: Fixed Bit 0 — discarded unprotected, though long enough for its mask
+        // to be computed ahead: the real datagram after it must not take that mask.
+        const unfixed = Buffer.from(d);
+        unfixed[0]! &= ~0x40;
+        unfixed[unfixed.length - 1]! ^= 0xff;
+        batch.push(unfixed);
         if (round % 2 === 0) batch.push(d);
         const flipped = Buffer.from(d);
         flipped[flipped.length - 20]! ^= 0x01; // fails authentication (RFC 9001 §5.5), sample intact or not
@@ -107,6 +114,7 @@ describe('receiver batch and prefetched masks', () => {
     expect(sink.finished.has(id)).toBe(true);
     expect(sha256(sink.data(id))).toBe(sha256(body));
     expect(pair.client.state).toBe('established');
+    expect(pair.server!.stats.packetsLost).toBe(0); // every real datagram was taken at the first try
     expect(counts.some((n) => n > 2)).toBe(true); // the batches were computed ahead
   });
 });
