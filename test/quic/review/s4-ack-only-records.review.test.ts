@@ -1,11 +1,11 @@
 /**
  * Review of the bound on ACK-only records (issue 5, commit 6b568ed) where it meets the rest of the
  * table: the array indexed by packet number is compacted (its head passes 1024 slots) while
- * ACK-only records are being forgotten, packet numbers are skipped (RFC 9000 §21.4), and ACKs
- * arrive in any order. Checked against a plain model: an ack-eliciting or in-flight packet is never
+ * ACK-only records are being forgotten, packets move below the array once it spans too many
+ * slots (4f42d23), packet numbers are skipped (RFC 9000 §21.4), and ACKs arrive in any order. Checked against a plain model: an ack-eliciting or in-flight packet is never
  * dropped (RFC 9002 §2: they count for congestion control and PTO), only the oldest ACK-only
- * records go (RFC 9000 §13.2.4: the newest ones carry the largest ACK ranges), and the counters
- * stay right.
+ * records go (RFC 9000 §13.2.4: the newest ones carry the largest ACK ranges) — or all of the
+ * array's when its packets move below it — and the counters stay right.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -26,13 +26,16 @@ function sent(pn: number, kind: Kind): SentPacket<Kind> {
   };
 }
 
-function internals(table: SentPacketTable<Kind>): { base: number; count: number } {
-  const t = table as unknown as { base: number; count: number };
-  return { base: t.base, count: t.count };
+function internals(table: SentPacketTable<Kind>): { base: number; count: number; older: number } {
+  const t = table as unknown as { base: number; count: number; older?: unknown[] };
+  return { base: t.base, count: t.count, older: t.older?.length ?? 0 };
 }
 
 describe('SentPacketTable with at most MAX_ACK_ONLY_RECORDS ACK-only records', () => {
-  it('keeps every other packet and the newest ACK-only ones through compaction, skips and ACKs (property)', () => {
+  it.each([
+    ['the default span', undefined],
+    ['a span of 64 (packets moved below the array, 4f42d23)', 64],
+  ])('keeps every other packet and the newest ACK-only ones through compaction, skips and ACKs, with %s (property)', (_name, span) => {
     const step = fc.oneof(
       { arbitrary: fc.record({ op: fc.constant('send' as const), kind: fc.constantFrom<Kind>('eliciting', 'ack-only', 'ack-only', 'ack-only', 'padded', 'probe'), count: fc.integer({ min: 1, max: 400 }) }), weight: 6 },
       { arbitrary: fc.record({ op: fc.constant('skip' as const) }), weight: 1 },
@@ -41,7 +44,7 @@ describe('SentPacketTable with at most MAX_ACK_ONLY_RECORDS ACK-only records', (
     let compacted = 0;
     fc.assert(
       fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
-        const table = new SentPacketTable<Kind>();
+        const table = new SentPacketTable<Kind>(span);
         const model = new Map<number, Kind>();
         /** The model's ACK-only packet numbers, ascending. */
         let ackOnly: number[] = [];
@@ -51,8 +54,14 @@ describe('SentPacketTable with at most MAX_ACK_ONLY_RECORDS ACK-only records', (
             for (let i = 0; i < s.count; i++, pn++) {
               const before = internals(table);
               table.add(sent(pn, s.kind));
-              // the array moved its base with packets outstanding: it was compacted
-              if (before.count > 0 && internals(table).base !== before.base) compacted++;
+              const after = internals(table);
+              // the array moved its base with packets outstanding in it: compacted or moved below
+              if (before.count > before.older && after.base !== before.base) compacted++;
+              if (before.count > before.older && after.base === pn) {
+                // moved below the array (4f42d23): the ACK-only records go, the others are kept
+                for (const n of ackOnly) model.delete(n);
+                ackOnly = [];
+              }
               model.set(pn, s.kind);
               // the model forgets the oldest ACK-only record beyond the bound
               if (s.kind === 'ack-only') ackOnly.push(pn);
