@@ -1825,10 +1825,10 @@ export class Connection implements FrameHandlers {
     this.quiet = false;
     const send = this.streams.get(id)?.send;
     if (send === undefined) return false;
-    this.trackBuffered(id, () => {
-      if (data.length > 0) send.write(data);
-      if (fin) send.end();
-    });
+    const before = send.bufferedBytes;
+    if (data.length > 0) send.write(data);
+    if (fin) send.end();
+    this.bufferedTotal += send.bufferedBytes - before;
     this.noteStream(id);
     if (this.bufferedTotal >= this.connectionHighWaterMark) this.connectionBlocked = true;
     const below = send.bufferedBytes < this.highWaterMark && !this.connectionBlocked;

@@ -31,7 +31,7 @@ import { readVarint } from '../varint.js';
 import { contentLength, fieldSectionFits, fieldSectionSize, malformed, parseRequestHead, parseResponseHead, parseTrailers, requestFieldLines, type RequestHead } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
-import { StreamTable } from '../stream-table.js';
+import { StreamTable } from '../../core/stream-table.js';
 
 export interface H3RequestInit {
   method: string;

@@ -41,7 +41,7 @@ import type { QuicStreams } from '../transport.js';
 import { contentLength, fieldSectionFits, malformed, parseRequestHead, parseTrailers, requestFieldLines, responseFieldLines, trailerFieldLines, type OutgoingLine } from './fields.js';
 import { IncomingMessage, type MessageEvents } from './message.js';
 import { H3Session, type SessionOptions } from './session.js';
-import { StreamTable } from '../stream-table.js';
+import { StreamTable } from '../../core/stream-table.js';
 
 export interface H3ServerOptions extends SessionOptions {
   handler: Handler;

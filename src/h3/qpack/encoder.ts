@@ -35,7 +35,7 @@ import {
   type EncoderInstruction,
 } from './instructions.js';
 import { staticIndexOf, staticNameIndex } from './static-table.js';
-import { StreamTable } from '../stream-table.js';
+import { StreamTable } from '../../core/stream-table.js';
 
 /** Fields whose values are secrets: never indexed, sent with the N bit (RFC 9204 §7.1.3). */
 export const DEFAULT_SENSITIVE_NAMES: readonly string[] = ['authorization', 'proxy-authorization', 'cookie', 'set-cookie'];

@@ -16,14 +16,14 @@ export interface ReceiveWindowOptions {
   /** The window never grows past this. */
   maxWindow: number;
   /** Names the flow controller in error messages, e.g. "connection" or "stream 4". */
-  label?: string;
+  label?: string | number;
 }
 
 export class ReceiveWindow {
   private _limit: number;
   private _window: number;
   private readonly maxWindow: number;
-  private readonly label: string;
+  private readonly label: string | number;
   private _received = 0;
   private _consumed = 0;
   private updatePending = false;
@@ -68,7 +68,7 @@ export class ReceiveWindow {
     if (received > this._limit) {
       throw new StreamError(
         TransportErrorCode.FLOW_CONTROL_ERROR,
-        `${this.label}: peer sent up to ${received} bytes, limit is ${this._limit}`,
+        `${typeof this.label === 'number' ? `stream ${this.label}` : this.label}: peer sent up to ${received} bytes, limit is ${this._limit}`,
         'RFC 9000 §4.1',
       );
     }

@@ -83,9 +83,9 @@ export interface RecvStreamOptions {
   /** The connection's receive window (MAX_DATA), charged and credited along with the stream's. */
   connectionWindow?: ReceiveWindow;
   /** Called when the stream has a control frame to send (MAX_STREAM_DATA, STOP_SENDING). */
-  onControl?: () => void;
+  onControl?: (streamId: number) => void;
   /** Called after every state change. */
-  onStateChange?: (state: RecvState) => void;
+  onStateChange?: (state: RecvState, streamId: number) => void;
 }
 
 export class RecvStream {
@@ -97,8 +97,8 @@ export class RecvStream {
   private _resetErrorCode: number | undefined;
   private stopSendingCode: number | undefined;
   private stopSendingPending = false;
-  private readonly onControl: () => void;
-  private readonly onStateChange: (state: RecvState) => void;
+  private readonly onControl: (streamId: number) => void;
+  private readonly onStateChange: (state: RecvState, streamId: number) => void;
 
   constructor(options: RecvStreamOptions) {
     this.id = options.streamId;
@@ -107,7 +107,7 @@ export class RecvStream {
     this.flow = new ReceiveWindow({
       initialWindow: options.initialWindow,
       maxWindow: options.maxWindow,
-      label: `stream ${options.streamId}`,
+      label: options.streamId,
     });
     // Flow control keeps data within maxWindow of the read offset, so this bound is never the
     // first to trip for a well-behaved peer.
@@ -162,7 +162,7 @@ export class RecvStream {
     const next = RECV_TRANSITIONS[this._state][event];
     if (next === undefined || next === this._state) return;
     this._state = next;
-    this.onStateChange(next);
+    this.onStateChange(next, this.id);
   }
 
   /** Content of a STREAM frame for this stream (RFC 9000 §19.8). */
@@ -240,7 +240,7 @@ export class RecvStream {
         // Keep the connection window ahead of the stream windows it serves.
         this.connection.ensureWindow(Math.floor(this.flow.window * 1.5));
       }
-      if (this.flow.hasUpdate) this.onControl();
+      if (this.flow.hasUpdate) this.onControl(this.id);
     }
     if (this.buffer.isFinished) this.apply('app read all data');
     return data;
@@ -255,7 +255,7 @@ export class RecvStream {
     if (this.stopSendingCode !== undefined || this.isClosed) return;
     this.stopSendingCode = errorCode;
     this.stopSendingPending = this._state === RecvState.Recv || this._state === RecvState.SizeKnown;
-    if (this.stopSendingPending) this.onControl();
+    if (this.stopSendingPending) this.onControl(this.id);
     this.flow.cancelUpdate();
     const skipped = this.buffer.skipTo(this.buffer.highestOffset);
     this.connection?.release(skipped);
@@ -276,7 +276,7 @@ export class RecvStream {
   onStopSendingLost(): void {
     if (this._state === RecvState.Recv || this._state === RecvState.SizeKnown) {
       this.stopSendingPending = this.stopSendingCode !== undefined;
-      if (this.stopSendingPending) this.onControl();
+      if (this.stopSendingPending) this.onControl(this.id);
     }
   }
 
@@ -290,7 +290,7 @@ export class RecvStream {
   onMaxStreamDataLost(maximum: number): void {
     if (this._state !== RecvState.Recv || this.stopSendingCode !== undefined) return;
     this.flow.onUpdateLost(maximum);
-    if (this.flow.hasUpdate) this.onControl();
+    if (this.flow.hasUpdate) this.onControl(this.id);
   }
 
   /**
@@ -300,6 +300,6 @@ export class RecvStream {
   onStreamDataBlocked(maximum: number): void {
     if (this._state !== RecvState.Recv || this.stopSendingCode !== undefined) return;
     this.flow.resendIfAbove(maximum);
-    if (this.flow.hasUpdate) this.onControl();
+    if (this.flow.hasUpdate) this.onControl(this.id);
   }
 }

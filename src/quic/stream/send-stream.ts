@@ -92,11 +92,11 @@ export interface SendStreamOptions {
   /** The connection's send credit (MAX_DATA), shared by all streams. */
   connectionCredit?: SendCredit;
   /** Called when the stream may have a STREAM frame to send (new data, loss, more credit). */
-  onSendable?: () => void;
+  onSendable?: (streamId: number) => void;
   /** Called when the stream has a control frame to send (RESET_STREAM, STREAM_DATA_BLOCKED). */
-  onControl?: () => void;
+  onControl?: (streamId: number) => void;
   /** Called after every state change. */
-  onStateChange?: (state: SendState) => void;
+  onStateChange?: (state: SendState, streamId: number) => void;
 }
 
 interface Chunk {
@@ -111,9 +111,9 @@ export class SendStream {
   private _state: SendState = SendState.Ready;
   private readonly flow: SendCredit;
   private readonly connection: SendCredit | undefined;
-  private readonly onSendable: () => void;
-  private readonly onControl: () => void;
-  private readonly onStateChange: (state: SendState) => void;
+  private readonly onSendable: (streamId: number) => void;
+  private readonly onControl: (streamId: number) => void;
+  private readonly onStateChange: (state: SendState, streamId: number) => void;
 
   /** Written chunks not yet released; `chunks[head]` is the lowest one kept. */
   private chunks: Chunk[] = [];
@@ -185,7 +185,7 @@ export class SendStream {
     const next = SEND_TRANSITIONS[this._state][event];
     if (next === undefined || next === this._state) return;
     this._state = next;
-    this.onStateChange(next);
+    this.onStateChange(next, this.id);
   }
 
   /**
@@ -198,14 +198,14 @@ export class SendStream {
     if (data.byteLength === 0) return;
     this.chunks.push({ offset: this.writtenEnd, data });
     this.writtenEnd += data.byteLength;
-    this.onSendable();
+    this.onSendable(this.id);
   }
 
   /** No more data: the final size is what was written (RFC 9000 §4.5); a fin will be sent. */
   end(): void {
     if (this.resetFrame !== undefined || this._finalSize !== undefined) return;
     this._finalSize = this.writtenEnd;
-    this.onSendable();
+    this.onSendable(this.id);
   }
 
   /**
@@ -218,7 +218,7 @@ export class SendStream {
     this.resetPending = true;
     this.apply('send reset');
     this.releaseAll();
-    this.onControl();
+    this.onControl(this.id);
   }
 
   /**
@@ -234,12 +234,12 @@ export class SendStream {
 
   /** MAX_STREAM_DATA from the peer (RFC 9000 §19.10); a smaller value is ignored (§4.1). */
   onMaxStreamData(maximum: number): void {
-    if (this.flow.update(maximum) && this.isSending && this.writtenEnd > this.sentEnd) this.onSendable();
+    if (this.flow.update(maximum) && this.isSending && this.writtenEnd > this.sentEnd) this.onSendable(this.id);
   }
 
   /** The connection's MAX_DATA grew: a stream blocked on it may go on. */
   onConnectionCreditGrew(): void {
-    if (this.isSending && this.writtenEnd > this.sentEnd) this.onSendable();
+    if (this.isSending && this.writtenEnd > this.sentEnd) this.onSendable(this.id);
   }
 
   private get finNeedsSending(): boolean {
@@ -301,7 +301,7 @@ export class SendStream {
   private noteBlocked(): void {
     if (this.flow.available === 0) {
       this.flow.noteBlocked();
-      this.onControl();
+      this.onControl(this.id);
     }
     if (this.connection !== undefined && this.connection.available === 0) this.connection.noteBlocked();
   }
@@ -374,7 +374,7 @@ export class SendStream {
     const end = Math.min(offset + length, this.sentEnd);
     for (const gap of this.acked.gaps(offset, end)) this.lost.add(gap.start, gap.end);
     if (fin && this.finSent && !this.finAcked) this.finLost = true;
-    if (this.hasChunkToSend) this.onSendable();
+    if (this.hasChunkToSend) this.onSendable(this.id);
   }
 
   /** Drops chunks that lie wholly below the acknowledged prefix. */
@@ -418,7 +418,7 @@ export class SendStream {
   onResetLost(): void {
     if (this._state === SendState.ResetSent) {
       this.resetPending = true;
-      this.onControl();
+      this.onControl(this.id);
     }
   }
 
@@ -434,13 +434,13 @@ export class SendStream {
   repeatBlocked(): void {
     if (!this.isSending) return;
     this.flow.repeatBlocked();
-    this.onControl();
+    this.onControl(this.id);
   }
 
   /** A STREAM_DATA_BLOCKED frame was lost: repeat it if still blocked at that limit. */
   onStreamDataBlockedLost(maximum: number): void {
     if (!this.isSending) return;
     this.flow.onBlockedLost(maximum);
-    this.onControl();
+    this.onControl(this.id);
   }
 }

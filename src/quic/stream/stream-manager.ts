@@ -20,6 +20,7 @@ import { SendCredit } from '../flow/send-credit.js';
 import { StreamAcceptLimit, StreamOpenCredit } from '../flow/stream-count.js';
 import { StreamError, TransportErrorCode } from './errors.js';
 import { RecvStream } from './recv-stream.js';
+import { StreamTable } from '../../core/stream-table.js';
 import { SendStream, type StreamChunk } from './send-stream.js';
 import {
   MAX_STREAM_COUNT,
@@ -114,11 +115,15 @@ export class StreamManager {
   /** Index of the next peer stream of each direction not yet opened. */
   private readonly nextPeerIndex: Record<Direction, number> = { bidi: 0, uni: 0 };
   private readonly localOpen: Record<Direction, number> = { bidi: 0, uni: 0 };
-  private readonly streams = new Map<number, QuicStream>();
+  private readonly streams = new StreamTable<QuicStream>();
   /** Streams that may have STREAM data to send, in round-robin order. */
   private readonly sendQueue = new Set<number>();
   /** Streams that may have a control frame to send. */
   private readonly controlQueue = new Set<number>();
+  /** Stream callbacks, made once per manager rather than per stream. */
+  private readonly markSendable = (id: number): void => { this.sendQueue.add(id); };
+  private readonly markControl = (id: number): void => { this.controlQueue.add(id); };
+  private readonly stateChanged = (_state: unknown, id: number): void => { this.forgetIfClosed(id); };
   /** Peer streams not yet handed to the application. */
   private readonly incoming: QuicStream[] = [];
 
@@ -199,9 +204,9 @@ export class StreamManager {
           streamId: id,
           initialCredit: this.peerInitialCredit(id),
           connectionCredit: this.connectionCredit,
-          onSendable: () => this.sendQueue.add(id),
-          onControl: () => this.controlQueue.add(id),
-          onStateChange: () => this.forgetIfClosed(id),
+          onSendable: this.markSendable,
+          onControl: this.markControl,
+          onStateChange: this.stateChanged,
         })
       : undefined;
     const recv = canReceive(id, this.role)
@@ -210,8 +215,8 @@ export class StreamManager {
           initialWindow: this.localInitialWindow(id),
           maxWindow: this.maxStreamWindow,
           connectionWindow: this.connectionWindow,
-          onControl: () => this.controlQueue.add(id),
-          onStateChange: () => this.forgetIfClosed(id),
+          onControl: this.markControl,
+          onStateChange: this.stateChanged,
         })
       : undefined;
     const stream = new QuicStream(id, send, recv);

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { StreamTable } from '../../src/h3/stream-table.js';
+import { StreamTable } from '../../src/core/stream-table.js';
 
 const streamId = fc.oneof(
   // Request streams close together (the common case: consecutive slots, long probe runs)...

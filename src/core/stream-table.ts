@@ -1,7 +1,7 @@
 /**
  * A table from QUIC stream ID (RFC 9000 §2.1) to the state of that stream, for state that comes
- * and goes with every request: the HTTP/3 exchanges of a connection, the QPACK sections awaiting
- * acknowledgment per stream.
+ * and goes with every request: the streams of a QUIC connection (quic/stream/stream-manager.ts),
+ * the HTTP/3 exchanges of a connection, the QPACK sections awaiting acknowledgment per stream.
  *
  * Why not a Map: V8 moves a Map's entries into a new hash table as entries come and go, and once
  * the Map has lived long enough for its table to be in the old generation, the new tables are
