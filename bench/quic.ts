@@ -41,9 +41,12 @@ const CONCURRENCY = 20;
  * fresh process, and the server's TLS code is cold after the bulk section: the JIT keeps working
  * for some hundreds of handshakes, and its CPU lands in the measurement (server here + client
  * child, sequential, CPU ms per handshake of each end: 5.5-6.1 after 20, 4.6-4.9 after 300,
- * 4.2-4.4 after 600).
+ * 4.2-4.4 after 600). It settles only after 1,500-2,000: a fresh server's CPU per in-memory
+ * handshake, in batches of 100, went 4.0, 3.0, 2.4 ... 1.1 ms, with TurboFan compiling all along
+ * (--trace-opt; onClientHello alone ~114 ms of compiler time); over UDP, 20 at a time, server and
+ * client 2.53 and 2.66 ms after 50 warm-up handshakes, 1.78 and 1.75 ms after 2,000.
  */
-const WARM_UP_HANDSHAKES = 500;
+const WARM_UP_HANDSHAKES = 2_000;
 /**
  * Bulk transfers run before the measured one, in the same two processes. Both ends keep getting
  * cheaper per byte for the first 150-200 MB that a process moves: V8 is still optimizing and
