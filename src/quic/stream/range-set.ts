@@ -123,6 +123,11 @@ export class RangeSet {
     return out;
   }
 
+  /** Removes the lowest range. */
+  removeFirst(): void {
+    this.ranges.shift();
+  }
+
   clear(): void {
     this.ranges.length = 0;
   }

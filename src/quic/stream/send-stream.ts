@@ -123,6 +123,10 @@ export class SendStream {
   private sentEnd = 0;
   /** Bytes below this are acknowledged and their chunks dropped. */
   private releasedOffset = 0;
+  /**
+   * Acknowledged ranges above `releasedOffset` (acknowledged out of order). Kept empty while
+   * acknowledgments arrive in order, the usual case, so that they allocate nothing.
+   */
   private readonly acked = new RangeSet();
   private readonly lost = new RangeSet();
 
@@ -351,13 +355,12 @@ export class SendStream {
   onAck(offset: number, length: number, fin: boolean): number {
     if (!this.isSending) return 0;
     const end = Math.min(offset + length, this.sentEnd);
-    const newlyAcked = this.acked.add(offset, end);
+    const newlyAcked = this.recordAck(offset, end);
     this.lost.remove(offset, end);
     if (fin && this.finSent) {
       this.finAcked = true;
       this.finLost = false;
     }
-    this.releaseAcked();
     if (this.finAcked && this.releasedOffset === this._finalSize) {
       this.apply('recv all acks');
       this.releaseAll();
@@ -372,16 +375,37 @@ export class SendStream {
   onLost(offset: number, length: number, fin: boolean): void {
     if (!this.isSending) return;
     const end = Math.min(offset + length, this.sentEnd);
-    for (const gap of this.acked.gaps(offset, end)) this.lost.add(gap.start, gap.end);
+    // Bytes below releasedOffset were acknowledged: only the rest can be lost (RFC 9000 §13.3).
+    const start = Math.max(offset, this.releasedOffset);
+    if (start < end) for (const gap of this.acked.gaps(start, end)) this.lost.add(gap.start, gap.end);
     if (fin && this.finSent && !this.finAcked) this.finLost = true;
     if (this.hasChunkToSend) this.onSendable(this.id);
   }
 
-  /** Drops chunks that lie wholly below the acknowledged prefix. */
-  private releaseAcked(): void {
-    const prefix = this.acked.first();
-    if (prefix === undefined || prefix.start > this.releasedOffset) return;
-    this.releasedOffset = prefix.end;
+  /**
+   * Marks [offset, end) acknowledged; returns how many of its bytes were not before. An
+   * acknowledgment that extends the acknowledged prefix moves `releasedOffset` (with any ranges
+   * acknowledged ahead of it that it now reaches) and drops the chunks below it.
+   */
+  private recordAck(offset: number, end: number): number {
+    const start = Math.max(offset, this.releasedOffset);
+    if (start >= end) return 0;
+    if (start > this.releasedOffset) return this.acked.add(start, end);
+    let newlyAcked = end - start;
+    let prefixEnd = end;
+    // Ranges acknowledged ahead that this one reaches join the prefix; their bytes were counted.
+    for (let next = this.acked.first(); next !== undefined && next.start <= prefixEnd; next = this.acked.first()) {
+      newlyAcked -= Math.max(0, Math.min(end, next.end) - next.start);
+      prefixEnd = Math.max(prefixEnd, next.end);
+      this.acked.removeFirst();
+    }
+    this.releaseBelow(prefixEnd);
+    return newlyAcked;
+  }
+
+  /** Drops chunks that lie wholly below the new acknowledged prefix `releasedOffset`. */
+  private releaseBelow(releasedOffset: number): void {
+    this.releasedOffset = releasedOffset;
     while (this.head < this.chunks.length) {
       const chunk = this.chunks[this.head]!;
       if (chunk.offset + chunk.data.byteLength > this.releasedOffset) break;

@@ -187,6 +187,58 @@ describe('SendStream data', () => {
     expect(s.bufferedBytes).toBe(500);
   });
 
+  it('an acknowledgment that reaches ranges acknowledged ahead counts only its new bytes and releases them all', () => {
+    const s = makeStream();
+    s.write(new Uint8Array(100));
+    while (s.nextChunk(10) !== null);
+    expect(s.onAck(20, 10, false)).toBe(10);
+    expect(s.onAck(40, 20, false)).toBe(20);
+    expect(s.onAck(25, 10, false)).toBe(5); // 25..30 was acknowledged
+    expect(s.bufferedBytes).toBe(100);
+    expect(s.onAck(0, 50, false)).toBe(20 + 5); // 0..20 and 35..40 are new; 20..35 and 40..50 were not
+    expect(s.bufferedBytes).toBe(40); // the prefix now reaches 60
+    expect(s.onAck(0, 60, false)).toBe(0);
+    s.onLost(0, 70, false); // only 60..70 is unacknowledged
+    expect(s.nextChunk(100)).toMatchObject({ offset: 60 });
+    expect(s.nextChunk(100)).toBeNull();
+  });
+
+  it('acknowledgments in any order and with repeats: each byte counts once, memory goes with the acknowledged prefix', () => {
+    const scenario = fc.record({
+      size: fc.integer({ min: 1, max: 400 }),
+      frame: fc.integer({ min: 1, max: 60 }),
+      events: fc.array(fc.record({ pick: fc.nat(), lost: fc.boolean() }), { maxLength: 80 }),
+    });
+    fc.assert(
+      fc.property(scenario, ({ size, frame, events }) => {
+        const s = makeStream();
+        s.write(new Uint8Array(size));
+        const sent: StreamChunk[] = [];
+        for (let c = s.nextChunk(frame); c !== null; c = s.nextChunk(frame)) sent.push(c);
+        const acked = new Uint8Array(size); // the model: 1 for each acknowledged byte
+        for (const { pick, lost } of events) {
+          const chunk = sent[pick % sent.length]!;
+          const end = chunk.offset + chunk.data.byteLength;
+          if (lost) {
+            s.onLost(chunk.offset, chunk.data.byteLength, false);
+            // Retransmitted at once: what comes back is exactly the unacknowledged bytes of the chunk.
+            for (let c = s.nextChunk(size); c !== null; c = s.nextChunk(size)) {
+              for (let i = c.offset; i < c.offset + c.data.byteLength; i++) expect(acked[i]).toBe(0);
+              sent.push(c);
+            }
+            continue;
+          }
+          let fresh = 0;
+          for (let i = chunk.offset; i < end; i++) if (acked[i] === 0) { acked[i] = 1; fresh++; }
+          expect(s.onAck(chunk.offset, chunk.data.byteLength, false)).toBe(fresh);
+          const prefix = acked.indexOf(0) === -1 ? size : acked.indexOf(0);
+          expect(s.bufferedBytes).toBe(size - prefix);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
   it('is limited by MAX_STREAM_DATA and says STREAM_DATA_BLOCKED once per limit (RFC 9000 §4.1)', () => {
     const s = makeStream(5);
     s.write(Buffer.from('0123456789'));
