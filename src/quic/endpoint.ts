@@ -243,6 +243,9 @@ export class QuicEndpoint {
    */
   async close(code = 0, reason = '', timeoutMs = 5_000): Promise<void> {
     if (this.closed) return;
+    // This turn's datagrams arrived before close() was called: closeAll must reach the connections
+    // they open (a held client Initial would otherwise open one after it, never asked to close).
+    if (this.arrived.length > 0) this.receiveArrived(this.clock());
     this.router.closeAll(code, reason);
     this.pump();
     const deadline = this.clock() + timeoutMs;
