@@ -698,9 +698,12 @@ export class Connection implements FrameHandlers {
   private prefetchMasks(datagram: Buffer, hp: HeaderProtection, pnOffset: number): void {
     const ahead = receiveLookahead;
     if (ahead.generation === this.lookaheadGeneration || ahead.datagrams[ahead.index] !== datagram) return;
+    const sampleOffset = pnOffset + SAMPLE_OFFSET_FROM_PN; // RFC 9001 §5.4.2; pnOffset = 1 + DCID length
+    // Too short to sample (removeHeaderProtection refuses it): junk with our DCID at the front of a
+    // batch must not turn computing ahead off for the real datagrams after it.
+    if (datagram.length < sampleOffset + SAMPLE_LENGTH) return;
     this.lookaheadGeneration = ahead.generation;
     const batch = ahead.datagrams;
-    const sampleOffset = pnOffset + SAMPLE_OFFSET_FROM_PN; // RFC 9001 §5.4.2; pnOffset = 1 + DCID length
     let packets: Buffer[] | undefined;
     let offsets: number[] | undefined;
     for (let i = ahead.index + 1; i < batch.length; i++) {
@@ -716,8 +719,8 @@ export class Connection implements FrameHandlers {
         offsets!.push(sampleOffset);
       }
     }
-    // Worth it from two datagrams on; the first is long enough, or removeHeaderProtection refuses it anyway.
-    if (packets !== undefined && datagram.length >= sampleOffset + SAMPLE_LENGTH) {
+    // Worth it from two datagrams on.
+    if (packets !== undefined) {
       this.prefetchedMasks.prefetch(hp, packets, offsets!);
       ahead.prefetched.push(this.prefetchedMasks);
     }
@@ -1982,7 +1985,7 @@ function earlier(a: number | undefined, b: number | undefined): number | undefin
   return b !== undefined && b < a ? b : a;
 }
 
-export /**
+/**
  * Whether a[start..end) equals b[start..end), both long enough: a connection ID of 1 to 20 bytes
  * compared four bytes at a time, cheaper than a native Buffer.compare call for so few bytes.
  */

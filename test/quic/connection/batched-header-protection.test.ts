@@ -196,6 +196,24 @@ describe('batched header protection', () => {
     expect(prefetched.pending).toBe(0);
   });
 
+  it('a datagram with our DCID too short to sample at the front of a batch leaves computing ahead on for the rest', () => {
+    const pair = new Pair({ seed: 7, link: { delay: 5 } });
+    expect(pair.handshake()).toBe(true);
+    pair.run(() => false, 100);
+    const id = pair.server!.openStream()!;
+    pair.server!.write(id, pattern(60_000), true);
+    const burst = pair.serverRouter.transmit(pair.now).map((d) => d.data);
+    expect(burst.length).toBeGreaterThanOrEqual(5);
+    // RFC 9001 §5.4.2: the sample starts 4 bytes after the packet number offset (1 + 8-byte DCID)
+    // and is 16 bytes long, so 28 bytes cannot be sampled; the router still routes it here.
+    const junk = Buffer.from(burst[0]!.subarray(0, 28));
+    const received = spy(pair.client, 'read');
+    receiveBatch([junk, ...burst], (d) => pair.clientRouter.receive(d, SERVER_ADDR, pair.now));
+    // Every real datagram's mask in one call, none one by one (was: no call ahead, a maskAt each).
+    expect(received.masksOf).toEqual([burst.length]);
+    expect(received.maskAt).toBe(0);
+  });
+
   it('receiveBatch empties the lookahead even when a receive throws', () => {
     const d = Buffer.alloc(30);
     expect(() => receiveBatch([d, d], (_, i) => {
