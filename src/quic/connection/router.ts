@@ -232,7 +232,11 @@ export class ConnectionRouter {
     }
     // RFC 9000 §7.2: a client's first DCID is at least 8 bytes.
     if (header.type !== 'initial' || header.dcid.length < 8) return this.drop();
-    if (this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) return this.drop();
+    // RFC 9000 §5.2.2: a server may refuse a new connection; it does past its limits and once
+    // closeAll() has begun closing (a connection opened then would never be asked to close, §10.2).
+    // Dropped like the limits' refusals: a CONNECTION_CLOSE with CONNECTION_REFUSED (a SHOULD) is
+    // not sent yet.
+    if (this.closing || this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) return this.drop();
 
     let originalDcid = Buffer.from(header.dcid);
     let retryScid: Buffer | undefined;
@@ -360,8 +364,15 @@ export class ConnectionRouter {
     return false;
   }
 
-  /** Closes every connection gracefully (each waits for its data to be acknowledged). */
+  /** Set by closeAll(): client Initials no longer open connections. */
+  private closing = false;
+
+  /**
+   * Closes every connection gracefully (each waits for its data to be acknowledged), and refuses
+   * new connections from then on (the endpoint is shutting down).
+   */
   closeAll(code = 0, reason = ''): void {
+    this.closing = true;
     for (const conn of this.connections) conn.closeGracefully(code, reason);
   }
 

@@ -37,6 +37,21 @@ describe('server admission (connection/router.ts)', () => {
     expect(byConnections.connections.size).toBe(2);
   });
 
+  it('refuses new connections once closeAll() has begun, and still routes to those it holds (RFC 9000 §5.2.2, §10.2)', () => {
+    const server = serverRouter();
+    const [first, second] = clientInitials(2);
+    server.receive(first!, { address: '192.0.2.1', port: 1000 }, START);
+    expect(server.accept()).toBeDefined();
+    server.closeAll(0, 'shutting down');
+    server.receive(second!, { address: '192.0.2.1', port: 1001 }, START);
+    expect(server.connections.size).toBe(1);
+    expect(server.accept()).toBeUndefined();
+    expect(server.dropped).toBe(1);
+    // A repeat of the first client's Initial still reaches its connection, not the refusal.
+    server.receive(first!, { address: '192.0.2.1', port: 1000 }, START + 1);
+    expect(server.dropped).toBe(1);
+  });
+
   it('drops Initials under 1200 bytes and first DCIDs under 8 bytes (RFC 9000 §14.1, §7.2)', () => {
     const server = serverRouter();
     const [initial] = clientInitials(1);
