@@ -9,6 +9,9 @@
  *   a well-behaved peer below this bound.
  * - The number of stored pieces is bounded too, and a tiny piece of a large datagram is copied, so
  *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.7).
+ *   With `borrowSmallPieces` the copy waits: such a piece is kept as a view and counted in
+ *   `pinnedBytes` until `adoptBorrowed()` copies it, so a piece read in the same pass is never copied;
+ *   the owner (StreamManager) bounds the total pinned and adopts when it is over.
  * - Final size (RFC 9000 §4.5): once known it cannot change, and no data may reach beyond it.
  *
  * Callers must not modify a Uint8Array after handing it to `insert`: it may be kept until read.
@@ -26,12 +29,18 @@ export interface ReassemblerOptions {
   maxPieces?: number;
   /** Whether a fin / final size is meaningful (false for CRYPTO, which has none: RFC 9000 §19.6). */
   hasFinalSize?: boolean;
+  /** Keep small views of large buffers uncopied until `adoptBorrowed()` (see pinnedBytes). */
+  borrowSmallPieces?: boolean;
 }
 
 interface Piece {
   offset: number;
   data: Uint8Array;
+  /** Size of the buffer `data` views when it is a small view not yet copied, else 0. */
+  pinned: number;
 }
+
+const FLOW_CONTROL_LIMIT = { code: TransportErrorCode.FLOW_CONTROL_ERROR, section: 'RFC 9000 §4.1' };
 
 /** A piece smaller than 1/COPY_RATIO of the buffer it views is copied, so the buffer can be freed. */
 const COPY_RATIO = 8;
@@ -43,6 +52,8 @@ export class Reassembler {
   private readonly limitError: { code: TransportErrorCode; section: string };
   private readonly maxPieces: number;
   private readonly hasFinalSize: boolean;
+  private readonly borrowSmallPieces: boolean;
+  private _pinnedBytes = 0;
   private _readOffset = 0;
   private _contiguousEnd = 0;
   private _highestOffset = 0;
@@ -51,12 +62,29 @@ export class Reassembler {
 
   constructor(options: ReassemblerOptions) {
     this.maxAhead = options.maxAhead;
-    this.limitError = options.limitError ?? {
-      code: TransportErrorCode.FLOW_CONTROL_ERROR,
-      section: 'RFC 9000 §4.1',
-    };
+    this.limitError = options.limitError ?? FLOW_CONTROL_LIMIT;
     this.maxPieces = options.maxPieces ?? DEFAULT_MAX_PIECES;
     this.hasFinalSize = options.hasFinalSize ?? true;
+    this.borrowSmallPieces = options.borrowSmallPieces ?? false;
+  }
+
+  /**
+   * Total size of the buffers that stored small pieces view without a copy (only with
+   * `borrowSmallPieces`): memory they keep alive beyond their own bytes (RFC 9000 §21.7).
+   */
+  get pinnedBytes(): number {
+    return this._pinnedBytes;
+  }
+
+  /** Copies every borrowed piece still stored, so that no buffer is pinned; pinnedBytes becomes 0. */
+  adoptBorrowed(): void {
+    if (this._pinnedBytes === 0) return;
+    for (const p of this.pieces) {
+      if (p.pinned === 0) continue;
+      p.data = copyOf(p.data);
+      p.pinned = 0;
+    }
+    this._pinnedBytes = 0;
   }
 
   /** Bytes handed to the reader so far. */
@@ -211,7 +239,7 @@ export class Reassembler {
         continue;
       }
       const gapEnd = next === undefined ? end : Math.min(end, next.offset);
-      merged.push({ offset: cursor, data: this.keep(data.subarray(cursor - start, gapEnd - start)) });
+      merged.push(this.piece(cursor, data.subarray(cursor - start, gapEnd - start)));
       this._bufferedBytes += gapEnd - cursor;
       cursor = gapEnd;
     }
@@ -224,7 +252,7 @@ export class Reassembler {
   /** Stores [start, end) after every stored piece (the same outcome as the general merge). */
   private append(start: number, data: Uint8Array, end: number): void {
     const pieces = this.pieces;
-    pieces.push({ offset: start, data: this.keep(data) });
+    pieces.push(this.piece(start, data));
     this._bufferedBytes += end - start;
     if (pieces.length > this.maxPieces) this.tooManyPieces();
     if (start <= this._contiguousEnd) this.advanceContiguous(pieces.length - 1);
@@ -241,15 +269,16 @@ export class Reassembler {
     );
   }
 
-  /** A small view of a large buffer is copied so the large buffer can be garbage-collected. */
-  private keep(view: Uint8Array): Uint8Array {
-    if (view.byteLength * COPY_RATIO >= view.buffer.byteLength) return view;
-    // Not view.slice(): on a Buffer (all received data is) that is a view like subarray(), and the
-    // whole datagram would stay alive for each byte kept (RFC 9000 §21.7). Not Buffer.from() either:
-    // it takes from the shared 8 KB pool, so a 1-byte piece would pin a pool block.
-    const copy = Buffer.allocUnsafeSlow(view.byteLength);
-    copy.set(view);
-    return copy;
+  /**
+   * A stored piece. A small view of a large buffer is copied so the large buffer can be
+   * garbage-collected, or, when borrowing, kept and counted as pinning that buffer.
+   */
+  private piece(offset: number, view: Uint8Array): Piece {
+    const bufferSize = view.buffer.byteLength;
+    if (view.byteLength * COPY_RATIO >= bufferSize) return { offset, data: view, pinned: 0 };
+    if (!this.borrowSmallPieces) return { offset, data: copyOf(view), pinned: 0 };
+    this._pinnedBytes += bufferSize;
+    return { offset, data: view, pinned: bufferSize };
   }
 
   /** Moves `contiguousEnd` over stored pieces that now follow it without a gap. */
@@ -274,6 +303,7 @@ export class Reassembler {
     if (first.data.byteLength <= maxBytes) {
       out = first.data;
       this.pieces.shift();
+      this._pinnedBytes -= first.pinned;
     } else {
       out = first.data.subarray(0, maxBytes);
       first.data = first.data.subarray(maxBytes);
@@ -300,10 +330,23 @@ export class Reassembler {
     const skipped = Math.max(0, offset - this._readOffset);
     this.pieces.length = 0;
     this._bufferedBytes = 0;
+    this._pinnedBytes = 0;
     this._readOffset += skipped;
     this._contiguousEnd = Math.max(this._contiguousEnd, this._readOffset);
     return skipped;
   }
+}
+
+/**
+ * A copy of a small view in its own memory. Not view.slice(): on a Buffer (all received data is)
+ * that is a view like subarray(), and the whole datagram would stay alive for each byte kept
+ * (RFC 9000 §21.7). Not Buffer.from() either: it takes from the shared 8 KB pool, so a 1-byte piece
+ * would pin a pool block.
+ */
+function copyOf(view: Uint8Array): Uint8Array {
+  const copy = Buffer.allocUnsafeSlow(view.byteLength);
+  copy.set(view);
+  return copy;
 }
 
 /**

@@ -86,6 +86,11 @@ export interface RecvStreamOptions {
   onControl?: (streamId: number) => void;
   /** Called after every state change. */
   onStateChange?: (state: RecvState, streamId: number) => void;
+  /**
+   * Keep small pieces of large datagrams uncopied until `adoptBorrowed()`; the caller then bounds
+   * `pinnedBytes` (RFC 9000 §21.7). Without it they are copied on arrival.
+   */
+  borrowSmallPieces?: boolean;
 }
 
 export class RecvStream {
@@ -111,7 +116,10 @@ export class RecvStream {
     });
     // Flow control keeps data within maxWindow of the read offset, so this bound is never the
     // first to trip for a well-behaved peer.
-    this.buffer = new Reassembler({ maxAhead: Math.max(options.maxWindow, options.initialWindow) });
+    this.buffer = new Reassembler({
+      maxAhead: Math.max(options.maxWindow, options.initialWindow),
+      borrowSmallPieces: options.borrowSmallPieces,
+    });
     this.connection = options.connectionWindow;
   }
 
@@ -137,6 +145,16 @@ export class RecvStream {
   /** Bytes held for the application (in order or not). */
   get bufferedBytes(): number {
     return this.buffer.bufferedBytes;
+  }
+
+  /** Size of the received buffers that buffered data keeps alive uncopied (with borrowSmallPieces). */
+  get pinnedBytes(): number {
+    return this.buffer.pinnedBytes;
+  }
+
+  /** Copies buffered pieces that still view received buffers, so that those can be freed. */
+  adoptBorrowed(): void {
+    this.buffer.adoptBorrowed();
   }
 
   /** The stream-level receive window (MAX_STREAM_DATA we advertise). */

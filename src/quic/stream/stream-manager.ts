@@ -96,6 +96,11 @@ export class QuicStream {
 const DEFAULT_MAX_STREAM_WINDOW = 16 * 1024 * 1024;
 const DEFAULT_MAX_CONNECTION_WINDOW = 24 * 1024 * 1024;
 const DIRECTIONS: readonly Direction[] = ['bidi', 'uni'];
+/**
+ * Most bytes of received buffers that small stored pieces may keep alive uncopied per connection
+ * (RFC 9000 §21.7): a few dozen datagrams, more than a pass over one receive batch leaves unread.
+ */
+export const MAX_PINNED_BYTES = 64 * 1024;
 
 export class StreamManager {
   readonly role: Role;
@@ -126,6 +131,11 @@ export class StreamManager {
   private readonly stateChanged = (_state: unknown, id: number): void => { this.forgetIfClosed(id); };
   /** Peer streams not yet handed to the application. */
   private readonly incoming: QuicStream[] = [];
+  /**
+   * Received buffers kept alive by small pieces stored uncopied (borrowed), summed over streams as
+   * of their last insert or read through this manager; may overstate, never understate.
+   */
+  private pinnedBytes = 0;
 
   constructor(options: StreamManagerOptions) {
     this.role = options.role;
@@ -217,6 +227,7 @@ export class StreamManager {
           connectionWindow: this.connectionWindow,
           onControl: this.markControl,
           onStateChange: this.stateChanged,
+          borrowSmallPieces: true,
         })
       : undefined;
     const stream = new QuicStream(id, send, recv);
@@ -284,8 +295,21 @@ export class StreamManager {
   /** STREAM frame content (RFC 9000 §19.8). Returns the stream, or undefined if it was closed. */
   onStreamFrame(chunk: StreamChunk): QuicStream | undefined {
     const stream = this.streamFor(chunk.streamId, 'recv', 'STREAM', 'RFC 9000 §19.8');
-    stream?.recv?.onStreamFrame(chunk.offset, chunk.data, chunk.fin);
+    const recv = stream?.recv;
+    if (recv === undefined) return stream;
+    const pinnedBefore = recv.pinnedBytes;
+    recv.onStreamFrame(chunk.offset, chunk.data, chunk.fin);
+    this.pinnedBytes += recv.pinnedBytes - pinnedBefore;
+    // RFC 9000 §21.7: small pieces of datagrams are usually read in the same pass and never need a
+    // copy; those left unread are copied once their datagrams would add up to more than the bound.
+    if (this.pinnedBytes > MAX_PINNED_BYTES) this.adoptBorrowed();
     return stream;
+  }
+
+  /** Copies every stored piece that views a received buffer: nothing stays pinned. */
+  private adoptBorrowed(): void {
+    for (const stream of this.streams.values()) stream.recv?.adoptBorrowed();
+    this.pinnedBytes = 0;
   }
 
   /** RESET_STREAM (RFC 9000 §19.4). */
@@ -404,7 +428,12 @@ export class StreamManager {
 
   /** The application reads from a stream; `now` (ms) drives window auto-tuning with `rttMs`. */
   read(streamId: number, now: number, maxBytes = Infinity): Uint8Array | null {
-    return this.streams.get(streamId)?.recv?.read(now, this.rttMs, maxBytes) ?? null;
+    const recv = this.streams.get(streamId)?.recv;
+    if (recv === undefined) return null;
+    const pinnedBefore = recv.pinnedBytes;
+    const data = recv.read(now, this.rttMs, maxBytes);
+    this.pinnedBytes += recv.pinnedBytes - pinnedBefore;
+    return data;
   }
 
   /**

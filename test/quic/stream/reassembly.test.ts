@@ -253,3 +253,97 @@ describe('Reassembler', () => {
     expect(Buffer.from(r.read()!).toString()).toBe('abc');
   });
 });
+
+describe('small pieces of large datagrams (RFC 9000 §21.7)', () => {
+  const datagram = () => Buffer.alloc(1400, 7); // each its own buffer, as decrypted packets are
+  const small = (d: Buffer, at = 100, n = 20) => d.subarray(at, at + n);
+
+  it('are copied on arrival by default, so that the datagram can be freed', () => {
+    const r = new Reassembler({ maxAhead: 1 << 20 });
+    const d = datagram();
+    r.insert(0, small(d));
+    expect(r.pinnedBytes).toBe(0);
+    expect(r.read()!.buffer).not.toBe(d.buffer);
+  });
+
+  it('when borrowing: kept as views and counted as pinning their buffers until read', () => {
+    const r = new Reassembler({ maxAhead: 1 << 20, borrowSmallPieces: true });
+    const d1 = datagram();
+    const d2 = datagram();
+    r.insert(0, small(d1));
+    r.insert(40, small(d2)); // after a gap
+    expect(r.pinnedBytes).toBe(2800);
+    const first = r.read()!;
+    expect(first.buffer).toBe(d1.buffer); // read in the same pass: never copied
+    expect(r.pinnedBytes).toBe(1400);
+    r.insert(20, small(d1, 0)); // fills the gap
+    expect(r.pinnedBytes).toBe(2800);
+    r.skipTo(60);
+    expect(r.pinnedBytes).toBe(0);
+  });
+
+  it('when borrowing: adoptBorrowed copies what is still stored and pins nothing', () => {
+    const r = new Reassembler({ maxAhead: 1 << 20, borrowSmallPieces: true });
+    const d = datagram();
+    d.fill(1, 100, 120);
+    r.insert(0, small(d));
+    r.insert(30, Buffer.alloc(100, 2)); // not a small view: never counted
+    expect(r.pinnedBytes).toBe(1400);
+    r.adoptBorrowed();
+    expect(r.pinnedBytes).toBe(0);
+    d.fill(9); // the datagram may be reused or freed now
+    const out = r.read()!;
+    expect(out.buffer).not.toBe(d.buffer);
+    expect(Buffer.from(out).equals(Buffer.alloc(20, 1))).toBe(true);
+  });
+
+  it('when borrowing: the same bytes as copying, and pinned buffers are let go by read, skip and adopt (property)', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('insert' as const), offset: fc.nat(300), length: fc.integer({ min: 1, max: 150 }), at: fc.nat(1200) }),
+      fc.record({ kind: fc.constant('read' as const), max: fc.integer({ min: 1, max: 100 }) }),
+      fc.record({ kind: fc.constant('adopt' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 60 }), (ops) => {
+        const source = Buffer.from(Array.from({ length: 600 }, (_, i) => i % 251));
+        const borrowing = new Reassembler({ maxAhead: 1 << 20, borrowSmallPieces: true });
+        const copying = new Reassembler({ maxAhead: 1 << 20 });
+        const adopted = new Set<ArrayBufferLike>(); // datagrams of pieces stored before an adopt
+        const stored = new Set<ArrayBufferLike>();
+        for (const o of ops) {
+          if (o.kind === 'insert') {
+            // The piece sits at `at` inside a datagram of its own: at most 150 B of 1400+ B is small.
+            const d = Buffer.alloc(1400 + o.length);
+            source.copy(d, o.at, o.offset, o.offset + o.length);
+            const piece = d.subarray(o.at, o.at + Math.min(o.length, 600 - o.offset));
+            if (piece.byteLength === 0) continue;
+            borrowing.insert(o.offset, piece);
+            copying.insert(o.offset, Buffer.from(piece));
+            stored.add(d.buffer);
+            if (borrowing.bufferedBytes > 0 && piece.byteLength < borrowing.bufferedBytes) {
+              // Each stored small view counts its whole datagram (a piece cut by gaps, once a part).
+              expect(borrowing.pinnedBytes).toBeLessThanOrEqual(borrowing.bufferedBytes * (1400 + 150));
+            }
+          } else if (o.kind === 'read') {
+            const a = borrowing.read(o.max);
+            const b = copying.read(o.max);
+            if (a !== null) expect(adopted.has(a.buffer)).toBe(false);
+            expect(a === null ? null : Buffer.from(a)).toEqual(b === null ? null : Buffer.from(b));
+          } else {
+            borrowing.adoptBorrowed();
+            expect(borrowing.pinnedBytes).toBe(0);
+            for (const b of stored) adopted.add(b);
+            stored.clear();
+          }
+          expect(borrowing.bufferedBytes).toBe(copying.bufferedBytes);
+          expect(borrowing.pinnedBytes).toBeGreaterThanOrEqual(0);
+        }
+        if (borrowing.bufferedBytes === 0) expect(borrowing.pinnedBytes).toBe(0);
+        borrowing.adoptBorrowed();
+        expect(borrowing.pinnedBytes).toBe(0);
+        expect(readEverything(borrowing).equals(readEverything(copying))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { StreamManager, type StreamControlFrame, type StreamParams } from '../../../src/quic/stream/stream-manager.js';
+import { MAX_PINNED_BYTES, StreamManager, type StreamControlFrame, type StreamParams } from '../../../src/quic/stream/stream-manager.js';
 import { StreamError, TransportErrorCode } from '../../../src/quic/stream/errors.js';
 import { RecvState } from '../../../src/quic/stream/recv-stream.js';
 import { SendState } from '../../../src/quic/stream/send-stream.js';
@@ -433,5 +433,46 @@ describe('hostile peer', () => {
       }),
       { numRuns: 400 },
     );
+  });
+});
+
+describe('small received pieces and the datagrams they view (RFC 9000 §21.7)', () => {
+  const piece = (fill: number) => {
+    const datagram = Buffer.alloc(1400);
+    datagram.fill(fill, 700, 720);
+    return { datagram, data: datagram.subarray(700, 720) };
+  };
+
+  it('a small piece read in the same pass is handed out as it came, without a copy', () => {
+    const { server } = pair();
+    const { datagram, data } = piece(5);
+    server.onStreamFrame({ streamId: 0, offset: 0, data, fin: false });
+    const out = server.read(0, 0)!;
+    expect(out.buffer).toBe(datagram.buffer);
+    expect(Buffer.from(out).equals(Buffer.alloc(20, 5))).toBe(true);
+  });
+
+  it('unread small pieces keep at most MAX_PINNED_BYTES of datagrams alive, on any streams', () => {
+    const { server } = pair({}, { initialMaxStreamsBidi: 10, initialMaxStreamDataBidiRemote: 4000, initialMaxData: 100_000 });
+    const datagrams = new Set<ArrayBufferLike>();
+    const streams = [0, 4, 8];
+    const count = 3 * Math.ceil(MAX_PINNED_BYTES / 1400) + 5; // over three times the bound in datagrams
+    for (let i = 0; i < count; i++) {
+      const { datagram, data } = piece(i % 256);
+      datagrams.add(datagram.buffer);
+      const id = streams[i % 3]!;
+      server.onStreamFrame({ streamId: id, offset: 20 * Math.floor(i / 3), data, fin: false });
+      // Datagrams kept alive by what is stored now (nothing was read).
+      const pinned = streams.reduce((n, s) => n + (server.get(s)?.recv?.pinnedBytes ?? 0), 0);
+      expect(pinned).toBeLessThanOrEqual(MAX_PINNED_BYTES);
+    }
+    let viewed = 0;
+    for (const id of streams) {
+      for (let out = server.read(id, 0); out !== null; out = server.read(id, 0)) {
+        if (datagrams.has(out.buffer)) viewed += 1400;
+      }
+    }
+    expect(viewed).toBeGreaterThan(0); // the last ones were not copied
+    expect(viewed).toBeLessThanOrEqual(MAX_PINNED_BYTES);
   });
 });
