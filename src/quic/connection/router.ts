@@ -11,13 +11,13 @@
 import { DEFAULT_LIMITS } from '../../core/limits.js';
 import { statelessResetToken } from '../cid.js';
 import { retryIntegrityTag } from '../crypto/retry.js';
-import { parsePacketHeader } from '../packet/header.js';
+import { parsePacketHeader, type LongHeader } from '../packet/header.js';
 import { pooledRandomBytes } from '../random-pool.js';
 import { appendRetryIntegrityTag, buildRetryWithoutTag } from '../packet/retry.js';
 import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
 import { claimedTokenKind, openToken, sealToken } from '../token.js';
-import { buildInvalidTokenClose, initialOpens } from './invalid-token-close.js';
+import { buildInvalidTokenClose, buildRefusedClose, initialOpens } from './stateless-close.js';
 import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
   Connection,
@@ -70,6 +70,8 @@ export interface RouterOptions {
 
 /** Smallest stateless reset: 5 unpredictable bytes and the 16-byte token (RFC 9000 §10.3). */
 const MIN_STATELESS_RESET = 21;
+/** CONNECTION_REFUSED answers sent at most per second (see refuse()); past it, refused Initials are only dropped. */
+export const MAX_REFUSALS_PER_SECOND = 100;
 
 /**
  * A connection ID as a route key: its bytes one to a character (latin1), a string half as long as
@@ -97,6 +99,11 @@ export class ConnectionRouter {
   private readonly accepted: Connection[] = [];
   /** Datagrams dropped: unroutable, too small, over a limit. */
   dropped = 0;
+  /** Of those, client Initials answered with CONNECTION_REFUSED (RFC 9000 §5.2.2). */
+  refused = 0;
+  /** When the current one-second window of refusals began, and how many it has sent. */
+  private refusalWindowStart = -Infinity;
+  private refusalsInWindow = 0;
 
   constructor(private readonly options: RouterOptions = {}) {
     // Many small unpredictable values per handshake: drawn from a pool (random-pool.ts).
@@ -209,6 +216,26 @@ export class ConnectionRouter {
     this.dropped++;
   }
 
+  /**
+   * An Initial whose connection is refused: no state is kept (counted as dropped), and the client
+   * is told with CONNECTION_CLOSE CONNECTION_REFUSED in an Initial (RFC 9000 §5.2.2, a SHOULD)
+   * instead of timing out. Only an Initial that opens with its Initial keys is answered (anyone
+   * can make one, but random bytes get nothing), and at most MAX_REFUSALS_PER_SECOND: each answer
+   * costs deriving Initial keys, opening and sealing, while a flood of Initials at a full server
+   * must cost no more than dropping them.
+   */
+  private refuse(datagram: Buffer, header: LongHeader, from: PeerAddress, now: number): void {
+    this.drop();
+    if (now - this.refusalWindowStart >= 1000) {
+      this.refusalWindowStart = now;
+      this.refusalsInWindow = 0;
+    }
+    if (this.refusalsInWindow >= MAX_REFUSALS_PER_SECOND || !initialOpens(datagram, header)) return;
+    this.refusalsInWindow++;
+    this.refused++;
+    this.stateless.push({ data: buildRefusedClose(header, this.random(this.cidLength)), to: from });
+  }
+
   private onNewLongHeader(datagram: Buffer, from: PeerAddress, now: number): void {
     const server = this.options.server!;
     const version = datagram.readUInt32BE(1);
@@ -234,9 +261,9 @@ export class ConnectionRouter {
     if (header.type !== 'initial' || header.dcid.length < 8) return this.drop();
     // RFC 9000 §5.2.2: a server may refuse a new connection; it does past its limits and once
     // closeAll() has begun closing (a connection opened then would never be asked to close, §10.2).
-    // Dropped like the limits' refusals: a CONNECTION_CLOSE with CONNECTION_REFUSED (a SHOULD) is
-    // not sent yet.
-    if (this.closing || this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) return this.drop();
+    if (this.closing || this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) {
+      return this.refuse(datagram, header, from, now);
+    }
 
     let originalDcid = Buffer.from(header.dcid);
     let retryScid: Buffer | undefined;

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ConnectionEvent } from '../../../src/quic/connection.js';
-import { buildInvalidTokenClose, initialOpens } from '../../../src/quic/connection/invalid-token-close.js';
+import { buildInvalidTokenClose, initialOpens } from '../../../src/quic/connection/stateless-close.js';
 import { initialProtectors } from '../../../src/quic/crypto/protector.js';
 import { unprotectPacket } from '../../../src/quic/crypto/packet-protection.js';
 import { TransportErrorCode } from '../../../src/quic/errors.js';

@@ -1,9 +1,11 @@
 /**
- * The server's answer to a client Initial that carries an invalid Retry token (RFC 9000 §8.1.2):
- * such a client has already used up its one Retry, so another Retry would be ignored and it would
- * only time out. The server instead closes at once with INVALID_TOKEN, in an Initial packet of its
- * own, without creating any connection state — so, as the RFC notes, it does not enter the
- * closing period either.
+ * The server's stateless answers to a client Initial that it will not turn into a connection: a
+ * CONNECTION_CLOSE in an Initial packet of its own, without creating any connection state — so,
+ * as RFC 9000 §8.1.2 notes, it does not enter the closing period either.
+ *  - INVALID_TOKEN (RFC 9000 §8.1.2): the Initial carries an invalid Retry token. Such a client has
+ *    already used up its one Retry, so another Retry would be ignored and it would only time out.
+ *  - CONNECTION_REFUSED (RFC 9000 §5.2.2): the server refuses the connection (past its limits, or
+ *    shutting down) and SHOULD say so rather than leave the client to time out.
  */
 import { initialProtectors } from '../crypto/protector.js';
 import { protectPacket, unprotectPacket } from '../crypto/packet-protection.js';
@@ -37,12 +39,12 @@ export function initialOpens(datagram: Buffer, header: LongHeader): boolean {
 }
 
 /**
- * A protected Initial packet from the server with CONNECTION_CLOSE (type 0x1c) carrying
- * INVALID_TOKEN (RFC 9000 §8.1.2, §19.19), addressed to the client's Source Connection ID and
- * protected with the Initial keys of the client's Destination Connection ID (RFC 9001 §5.2).
- * `serverScid` is any fresh connection ID: no connection will ever use it.
+ * A protected Initial packet from the server with CONNECTION_CLOSE (type 0x1c, RFC 9000 §19.19)
+ * carrying `errorCode`, addressed to the client's Source Connection ID and protected with the
+ * Initial keys of the client's Destination Connection ID (RFC 9001 §5.2). `serverScid` is any
+ * fresh connection ID: no connection will ever use it.
  */
-export function buildInvalidTokenClose(header: LongHeader, serverScid: Uint8Array): Buffer {
+export function buildInitialClose(header: LongHeader, serverScid: Uint8Array, errorCode: number, reason: string): Buffer {
   const w = new Writer(128);
   const written = writeLongHeader(w, {
     type: 'initial',
@@ -53,7 +55,7 @@ export function buildInvalidTokenClose(header: LongHeader, serverScid: Uint8Arra
     pnLength: PN_LENGTH,
   });
   const payloadStart = w.offset;
-  encodeFrame({ type: 'connection_close', errorCode: TransportErrorCode.INVALID_TOKEN, frameType: 0, reason: 'invalid token' }, w);
+  encodeFrame({ type: 'connection_close', errorCode, frameType: 0, reason }, w);
   // PADDING (0x00) frames until header protection has its sample (RFC 9001 §5.4.2).
   const shortBy = MIN_PAYLOAD_FOR_SAMPLE - (w.offset - payloadStart);
   if (shortBy > 0) w.zeros(shortBy);
@@ -62,3 +64,11 @@ export function buildInvalidTokenClose(header: LongHeader, serverScid: Uint8Arra
   const keys = initialProtectors(header.version, header.dcid);
   return protectPacket(keys.server, plain, written.pnOffset, PN_LENGTH, FIRST_PACKET_NUMBER);
 }
+
+/** RFC 9000 §8.1.2: the answer to an otherwise valid Initial with an invalid Retry token. */
+export const buildInvalidTokenClose = (header: LongHeader, serverScid: Uint8Array): Buffer =>
+  buildInitialClose(header, serverScid, TransportErrorCode.INVALID_TOKEN, 'invalid token');
+
+/** RFC 9000 §5.2.2: the answer to an Initial whose connection the server refuses. */
+export const buildRefusedClose = (header: LongHeader, serverScid: Uint8Array): Buffer =>
+  buildInitialClose(header, serverScid, TransportErrorCode.CONNECTION_REFUSED, 'connection refused');
