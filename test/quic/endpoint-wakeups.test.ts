@@ -72,11 +72,13 @@ describe('QUIC endpoint wake-ups', () => {
 
   it('a transfer whose sender is capped at 2 datagrams per transmit() completes without 0 ms timers', async () => {
     const body = pattern(400 * 1024);
+    let serverConn: Connection | undefined;
     const srv = await QuicEndpoint.listen({
       host: '127.0.0.1',
       maxDatagramsPerTransmit: 2,
       server: { certificateChain: [CERT], privateKey: KEY, alpn: ['h3'] },
       onEvent(conn, e) {
+        serverConn = conn;
         if (e.type === 'stream-data' && e.fin) conn.write(e.id, body, true);
       },
     });
@@ -100,7 +102,12 @@ describe('QUIC endpoint wake-ups', () => {
     const zeroDelay = countZeroDelayTimers();
     await done;
     expect(sha256(Buffer.concat(parts))).toBe(sha256(body));
-    // Before: every capped transmit() armed a 0 ms timer (one per 2 datagrams, ~150 here).
-    expect(zeroDelay.count).toBeLessThan(10);
+    // Before: every capped transmit() armed a 0 ms timer, one per 2 datagrams (~150 here). A few
+    // remain for other reasons (a deadline under 1 ms away after a pump that sent nothing: pacing,
+    // ACK delay), more of them on a loaded machine (6-10 seen), so the bound is a share of the
+    // capped transmits rather than a small constant.
+    const cappedTransmits = serverConn!.stats.datagramsSent / 2;
+    expect(cappedTransmits).toBeGreaterThan(100);
+    expect(zeroDelay.count).toBeLessThan(cappedTransmits / 5);
   }, 30_000);
 });
