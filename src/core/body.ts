@@ -4,8 +4,7 @@
  * and the protocol stops reading (h1 pauses the socket; h2/h3 withhold flow-control credit). As the
  * handler reads, `onConsumed` tells the protocol how many bytes left the buffer, so it can resume.
  */
-/** A chunk under 1/PINNING_RATIO of the buffer it views is copied before it is queued. */
-const PINNING_RATIO = 8;
+import { copyOf, isSmallView } from './small-view.js';
 
 export class RequestBody implements AsyncIterable<Uint8Array> {
   private readonly queue: Uint8Array[] = [];
@@ -32,8 +31,8 @@ export class RequestBody implements AsyncIterable<Uint8Array> {
     if (chunk.length > 0) {
       // A small view of a large buffer (a few bytes of a decrypted QUIC packet or of a socket read)
       // would keep all of that buffer alive while it waits here, and the high-water mark counts
-      // only the view's bytes: such a chunk waits as a copy (the principle of RFC 9000 §21.7).
-      this.queue.push(chunk.byteLength * PINNING_RATIO < chunk.buffer.byteLength ? Buffer.from(chunk) : chunk);
+      // only the view's bytes: such a chunk waits as a copy (small-view.ts, RFC 9000 §21.7).
+      this.queue.push(isSmallView(chunk) ? copyOf(chunk) : chunk);
       this.bufferedBytes += chunk.length;
       this.wake();
     }

@@ -17,6 +17,7 @@
  * Callers must not modify a Uint8Array after handing it to `insert`: it may be kept until read.
  */
 import { DEFAULT_LIMITS } from '../../core/limits.js';
+import { copyOf, isSmallView } from '../../core/small-view.js';
 import { StreamError, TransportErrorCode } from './errors.js';
 import { VARINT_BOUND } from './stream-id.js';
 
@@ -42,8 +43,6 @@ interface Piece {
 
 const FLOW_CONTROL_LIMIT = { code: TransportErrorCode.FLOW_CONTROL_ERROR, section: 'RFC 9000 §4.1' };
 
-/** A piece smaller than 1/COPY_RATIO of the buffer it views is copied, so the buffer can be freed. */
-const COPY_RATIO = 8;
 const DEFAULT_MAX_PIECES = 1024;
 
 export class Reassembler {
@@ -275,7 +274,7 @@ export class Reassembler {
    */
   private piece(offset: number, view: Uint8Array): Piece {
     const bufferSize = view.buffer.byteLength;
-    if (view.byteLength * COPY_RATIO >= bufferSize) return { offset, data: view, pinned: 0 };
+    if (!isSmallView(view)) return { offset, data: view, pinned: 0 };
     if (!this.borrowSmallPieces) return { offset, data: copyOf(view), pinned: 0 };
     this._pinnedBytes += bufferSize;
     return { offset, data: view, pinned: bufferSize };
@@ -335,18 +334,6 @@ export class Reassembler {
     this._contiguousEnd = Math.max(this._contiguousEnd, this._readOffset);
     return skipped;
   }
-}
-
-/**
- * A copy of a small view in its own memory. Not view.slice(): on a Buffer (all received data is)
- * that is a view like subarray(), and the whole datagram would stay alive for each byte kept
- * (RFC 9000 §21.7). Not Buffer.from() either: it takes from the shared 8 KB pool, so a 1-byte piece
- * would pin a pool block.
- */
-function copyOf(view: Uint8Array): Uint8Array {
-  const copy = Buffer.allocUnsafeSlow(view.byteLength);
-  copy.set(view);
-  return copy;
 }
 
 /**
