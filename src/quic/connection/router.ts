@@ -181,8 +181,8 @@ export class ConnectionRouter {
   /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
   private readonly holders = new Map<Connection, RouteHolder>();
 
-  /** A datagram arrived from `from`. */
-  receive(datagram: Buffer, from: PeerAddress, now: number): void {
+  /** A datagram arrived from `from`; returns the connection that took it, if one did. */
+  receive(datagram: Buffer, from: PeerAddress, now: number): Connection | undefined {
     if (datagram.length === 0) return;
     const isLong = (datagram[0]! & 0x80) !== 0;
     // RFC 8999 §5.1: version and connection IDs are at fixed places in every version; a short
@@ -194,7 +194,7 @@ export class ConnectionRouter {
     const conn = this.routes.get(datagram.toString('latin1', dcidStart, dcidEnd)); // = routeKey(DCID)
     if (conn !== undefined) {
       conn.receive(datagram, from, now);
-      return;
+      return conn;
     }
     if (!isLong) {
       // A stateless reset to a client carries an unpredictable DCID: let the connections on that path check it.
@@ -208,12 +208,13 @@ export class ConnectionRouter {
       if (!matched && this.options.server !== undefined) this.sendStatelessReset(datagram, datagram.subarray(dcidStart, dcidEnd), from);
       return;
     }
-    if (this.options.server !== undefined) this.onNewLongHeader(datagram, from, now);
-    else this.drop();
+    if (this.options.server !== undefined) return this.onNewLongHeader(datagram, from, now);
+    return this.drop();
   }
 
-  private drop(): void {
+  private drop(): undefined {
     this.dropped++;
+    return undefined;
   }
 
   /**
@@ -224,7 +225,7 @@ export class ConnectionRouter {
    * costs deriving Initial keys, opening and sealing, while a flood of Initials at a full server
    * must cost no more than dropping them.
    */
-  private refuse(datagram: Buffer, header: LongHeader, from: PeerAddress, now: number): void {
+  private refuse(datagram: Buffer, header: LongHeader, from: PeerAddress, now: number): undefined {
     this.drop();
     if (now - this.refusalWindowStart >= 1000) {
       this.refusalWindowStart = now;
@@ -236,7 +237,7 @@ export class ConnectionRouter {
     this.stateless.push({ data: buildRefusedClose(header, this.random(this.cidLength)), to: from });
   }
 
-  private onNewLongHeader(datagram: Buffer, from: PeerAddress, now: number): void {
+  private onNewLongHeader(datagram: Buffer, from: PeerAddress, now: number): Connection | undefined {
     const server = this.options.server!;
     const version = datagram.readUInt32BE(1);
     // RFC 9000 §14.1: a server discards an Initial in a datagram smaller than 1200 bytes.
@@ -307,6 +308,7 @@ export class ConnectionRouter {
     this.initialRoutes.set(conn, initialRoute);
     this.accepted.push(conn);
     conn.receive(datagram, from, now);
+    return conn;
   }
 
   private readonly initialRoutes = new Map<Connection, string>();
