@@ -9,6 +9,9 @@
  *   a well-behaved peer below this bound.
  * - The number of stored pieces is bounded too, and a tiny piece of a large datagram is copied, so
  *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.7).
+ *   Past `maxPieces` the pieces must average MIN_AVERAGE_PIECE bytes: a sender whose window holds
+ *   thousands of full packets leaves that many pieces behind one lost packet, and must not be
+ *   taken for an attacker; what a piece costs beyond its bytes stays a fraction of the data.
  *   With `borrowSmallPieces` the copy waits: such a piece is kept as a view and counted in
  *   `pinnedBytes` until `adoptBorrowed()` copies it, so a piece read in the same pass is never copied;
  *   the owner (StreamManager) bounds the total pinned and adopts when it is over.
@@ -44,6 +47,12 @@ interface Piece {
 const FLOW_CONTROL_LIMIT = { code: TransportErrorCode.FLOW_CONTROL_ERROR, section: 'RFC 9000 §4.1' };
 
 const DEFAULT_MAX_PIECES = 1024;
+/**
+ * Bytes stored pieces must average once there are more than `maxPieces` of them: a STREAM frame
+ * filling even a 1200-byte packet carries more than twice this, and a piece's own objects take
+ * about a tenth of it.
+ */
+export const MIN_AVERAGE_PIECE = 512;
 
 export class Reassembler {
   private readonly pieces: Piece[] = [];
@@ -244,7 +253,7 @@ export class Reassembler {
     }
     pieces.splice(lo, i - lo, ...merged);
     const touchesContiguous = start <= this._contiguousEnd;
-    if (pieces.length > this.maxPieces) this.tooManyPieces();
+    if (pieces.length > this.maxPieces) this.checkPieceCount();
     if (touchesContiguous) this.advanceContiguous(lo);
   }
 
@@ -253,17 +262,21 @@ export class Reassembler {
     const pieces = this.pieces;
     pieces.push(this.piece(start, data));
     this._bufferedBytes += end - start;
-    if (pieces.length > this.maxPieces) this.tooManyPieces();
+    if (pieces.length > this.maxPieces) this.checkPieceCount();
     if (start <= this._contiguousEnd) this.advanceContiguous(pieces.length - 1);
   }
 
-  /** RFC 9000 §21.7: a peer that leaves too many gaps would make us keep unbounded state. */
-  private tooManyPieces(): never {
+  /**
+   * RFC 9000 §21.7: a peer that leaves too many gaps would make us keep unbounded state. Called past
+   * `maxPieces`: many pieces are refused only when they are small on average (see MIN_AVERAGE_PIECE).
+   */
+  private checkPieceCount(): void {
+    if (this._bufferedBytes >= this.pieces.length * MIN_AVERAGE_PIECE) return;
     throw new StreamError(
       this.limitError.code === TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         : TransportErrorCode.PROTOCOL_VIOLATION,
-      `more than ${this.maxPieces} separate pieces of out-of-order data`,
+      `more than ${this.maxPieces} separate pieces of out-of-order data, of ${MIN_AVERAGE_PIECE} bytes or less on average`,
       'RFC 9000 §21.7',
     );
   }

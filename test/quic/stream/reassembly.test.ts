@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Reassembler, createCryptoReassembler } from '../../../src/quic/stream/reassembly.js';
+import { MIN_AVERAGE_PIECE, Reassembler, createCryptoReassembler } from '../../../src/quic/stream/reassembly.js';
 import { StreamError, TransportErrorCode } from '../../../src/quic/stream/errors.js';
 
 function expectStreamError(fn: () => unknown, code: number): void {
@@ -208,6 +208,29 @@ describe('Reassembler', () => {
       const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
       for (let i = 1; i <= 8; i++) r.insert(i * 10, new Uint8Array(1));
       expectStreamError(() => r.insert(100, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
+    });
+
+    it('thousands of full packets behind one lost packet are kept, not taken for an attack (§21.7)', () => {
+      // A sender's window of 3,000 packets of 1,400 stream bytes; the first packet is lost.
+      const r = new Reassembler({ maxAhead: 8 << 20 });
+      const stream = Buffer.alloc(3001 * 1400);
+      for (let i = 0; i < stream.length; i++) stream[i] = i % 251;
+      for (let n = 1; n <= 3000; n++) r.insert(n * 1400, stream.subarray(n * 1400, (n + 1) * 1400));
+      expect(r.readableBytes).toBe(0);
+      r.insert(0, stream.subarray(0, 1400));
+      expect(Buffer.compare(readEverything(r), stream)).toBe(0);
+    });
+
+    it(`past maxPieces, pieces are refused once they average under ${MIN_AVERAGE_PIECE} bytes (§21.7)`, () => {
+      const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
+      // Twelve pieces of 1,000 bytes, each behind a gap: past the count, but large.
+      for (let i = 1; i <= 12; i++) r.insert(i * 2000, new Uint8Array(1000));
+      // One-byte pieces bring the average down: 12,000 + k bytes in 12 + k pieces.
+      let k = 0;
+      const smallestRefused = Math.ceil((12_000 - 12 * MIN_AVERAGE_PIECE) / (MIN_AVERAGE_PIECE - 1) + 1e-9);
+      for (; k < smallestRefused - 1; k++) r.insert(100_000 + k * 10, new Uint8Array(1));
+      expect(12_000 + k).toBeGreaterThanOrEqual((12 + k) * MIN_AVERAGE_PIECE);
+      expectStreamError(() => r.insert(100_000 + k * 10, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
     });
 
     it('offset + length beyond 2^62-1 is FRAME_ENCODING_ERROR (RFC 9000 §19.8)', () => {
