@@ -338,8 +338,9 @@ export class Connection implements FrameHandlers {
    * nothing held back, and no input or application call came since. Until `quietUntil` (the
    * nextTimeout() read then) transmit() sends nothing, nextTimeout() keeps that answer and poll()
    * has no event, so an idle connection answers an endpoint's pump at once (issue 5: every pump
-   * visits every connection). Every public method that can change output, events or deadlines
-   * ends it (`quiet = false`) before anything else.
+   * visits every connection). A closing or draining connection with nothing left to send or
+   * deliver is quiet the same way until its period ends (enterClosingQuiet). Every public method
+   * that can change output, events or deadlines ends it (`quiet = false`) before anything else.
    */
   private quiet = false;
   private quietUntil = Infinity;
@@ -1110,13 +1111,14 @@ export class Connection implements FrameHandlers {
     this.now = now;
     if (this.quiet && now < this.quietUntil) return;
     this.quiet = false;
-    if (this.state === 'closed' || this.state === 'draining') return;
-    if (this.state === 'closing') {
-      if (this.closeDatagramsOwed > 0) {
+    if (this.state === 'closed') return;
+    if (this.state === 'closing' || this.state === 'draining') {
+      if (this.state === 'closing' && this.closeDatagramsOwed > 0) {
         this.closeDatagramsOwed = 0;
         const datagram = this.buildCloseDatagram();
         if (datagram !== undefined) out.push(datagram);
       }
+      this.enterClosingQuiet();
       return;
     }
     this.collectStreamControl();
@@ -1164,6 +1166,20 @@ export class Connection implements FrameHandlers {
     for (const id of SPACES) if (this.hasDataFor(id)) return;
     this.quietTimeout = this.nextTimeout();
     this.quietUntil = this.quietTimeout ?? Infinity;
+    this.quiet = true;
+  }
+
+  /**
+   * Closing or draining (RFC 9000 §10.2), the CONNECTION_CLOSE owed sent and every event and
+   * readable stream delivered: nothing changes until a datagram (answered in the closing state,
+   * §10.2.1), an application call or the end of the period at `closeDeadline`, so the connection is
+   * quiet until then. A server holds such connections for three PTOs after each handshake it
+   * closes, and every endpoint pump visits them (issue 5): this way a visit costs a flag test.
+   */
+  private enterClosingQuiet(): void {
+    if (this.events.length > 0 || this.readable.size > 0) return;
+    this.quietTimeout = this.closeDeadline;
+    this.quietUntil = this.closeDeadline;
     this.quiet = true;
   }
 
