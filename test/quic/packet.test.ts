@@ -24,6 +24,7 @@ import {
   type LongPacketType,
   type PacketHeader,
 } from '../../src/quic/packet.js';
+import { writeTruncatedPacketNumber } from '../../src/quic/packet/number.js';
 import { Writer } from '../../src/quic/varint.js';
 import { QUIC_V1, QUIC_V2 } from '../../src/quic/version.js';
 
@@ -77,6 +78,22 @@ describe('packet numbers (RFC 9000 §17.1, Appendix A)', () => {
           expect(decodePacketNumber(largestSeen, truncated, length)).toBe(fullPn);
         },
       ),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe('writing a truncated packet number (RFC 9000 §17.1)', () => {
+  it('writes the low bytes big-endian, as writeUIntBE of the truncated number (property)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 2 ** 62 - 1 }), fc.constantFrom<1 | 2 | 3 | 4>(1, 2, 3, 4), fc.nat(8), (fullPn, length, at) => {
+        const written = Buffer.alloc(16, 0xee);
+        const expected = Buffer.alloc(16, 0xee);
+        expect(writeTruncatedPacketNumber(written, at, fullPn, length)).toBe(at + length);
+        expected.writeUIntBE(Number(BigInt(fullPn) % (1n << BigInt(8 * length))), at, length);
+        expect(written).toEqual(expected);
+        expect(readTruncatedPacketNumber(written, at, length)).toBe(truncatePacketNumber(fullPn, length));
+      }),
       { numRuns: 500 },
     );
   });

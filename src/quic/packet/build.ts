@@ -5,7 +5,7 @@
  * (RFC 9001 §5.4). Reserved bits are written as 0 (§17.2) — protection is applied later.
  */
 import { Writer, writeVarint } from '../varint.js';
-import { truncatePacketNumber } from './number.js';
+import { writeTruncatedPacketNumber } from './number.js';
 import { FIXED_BIT, HEADER_FORM_LONG, KEY_PHASE_BIT, longTypeBits, MAX_CID_LENGTH, SPIN_BIT, type LongPacketType } from './types.js';
 
 /** The Length placeholder is a 2-byte varint: packet number + payload + AEAD tag ≤ 16383 bytes. */
@@ -104,10 +104,10 @@ export function writeShortHeaderAt(
   // RFC 9000 §17.3.1: Header Form 0, Fixed Bit 1, Spin, Reserved 00, Key Phase, PN Length − 1.
   buf[at] = (fixedBit ? FIXED_BIT : 0) | (spinBit ? SPIN_BIT : 0) | (keyPhase === 1 ? KEY_PHASE_BIT : 0) | (pnLength - 1);
   buf.set(dcid, at + 1);
-  return buf.writeUIntBE(truncatePacketNumber(packetNumber, pnLength), at + 1 + dcid.length, pnLength);
+  return writeTruncatedPacketNumber(buf, at + 1 + dcid.length, packetNumber, pnLength);
 }
 
 function writePacketNumber(w: Writer, fullPn: number, pnLength: 1 | 2 | 3 | 4): void {
   w.ensure(pnLength);
-  w.offset = w.buf.writeUIntBE(truncatePacketNumber(fullPn, pnLength), w.offset, pnLength);
+  w.offset = writeTruncatedPacketNumber(w.buf, w.offset, fullPn, pnLength);
 }

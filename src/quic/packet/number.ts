@@ -21,9 +21,42 @@ export function packetNumberLength(fullPn: number, largestAcked: number | undefi
   throw new RangeError(`${numUnacked} packets unacknowledged: more than a 4-byte packet number can cover`);
 }
 
+/** 2^(8 × length): a table, since `2 ** n` with a variable n is a call per packet. */
+const PN_MODULUS = [1, 0x100, 0x1_0000, 0x100_0000, 0x1_0000_0000] as const;
+
 /** The low `length` bytes of `fullPn`, as sent (RFC 9000 §17.1). */
 export function truncatePacketNumber(fullPn: number, length: 1 | 2 | 3 | 4): number {
-  return fullPn % 2 ** (8 * length);
+  return fullPn % PN_MODULUS[length];
+}
+
+/**
+ * Writes the low `length` bytes of `fullPn` big-endian at `at` (RFC 9000 §17.1) and returns the
+ * offset after them; `buf` must hold them. The same bytes as writeUIntBE(truncatePacketNumber(…)),
+ * without its checks and division, once per packet sent.
+ */
+export function writeTruncatedPacketNumber(buf: Uint8Array, at: number, fullPn: number, length: 1 | 2 | 3 | 4): number {
+  // ToUint32 is fullPn mod 2^32, which holds every byte a 4-byte field takes (packet numbers < 2^62).
+  const low = fullPn >>> 0;
+  switch (length) {
+    case 1:
+      buf[at] = low;
+      return at + 1;
+    case 2:
+      buf[at] = low >>> 8;
+      buf[at + 1] = low;
+      return at + 2;
+    case 3:
+      buf[at] = low >>> 16;
+      buf[at + 1] = low >>> 8;
+      buf[at + 2] = low;
+      return at + 3;
+    default:
+      buf[at] = low >>> 24;
+      buf[at + 1] = low >>> 16;
+      buf[at + 2] = low >>> 8;
+      buf[at + 3] = low;
+      return at + 4;
+  }
 }
 
 /** Reads a `length`-byte packet number field (after header protection is removed). */
