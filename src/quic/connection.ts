@@ -154,6 +154,12 @@ interface CommonOptions {
   connectionHighWaterMark?: number;
   /** Told when a connection ID of ours starts or stops routing here (the endpoint's table). */
   onConnectionId?: (cid: Buffer, added: boolean) => void;
+  /**
+   * Told when the connection leaves its quiet state (`isQuiet`): an input, an application call or
+   * a due deadline may have given it something to send or deliver. The router leaves quiet
+   * connections out of its pumps until then.
+   */
+  onWake?: (conn: Connection) => void;
   /** qlog sink (see qlog.ts). */
   qlog?: (event: QlogEvent) => void;
   keylog?: (line: string) => void;
@@ -349,6 +355,7 @@ export class Connection implements FrameHandlers {
   private countedWriteKeys: PacketProtector | undefined;
   private packetsWithWriteKeys = 0;
   private readonly onConnectionId: ((cid: Buffer, added: boolean) => void) | undefined;
+  private readonly onWake: ((conn: Connection) => void) | undefined;
   /** The current long header fields (see `longHeader`). */
   private longHeaderFields: LongHeaderContext | undefined;
 
@@ -359,6 +366,7 @@ export class Connection implements FrameHandlers {
     this.remote = options.remote;
     this.qlog = options.qlog;
     this.onConnectionId = options.onConnectionId;
+    this.onWake = options.onWake;
     this.aeadLimits = options.aeadLimits ?? {};
     this.maxDatagramsPerCall = options.maxDatagramsPerTransmit ?? MAX_DATAGRAMS_PER_CALL;
     if (this.aeadLimits.integrity !== undefined) this.integrityLimit = this.aeadLimits.integrity;
@@ -506,7 +514,7 @@ export class Connection implements FrameHandlers {
   /** A UDP datagram arrived from `from`. Never throws on its content. */
   receive(datagram: Buffer, from: PeerAddress, now: number): void {
     this.now = now;
-    this.quiet = false;
+    this.wake();
     if (this.state === 'closed' || this.state === 'draining') return;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
@@ -1060,7 +1068,7 @@ export class Connection implements FrameHandlers {
    * this; we probe with PATH_CHALLENGE from there and switch to a fresh connection ID (§9.5).
    */
   migrate(): void {
-    this.quiet = false;
+    this.wake();
     if (this.role !== 'client' || !this.handshakeConfirmed) return;
     if (this.peerCids.rotate()) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to: this.remote, sentAt: undefined };
@@ -1110,7 +1118,7 @@ export class Connection implements FrameHandlers {
   private buildDatagrams(now: number, out: OutgoingDatagram[]): void {
     this.now = now;
     if (this.quiet && now < this.quietUntil) return;
-    this.quiet = false;
+    this.wake();
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
       if (this.state === 'closing' && this.closeDatagramsOwed > 0) {
@@ -1158,6 +1166,22 @@ export class Connection implements FrameHandlers {
     congestion.setAppLimited(!cwndLimited);
     if (!this.addressValidated) this.loss.setAmplificationLimited(this.amplificationBudget() < 64, now);
     else if (out.length === 0 && heldBack === undefined) this.enterQuiet();
+  }
+
+  /**
+   * Quiet (see `quiet`): until an input, an application call or the deadline nextTimeout() gives,
+   * transmit() sends nothing and poll() has no event. A driver may leave the connection alone
+   * until then; `onWake` tells it when the state ends.
+   */
+  get isQuiet(): boolean {
+    return this.quiet;
+  }
+
+  /** Ends the quiet state, telling the driver (`onWake`). */
+  private wake(): void {
+    if (!this.quiet) return;
+    this.quiet = false;
+    this.onWake?.(this);
   }
 
   /** After a transmit() that sent nothing: quiet when no data waits either (see `quiet`). */
@@ -1679,7 +1703,7 @@ export class Connection implements FrameHandlers {
 
   handleTimeout(now: number): void {
     this.now = now;
-    this.quiet = false;
+    this.wake();
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
       if (now >= this.closeDeadline) this.state = 'closed';
@@ -1729,7 +1753,7 @@ export class Connection implements FrameHandlers {
 
   /** Closes with an application error (CONNECTION_CLOSE 0x1d, RFC 9000 §10.2). */
   close(code = 0, reason = ''): void {
-    this.quiet = false;
+    this.wake();
     this.closeWith(code, reason, true, 0);
   }
 
@@ -1738,7 +1762,7 @@ export class Connection implements FrameHandlers {
    * then close with `code`. The HTTP/3 layer sends GOAWAY before calling this.
    */
   closeGracefully(code = 0, reason = ''): void {
-    this.quiet = false;
+    this.wake();
     this.gracefulClose = { code, reason };
     this.checkGracefulClose();
   }
@@ -1811,7 +1835,7 @@ export class Connection implements FrameHandlers {
    * current keys was acknowledged. Returns whether it started.
    */
   updateKeys(): boolean {
-    this.quiet = false;
+    this.wake();
     if (!this.handshakeConfirmed || this.keyPhase === undefined) return false;
     return this.keyPhase.initiate();
   }
@@ -1823,7 +1847,7 @@ export class Connection implements FrameHandlers {
 
   /** Opens a stream; null when the peer's MAX_STREAMS does not allow one now ('streams-available' follows). */
   openStream(bidi = true): number | null {
-    this.quiet = false;
+    this.wake();
     const direction = bidi ? 'bidi' : 'uni';
     const stream = this.streams.openStream(direction);
     if (stream === null) {
@@ -1841,7 +1865,7 @@ export class Connection implements FrameHandlers {
    * high-water mark of unacknowledged data; a 'writable' event follows when it drains.
    */
   write(id: number, data: Uint8Array, fin = false): boolean {
-    this.quiet = false;
+    this.wake();
     const send = this.streams.get(id)?.send;
     if (send === undefined) return false;
     const before = send.bufferedBytes;
@@ -1869,7 +1893,7 @@ export class Connection implements FrameHandlers {
 
   /** RESET_STREAM with an application error code (RFC 9000 §19.4). */
   resetStream(id: number, code: number): void {
-    this.quiet = false;
+    this.wake();
     this.trackBuffered(id, () => this.streams.get(id)?.send?.reset(code));
     this.collectStreamControl();
     this.noteWritableAll();
@@ -1877,7 +1901,7 @@ export class Connection implements FrameHandlers {
 
   /** STOP_SENDING with an application error code (RFC 9000 §19.5); later data is discarded. */
   stopSending(id: number, code: number): void {
-    this.quiet = false;
+    this.wake();
     this.streams.get(id)?.recv?.stopSending(code);
     this.readable.delete(id);
     this.collectStreamControl();
@@ -1885,12 +1909,12 @@ export class Connection implements FrameHandlers {
 
   /** Stops delivering data of stream `id`: flow control then holds the peer back. */
   pauseReading(id: number): void {
-    this.quiet = false;
+    this.wake();
     this.paused.add(id);
   }
 
   resumeReading(id: number): void {
-    this.quiet = false;
+    this.wake();
     this.paused.delete(id);
     this.readable.add(id);
   }

@@ -233,7 +233,8 @@ export class QuicEndpoint {
         for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
       }
     }
-    for (const conn of this.router.connections) {
+    // Quiet connections have no event (Connection.isQuiet): only the awake ones are asked.
+    for (const conn of this.router.awake) {
       for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
     }
   }

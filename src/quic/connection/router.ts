@@ -84,7 +84,24 @@ function routeKey(cid: Buffer): string {
 export class ConnectionRouter {
   /** Connections by connection ID (routeKey). */
   private readonly routes = new Map<string, Connection>();
+  /** Every connection the router holds, until it is closed and forgotten. */
   readonly connections = new Set<Connection>();
+  /**
+   * The connections that may have something to do: every connection but the quiet ones
+   * (Connection.isQuiet), which have nothing to send or deliver until an input, an application call
+   * or their deadline. transmit(), handleTimeout(), nextTimeout() and a driver's polling visit only
+   * these (issue 5: a server holds each closed connection for three PTOs, RFC 9000 §10.2, and an
+   * idle client many more), so a pump costs what the busy connections cost.
+   */
+  private readonly awakeSet = new Set<Connection>();
+  get awake(): ReadonlySet<Connection> {
+    return this.awakeSet;
+  }
+  /** Quiet connections and the deadline each had when it went quiet (fixed while quiet). */
+  private readonly sleeping = new Map<Connection, number | undefined>();
+  /** The earliest deadline in `sleeping`; undefined when none, stale when `sleepingEarliestStale`. */
+  private sleepingEarliest: number | undefined;
+  private sleepingEarliestStale = false;
   private readonly stateless: OutgoingDatagram[] = [];
   private readonly random: (n: number) => Buffer;
   private readonly cidLength: number;
@@ -156,6 +173,7 @@ export class ConnectionRouter {
       maxDatagramsPerTransmit: this.options.maxDatagramsPerTransmit,
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
+      onWake: this.onWake,
       onConnectionId(cid: Buffer, added: boolean) {
         const key = routeKey(cid);
         if (!added) {
@@ -175,7 +193,51 @@ export class ConnectionRouter {
     for (const key of holder.keys) this.routes.set(key, conn);
     this.holders.set(conn, holder);
     this.connections.add(conn);
+    this.awakeSet.add(conn);
     if (conn.state === 'handshake') this.handshaking.add(conn);
+  }
+
+  /** A quiet connection has something to do again: back among those the pumps visit. */
+  private readonly onWake = (conn: Connection): void => {
+    if (!this.sleeping.has(conn)) return;
+    const deadline = this.sleeping.get(conn);
+    this.sleeping.delete(conn);
+    if (this.connections.has(conn)) this.awakeSet.add(conn);
+    if (deadline !== undefined && deadline === this.sleepingEarliest) this.sleepingEarliestStale = true;
+  };
+
+  /** After its transmit(): a quiet connection leaves the pumps until it wakes (onWake) or its deadline. */
+  private sleepIfQuiet(conn: Connection): void {
+    if (!conn.isQuiet) return;
+    const deadline = conn.nextTimeout();
+    this.awakeSet.delete(conn);
+    this.sleeping.set(conn, deadline);
+    if (deadline !== undefined && !this.sleepingEarliestStale && (this.sleepingEarliest === undefined || deadline < this.sleepingEarliest)) {
+      this.sleepingEarliest = deadline;
+    }
+  }
+
+  /** Quiet connections whose deadline has come join the awake ones, whose timers and output are then run as before. */
+  private wakeDue(now: number): void {
+    const earliest = this.earliestSleeping();
+    if (earliest === undefined || earliest > now) return;
+    for (const [conn, t] of this.sleeping) {
+      if (t === undefined || t > now) continue;
+      this.sleeping.delete(conn);
+      this.awakeSet.add(conn);
+    }
+    this.sleepingEarliestStale = true;
+  }
+
+  /** The earliest deadline of the quiet connections, recomputed after the one that held it woke. */
+  private earliestSleeping(): number | undefined {
+    if (this.sleepingEarliestStale) {
+      let earliest: number | undefined;
+      for (const t of this.sleeping.values()) if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
+      this.sleepingEarliest = earliest;
+      this.sleepingEarliestStale = false;
+    }
+    return this.sleepingEarliest;
   }
 
   /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
@@ -347,15 +409,17 @@ export class ConnectionRouter {
   /** Everything to send now, from every connection and the stateless answers. */
   transmit(now: number): OutgoingDatagram[] {
     const out = this.stateless.splice(0);
-    for (const conn of this.connections) {
+    this.wakeDue(now);
+    for (const conn of this.awakeSet) {
       for (const d of conn.transmit(now)) out.push(d);
+      this.sleepIfQuiet(conn);
     }
     return out;
   }
 
   nextTimeout(): number | undefined {
-    let earliest: number | undefined;
-    for (const conn of this.connections) {
+    let earliest = this.earliestSleeping();
+    for (const conn of this.awakeSet) {
       const t = conn.nextTimeout();
       if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
     }
@@ -369,7 +433,8 @@ export class ConnectionRouter {
    * every connection this call forgot, so that their last events still reach the application.
    */
   handleTimeout(now: number, forgotten?: Connection[]): void {
-    for (const conn of this.connections) {
+    this.wakeDue(now);
+    for (const conn of this.awakeSet) {
       const t = conn.nextTimeout();
       if (t !== undefined && t <= now) conn.handleTimeout(now);
       if (this.sweep(conn)) forgotten?.push(conn);
@@ -385,6 +450,8 @@ export class ConnectionRouter {
     }
     if (conn.state === 'closed') {
       this.connections.delete(conn);
+      this.awakeSet.delete(conn);
+      if (this.sleeping.delete(conn)) this.sleepingEarliestStale = true;
       this.handshaking.delete(conn);
       for (const key of this.holders.get(conn)?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
       this.holders.delete(conn);

@@ -13,7 +13,8 @@ import { Pair } from '../sim/harness.js';
 
 /** The parts of a connection this test reaches into (private fields, read and patched here only). */
 interface Internals {
-  quiet: boolean;
+  /** Ends the quiet state and tells the router, as every public call that can queue output does. */
+  wake(): void;
   spaces: { probesOwed: number; ack: { hasUnreportedPackets(): boolean; ackDue(now: number): boolean; nextAckDeadline(): number | undefined } }[];
   loss: { outstanding(space: PacketNumberSpace): number; spaces: { sent: { ackOnlySize: number } }[] };
 }
@@ -40,7 +41,7 @@ describe('ACK-only records are bounded (RFC 9000 §13.2.4, RFC 9002 §2)', () =>
     let peak = 0;
     for (let i = 0; i < rounds; i++) {
       server.spaces[PacketNumberSpace.ApplicationData]!.probesOwed = 1;
-      server.quiet = false; // as a public call that queues output would (connection.ts `quiet`)
+      server.wake(); // as a public call that queues output would (connection.ts `quiet`)
       pair.run(() => false, 5);
       peak = Math.max(peak, client.loss.spaces[PacketNumberSpace.ApplicationData]!.sent.ackOnlySize);
     }
