@@ -24,8 +24,8 @@ const ZEROS: Readonly<Record<HashName, Buffer>> = { sha256: Buffer.alloc(32), sh
 /** A key prepared for HMAC-Hash (RFC 2104): a PRK for Expand, a salt for Extract, a finished_key. */
 export interface HkdfKey {
   readonly hash: HashName;
-  /** HMAC-Hash(key, data), Hash.length bytes in a new Buffer. */
-  mac(data: Uint8Array): Buffer;
+  /** HMAC-Hash(key, data) in a new Buffer: Hash.length bytes, or the first `length` (at most Hash.length). */
+  mac(data: Uint8Array, length?: number): Buffer;
 }
 
 class NodeHmacKey implements HkdfKey {
@@ -33,8 +33,11 @@ class NodeHmacKey implements HkdfKey {
   constructor(readonly hash: HashName, key: Uint8Array) {
     this.key = Buffer.from(key); // own copy: the caller's buffer may change later
   }
-  mac(data: Uint8Array): Buffer {
-    return createHmac(this.hash, this.key).update(data).digest();
+  mac(data: Uint8Array, length?: number): Buffer {
+    const out = createHmac(this.hash, this.key).update(data).digest();
+    if (length === undefined || length === out.length) return out;
+    if (!(length >= 0 && length < out.length)) throw new RangeError(`HMAC-${this.hash} output is at most ${out.length} bytes`);
+    return out.subarray(0, length);
   }
 }
 
@@ -59,8 +62,8 @@ export function hkdfExtract(hash: HashName, salt: Uint8Array, ikm: Uint8Array): 
  * is info followed by one byte that holds the counter 0x01 already.
  */
 function expandOneBlock(prk: HkdfKey, infoAndCounter: Uint8Array, length: number): Buffer {
-  const t1 = prk.mac(infoAndCounter);
-  return length === t1.length ? t1 : t1.subarray(0, length);
+  // The MAC written straight at its cut length: a packet key or IV costs one small Buffer, not a digest and a view of it.
+  return prk.mac(infoAndCounter, length);
 }
 
 /** HKDF-Expand(PRK, info, L) (RFC 5869 §2.3): T(i) = HMAC(PRK, T(i-1) || info || i), L ≤ 255·HashLen. */

@@ -173,13 +173,13 @@ function compress(state: Int32Array, block: Uint8Array, o: number): void {
 }
 
 /**
- * Hashes the first `length` bytes of `data` from `start`, a state that has absorbed
- * `prefixLength` bytes (a whole number of blocks), and pads (§5.1.1: 0x80, zeros, the message
+ * Hashes the first `length` bytes of `data` from the state at `start[startAt..startAt+7]`, which
+ * has absorbed `prefixLength` bytes (a whole number of blocks), and pads (§5.1.1: 0x80, zeros, the message
  * length in bits as 64 bits): the hash is then in `working`. `start` is not changed.
  */
-function hashRest(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): void {
+function hashRest(start: Int32Array, startAt: number, prefixLength: number, data: Uint8Array, length: number): void {
   const state = working;
-  state.set(start);
+  for (let i = 0; i < 8; i++) state[i] = start[startAt + i]!;
   const rest = length % SHA256_BLOCK_LENGTH;
   const whole = length - rest;
   for (let i = 0; i < whole; i += SHA256_BLOCK_LENGTH) compress(state, data, i);
@@ -197,9 +197,13 @@ function hashRest(start: Int32Array, prefixLength: number, data: Uint8Array, len
   if (tailLength > SHA256_BLOCK_LENGTH) compress(state, tail, SHA256_BLOCK_LENGTH);
 }
 
-/** The eight words of `state` as 32 big-endian bytes at `offset` (§6.2.2 step 4: H0 || … || H7). */
-function writeDigest(state: Int32Array, out: Uint8Array, offset: number): void {
-  for (let i = 0; i < 8; i++) {
+/**
+ * The first `length` bytes of the eight words of `state` as big-endian bytes at `offset` (§6.2.2
+ * step 4: H0 || … || H7, 32 bytes; fewer for a truncated output).
+ */
+function writeDigest(state: Int32Array, out: Uint8Array, offset: number, length = SHA256_LENGTH): void {
+  const words = length >>> 2;
+  for (let i = 0; i < words; i++) {
     const word = state[i]!;
     const o = offset + 4 * i;
     out[o] = word >>> 24;
@@ -207,11 +211,12 @@ function writeDigest(state: Int32Array, out: Uint8Array, offset: number): void {
     out[o + 2] = word >>> 8;
     out[o + 3] = word;
   }
+  for (let j = words * 4; j < length; j++) out[offset + j] = state[j >>> 2]! >>> (24 - 8 * (j & 3));
 }
 
 /** SHA-256 from `start` over the rest of a message, in a new Buffer. */
 function finish(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): Buffer {
-  hashRest(start, prefixLength, data, length);
+  hashRest(start, 0, prefixLength, data, length);
   const out = Buffer.allocUnsafe(SHA256_LENGTH);
   writeDigest(working, out, 0);
   return out;
@@ -281,10 +286,8 @@ const padZeros = new Uint8Array(padBlock.buffer, padBlock.byteOffset, SHA256_BLO
 export class HmacSha256 {
   /** The hash, for callers that keep keys of several hashes side by side (the key schedule's HkdfKey). */
   readonly hash = 'sha256' as const;
-  /** The state after the block K ^ ipad. */
-  private readonly inner: Int32Array;
-  /** The state after the block K ^ opad. */
-  private readonly outer: Int32Array;
+  /** The state after the block K ^ ipad (words 0..7), then the state after the block K ^ opad (8..15): one array per key. */
+  private readonly states = new Int32Array(16);
 
   constructor(key: Uint8Array) {
     // RFC 2104 §2: a key longer than the block is hashed first; a shorter one is padded with zeros.
@@ -292,24 +295,35 @@ export class HmacSha256 {
     padBlock.set(k, 0);
     padZeros.fill(0, k.length);
     for (let i = 0; i < padWords.length; i++) padWords[i]! ^= IPAD_WORD;
-    this.inner = INITIAL_STATE.slice();
-    compress(this.inner, padBlock, 0);
+    working.set(INITIAL_STATE);
+    compress(working, padBlock, 0);
+    this.states.set(working, 0);
     for (let i = 0; i < padWords.length; i++) padWords[i]! ^= IPAD_WORD ^ OPAD_WORD;
-    this.outer = INITIAL_STATE.slice();
-    compress(this.outer, padBlock, 0);
+    working.set(INITIAL_STATE);
+    compress(working, padBlock, 0);
+    this.states.set(working, 8);
     padZeros.fill(0);
   }
 
-  /** HMAC(K, data) = H((K ^ opad) || H((K ^ ipad) || data)), 32 bytes in a new Buffer. */
-  mac(data: Uint8Array): Buffer {
-    hashRest(this.inner, SHA256_BLOCK_LENGTH, data, data.length);
+  /**
+   * HMAC(K, data) = H((K ^ opad) || H((K ^ ipad) || data)) in a new Buffer: all 32 bytes, or the
+   * first `length` (0..32) when the caller keeps no more, as HKDF-Expand's L does (RFC 5869 §2.3).
+   */
+  mac(data: Uint8Array, length: number = SHA256_LENGTH): Buffer {
+    if (!(length >= 0 && length <= SHA256_LENGTH)) throw new RangeError('HMAC-SHA-256 output is at most 32 bytes');
+    hashRest(this.states, 0, SHA256_BLOCK_LENGTH, data, data.length);
     writeDigest(working, outerBlock, 0);
-    working.set(this.outer);
-    compress(working, outerBlock, 0);
-    const out = Buffer.allocUnsafe(SHA256_LENGTH);
-    writeDigest(working, out, 0);
+    hashOuter(this.states);
+    const out = Buffer.allocUnsafe(length);
+    writeDigest(working, out, 0, length);
     return out;
   }
+}
+
+/** `working` = the outer hash over `outerBlock` from the opad state at `states[8..15]`. */
+function hashOuter(states: Int32Array): void {
+  for (let i = 0; i < 8; i++) working[i] = states[8 + i]!;
+  compress(working, outerBlock, 0);
 }
 
 /** HMAC-SHA-256(key, data) with a key used once. */

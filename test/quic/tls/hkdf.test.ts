@@ -147,4 +147,17 @@ describe('a Secret prepared once (hkdfKey) for several labels', () => {
       { numRuns: 200 },
     );
   });
+
+  it('a prepared key’s mac(data, length) is the MAC cut to `length` bytes, for both hashes; longer than Hash.length is a RangeError', () => {
+    fc.assert(
+      fc.property(hashArb, fc.uint8Array({ maxLength: 70 }), fc.uint8Array({ maxLength: 150 }), fc.nat(), (hash, key, data, n) => {
+        const length = n % (hashLength(hash) + 1);
+        const cut = hkdfKey(hash, key).mac(data, length);
+        expect(cut.length).toBe(length);
+        expect(cut.equals(createHmac(hash, key).update(data).digest().subarray(0, length))).toBe(true);
+        expect(() => hkdfKey(hash, key).mac(data, hashLength(hash) + 1)).toThrow(RangeError);
+      }),
+      { numRuns: 200 },
+    );
+  });
 });

@@ -112,6 +112,19 @@ describe('HMAC-SHA-256 against node:crypto', () => {
     );
   });
 
+  it('mac(data, length) is the first `length` bytes of the MAC, in a buffer of exactly that length; past 32 is a RangeError', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 80 }), fc.uint8Array({ maxLength: 130 }), fc.integer({ min: 0, max: 32 }), (key, data, length) => {
+        const cut = new HmacSha256(key).mac(data, length);
+        expect(cut.length).toBe(length);
+        expect(cut.equals(createHmac('sha256', key).update(data).digest().subarray(0, length))).toBe(true);
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => new HmacSha256(Buffer.alloc(32)).mac(text('x'), 33)).toThrow(RangeError);
+    expect(() => new HmacSha256(Buffer.alloc(32)).mac(text('x'), -1)).toThrow(RangeError);
+  });
+
   it('a prepared key does not see later changes to the caller’s key bytes, and each MAC is a new buffer', () => {
     const key = Buffer.alloc(32, 7);
     const prepared = new HmacSha256(key);
