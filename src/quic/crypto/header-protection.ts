@@ -1,10 +1,12 @@
 /**
  * Header protection masks (RFC 9001 §5.4): a 5-byte mask computed from a 16-byte sample of the
- * packet's ciphertext, with AES-ECB for the AES suites (§5.4.3) and raw ChaCha20 for
+ * packet's ciphertext, with AES-ECB for the AES suites (§5.4.3; a key's first blocks by
+ * aes-block.ts, the rest by node:crypto) and raw ChaCha20 for
  * ChaCha20-Poly1305 (§5.4.4, one block of chacha20.ts). Applying the mask to the header lives in
  * packet-protection.ts.
  */
 import { createCipheriv, type Cipher } from 'node:crypto';
+import { aes128EncryptBlock, aes128KeySchedule } from './aes-block.js';
 import { chacha20Block, chacha20KeyWords } from './chacha20.js';
 import { CIPHER_SUITES, SAMPLE_LENGTH, type CipherSuite } from './suites.js';
 
@@ -40,27 +42,73 @@ function checkSample(packet: Uint8Array, sampleOffset: number): void {
 }
 
 /**
+ * Blocks a header protection key encrypts in JavaScript (aes-block.ts) before a node:crypto ECB
+ * cipher takes over. A handshake masks one to three packets per key and direction, and making the
+ * cipher costs ~5-8 µs, several blocks' worth; few blocks per key also keep the table-based AES far
+ * from what a cache-timing attack needs.
+ */
+export const JS_AES_BLOCKS_PER_KEY = 8;
+
+/**
  * RFC 9001 §5.4.3: mask = AES-ECB(hp_key, sample). ECB keeps no state between whole blocks, so one
- * cipher object serves every packet as long as only 16-byte blocks go in and final() is never called.
+ * cipher object serves every packet as long as only 16-byte blocks go in and final() is never
+ * called. With AES-128 the first JS_AES_BLOCKS_PER_KEY blocks are encrypted in JavaScript and the
+ * cipher object is made only when a key is used for more.
  */
 class AesHeaderProtection implements HeaderProtection {
-  private readonly ecb: Cipher;
-  constructor(algorithm: 'aes-128-ecb' | 'aes-256-ecb', key: Uint8Array) {
-    // The raw key, not a KeyObject: the cipher is made once, and importing a KeyObject first costs as much again.
-    this.ecb = createCipheriv(algorithm, key, null).setAutoPadding(false);
+  private ecb: Cipher | undefined;
+  /** Our copy of the key until the cipher is made (the caller's buffer may be reused). */
+  private key: Buffer | undefined;
+  /** AES-128 round keys, made at the first mask; blocks they may still encrypt. */
+  private roundKeys: Uint32Array | undefined;
+  private jsBlocksLeft: number;
+  /** maskAt()'s result on the JS path, overwritten by each call. */
+  private scratch: Buffer | undefined;
+
+  constructor(
+    private readonly algorithm: 'aes-128-ecb' | 'aes-256-ecb',
+    key: Uint8Array,
+  ) {
+    this.key = Buffer.from(key);
+    this.jsBlocksLeft = algorithm === 'aes-128-ecb' ? JS_AES_BLOCKS_PER_KEY : 0;
   }
+
   mask(sample: Uint8Array): Buffer {
     return Buffer.from(this.maskAt(sample, 0).subarray(0, 5));
   }
   maskAt(packet: Uint8Array, sampleOffset: number): Uint8Array {
     checkSample(packet, sampleOffset);
+    if (this.jsBlocksLeft > 0) return this.encryptInJs(packet, sampleOffset, 1, (this.scratch ??= Buffer.allocUnsafe(SAMPLE_LENGTH)));
     // One block in, one block out (16 bytes; the mask is its first 5).
-    return this.ecb.update(packet.subarray(sampleOffset, sampleOffset + SAMPLE_LENGTH));
+    return this.cipher().update(packet.subarray(sampleOffset, sampleOffset + SAMPLE_LENGTH));
   }
   masksOf(samples: Uint8Array, count: number): Uint8Array {
     checkSamples(samples, count);
+    // A new buffer, as node:crypto's update() gives: a receiver keeps a batch's masks while it unmasks packets one by one.
+    if (count === 0) return Buffer.alloc(0);
+    if (count <= this.jsBlocksLeft) return this.encryptInJs(samples, 0, count, Buffer.allocUnsafe(count * SAMPLE_LENGTH));
     // Whole blocks only, as in maskAt: the cipher is left with no partial block.
-    return this.ecb.update(samples.subarray(0, count * SAMPLE_LENGTH));
+    return this.cipher().update(samples.subarray(0, count * SAMPLE_LENGTH));
+  }
+
+  /** AES-128 of `count` blocks from `input[offset]` into `out` (aes-block.ts). */
+  private encryptInJs(input: Uint8Array, offset: number, count: number, out: Buffer): Buffer {
+    this.roundKeys ??= aes128KeySchedule(this.key!);
+    this.jsBlocksLeft -= count;
+    for (let i = 0; i < count; i++) aes128EncryptBlock(this.roundKeys, input, offset + i * SAMPLE_LENGTH, out, i * SAMPLE_LENGTH);
+    return out;
+  }
+
+  private cipher(): Cipher {
+    if (this.ecb === undefined) {
+      // The raw key, not a KeyObject: the cipher is made once, and importing a KeyObject first costs as much again.
+      this.ecb = createCipheriv(this.algorithm, this.key!, null).setAutoPadding(false);
+      this.key = undefined;
+      this.roundKeys = undefined;
+      this.scratch = undefined;
+      this.jsBlocksLeft = 0;
+    }
+    return this.ecb;
   }
 }
 

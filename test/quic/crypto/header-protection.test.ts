@@ -5,9 +5,10 @@
  * packet (§5.4.2), and a refused call must not disturb the masks that follow. masksOf() gives the
  * masks of many back-to-back samples in one call, each equal to maskAt() of its sample.
  */
+import { createCipheriv } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createHeaderProtection } from '../../../src/quic/crypto/header-protection.js';
+import { createHeaderProtection, JS_AES_BLOCKS_PER_KEY } from '../../../src/quic/crypto/header-protection.js';
 import { PacketProtector } from '../../../src/quic/crypto/protector.js';
 import { CIPHER_SUITES, TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384, TLS_CHACHA20_POLY1305_SHA256 } from '../../../src/quic/crypto/suites.js';
 import { QUIC_V1 } from '../../../src/quic/version.js';
@@ -110,5 +111,55 @@ describe('HeaderProtection.masksOf', () => {
       expect(Buffer.from(p.masksOf(sample, 1).subarray(0, 5)).equals(before)).toBe(true);
       expect(p.mask(sample).equals(before)).toBe(true);
     }
+  });
+});
+
+describe('AES header protection in JavaScript, then node:crypto (RFC 9001 §5.4.3)', () => {
+  /** AES-ECB(key, sample), the mask by definition. */
+  function reference(algorithm: 'aes-128-ecb' | 'aes-256-ecb', key: Uint8Array, sample: Uint8Array): Buffer {
+    return createCipheriv(algorithm, key, null).setAutoPadding(false).update(sample).subarray(0, 5);
+  }
+
+  it('gives AES-ECB masks before and after the switch to node:crypto, with maskAt and masksOf mixed', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(TLS_AES_128_GCM_SHA256, TLS_AES_256_GCM_SHA384),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.array(fc.record({ batch: fc.integer({ min: 0, max: 12 }), seed: fc.uint8Array({ minLength: 16, maxLength: 16 }) }), { maxLength: 12 }),
+        (suite, keyBytes, calls) => {
+          const key = keyBytes.subarray(0, CIPHER_SUITES[suite].hpKeyLength);
+          const algorithm = suite === TLS_AES_128_GCM_SHA256 ? 'aes-128-ecb' : 'aes-256-ecb';
+          const hp = createHeaderProtection(suite, key);
+          const kept: { masks: Uint8Array; expected: Buffer[] }[] = [];
+          for (const { batch, seed } of calls) {
+            const samples = Buffer.alloc(Math.max(1, batch) * 16);
+            for (let i = 0; i < samples.length; i++) samples[i] = seed[i % 16]! ^ i;
+            if (batch === 0) {
+              const mask = hp.maskAt(samples, 0);
+              expect(Buffer.from(mask.subarray(0, 5)).equals(reference(algorithm, key, samples.subarray(0, 16)))).toBe(true);
+            } else {
+              const masks = hp.masksOf(samples, batch);
+              const expected = Array.from({ length: batch }, (_, i) => reference(algorithm, key, samples.subarray(16 * i, 16 * i + 16)));
+              kept.push({ masks, expected });
+            }
+          }
+          // masksOf() results stay valid through later calls (a receiver holds a batch's masks while it unmasks).
+          for (const { masks, expected } of kept) {
+            expected.forEach((m, i) => expect(Buffer.from(masks.subarray(16 * i, 16 * i + 5)).equals(m)).toBe(true));
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it(`an AES-128 key makes no node:crypto cipher for its first ${JS_AES_BLOCKS_PER_KEY} blocks`, () => {
+    const hp = createHeaderProtection(TLS_AES_128_GCM_SHA256, Buffer.from('9f50449e04a0e810283a1e9933adedd2', 'hex'));
+    const sample = Buffer.from('d1b1c98dd7689fb8ec11d242b123dc9b', 'hex');
+    const internals = hp as unknown as { ecb: unknown };
+    for (let i = 0; i < JS_AES_BLOCKS_PER_KEY; i++) expect(Buffer.from(hp.maskAt(sample, 0).subarray(0, 5)).toString('hex')).toBe('437b9aec36');
+    expect(internals.ecb).toBeUndefined();
+    expect(Buffer.from(hp.maskAt(sample, 0).subarray(0, 5)).toString('hex')).toBe('437b9aec36');
+    expect(internals.ecb).toBeDefined();
   });
 });

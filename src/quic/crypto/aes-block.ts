@@ -1,0 +1,110 @@
+/**
+ * One-block AES-128 encryption (FIPS 197 §5.1, key expansion §5.2) in JavaScript, for the header
+ * protection masks of RFC 9001 §5.4.3 where a key masks only a few packets: a handshake uses each
+ * of its six header protection keys per end for one to three packets, and a node:crypto ECB cipher
+ * object costs ~5-8 µs to make, several times what this costs for a block (header-protection.ts
+ * decides when to use which).
+ *
+ * The round function uses the usual four 256-entry tables (SubBytes, ShiftRows and MixColumns in
+ * one lookup per byte). Table lookups indexed by key-dependent bytes are not constant-time in a
+ * cache; header-protection.ts therefore encrypts at most a handful of blocks per key this way,
+ * far too few for a cache-timing attack, and hands the rest of a connection to OpenSSL.
+ */
+
+/** S-box and the four round tables, computed once from GF(2^8) arithmetic (FIPS 197 §5.1.1, §5.1.3). */
+const SBOX = new Uint8Array(256);
+const T0 = new Uint32Array(256);
+const T1 = new Uint32Array(256);
+const T2 = new Uint32Array(256);
+const T3 = new Uint32Array(256);
+
+/** Round constants of the key expansion (FIPS 197 §5.2): x^(i-1) in GF(2^8), in the top byte. */
+const RCON = [0x01, 0x02, 0x04, 0x08, 0x10, 0x20, 0x40, 0x80, 0x1b, 0x36];
+
+function xtime(b: number): number {
+  return ((b << 1) ^ (b & 0x80 ? 0x1b : 0)) & 0xff;
+}
+
+(function buildTables(): void {
+  // Walk the multiplicative group with generator 3 to find inverses (p * q = 1).
+  let p = 1;
+  let q = 1;
+  do {
+    p = p ^ xtime(p); // p *= 3
+    q ^= q << 1; // q /= 3
+    q ^= q << 2;
+    q ^= q << 4;
+    q &= 0xff;
+    if (q & 0x80) q ^= 0x09;
+    // Affine transformation of the inverse q (FIPS 197 §5.1.1).
+    const r = q ^ ((q << 1) | (q >>> 7)) ^ ((q << 2) | (q >>> 6)) ^ ((q << 3) | (q >>> 5)) ^ ((q << 4) | (q >>> 4));
+    SBOX[p] = (r ^ 0x63) & 0xff;
+  } while (p !== 1);
+  SBOX[0] = 0x63; // 0 has no inverse
+  for (let i = 0; i < 256; i++) {
+    const s = SBOX[i]!;
+    const s2 = xtime(s);
+    const s3 = s2 ^ s;
+    // MixColumns column (2s, s, s, 3s), big-endian word; T1..T3 are its byte rotations.
+    const t = ((s2 << 24) | (s << 16) | (s << 8) | s3) >>> 0;
+    T0[i] = t;
+    T1[i] = ((t >>> 8) | (t << 24)) >>> 0;
+    T2[i] = ((t >>> 16) | (t << 16)) >>> 0;
+    T3[i] = ((t >>> 24) | (t << 8)) >>> 0;
+  }
+})();
+
+function subWord(w: number): number {
+  return ((SBOX[w >>> 24]! << 24) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[(w >>> 8) & 0xff]! << 8) | SBOX[w & 0xff]!) >>> 0;
+}
+
+/** The 44 round-key words of a 16-byte AES-128 key (FIPS 197 §5.2). RangeError for another length. */
+export function aes128KeySchedule(key: Uint8Array): Uint32Array {
+  if (key.length !== 16) throw new RangeError('AES-128 key is 16 bytes');
+  const w = new Uint32Array(44);
+  for (let i = 0; i < 4; i++) w[i] = ((key[4 * i]! << 24) | (key[4 * i + 1]! << 16) | (key[4 * i + 2]! << 8) | key[4 * i + 3]!) >>> 0;
+  for (let i = 4; i < 44; i++) {
+    let t = w[i - 1]!;
+    if (i % 4 === 0) t = subWord(((t << 8) | (t >>> 24)) >>> 0) ^ (RCON[i / 4 - 1]! << 24);
+    w[i] = (w[i - 4]! ^ t) >>> 0;
+  }
+  return w;
+}
+
+/**
+ * AES-128 encryption of the 16-byte block at `input[inOffset]` with `roundKeys`
+ * (aes128KeySchedule), written to `out[outOffset]` (FIPS 197 §5.1). The caller checks the bounds.
+ */
+export function aes128EncryptBlock(roundKeys: Uint32Array, input: Uint8Array, inOffset: number, out: Uint8Array, outOffset: number): void {
+  const k = roundKeys;
+  const i = inOffset;
+  let s0 = (((input[i]! << 24) | (input[i + 1]! << 16) | (input[i + 2]! << 8) | input[i + 3]!) ^ k[0]!) >>> 0;
+  let s1 = (((input[i + 4]! << 24) | (input[i + 5]! << 16) | (input[i + 6]! << 8) | input[i + 7]!) ^ k[1]!) >>> 0;
+  let s2 = (((input[i + 8]! << 24) | (input[i + 9]! << 16) | (input[i + 10]! << 8) | input[i + 11]!) ^ k[2]!) >>> 0;
+  let s3 = (((input[i + 12]! << 24) | (input[i + 13]! << 16) | (input[i + 14]! << 8) | input[i + 15]!) ^ k[3]!) >>> 0;
+  // Rounds 1..9: SubBytes, ShiftRows, MixColumns and AddRoundKey by table (FIPS 197 §5.1.1-5.1.4).
+  for (let r = 4; r < 40; r += 4) {
+    const t0 = T0[s0 >>> 24]! ^ T1[(s1 >>> 16) & 0xff]! ^ T2[(s2 >>> 8) & 0xff]! ^ T3[s3 & 0xff]! ^ k[r]!;
+    const t1 = T0[s1 >>> 24]! ^ T1[(s2 >>> 16) & 0xff]! ^ T2[(s3 >>> 8) & 0xff]! ^ T3[s0 & 0xff]! ^ k[r + 1]!;
+    const t2 = T0[s2 >>> 24]! ^ T1[(s3 >>> 16) & 0xff]! ^ T2[(s0 >>> 8) & 0xff]! ^ T3[s1 & 0xff]! ^ k[r + 2]!;
+    const t3 = T0[s3 >>> 24]! ^ T1[(s0 >>> 16) & 0xff]! ^ T2[(s1 >>> 8) & 0xff]! ^ T3[s2 & 0xff]! ^ k[r + 3]!;
+    s0 = t0 >>> 0;
+    s1 = t1 >>> 0;
+    s2 = t2 >>> 0;
+    s3 = t3 >>> 0;
+  }
+  // Final round: no MixColumns.
+  const words = [s0, s1, s2, s3];
+  for (let c = 0; c < 4; c++) {
+    const a = words[c]!;
+    const b = words[(c + 1) & 3]!;
+    const d = words[(c + 2) & 3]!;
+    const e = words[(c + 3) & 3]!;
+    const o = outOffset + 4 * c;
+    const rk = k[40 + c]!;
+    out[o] = SBOX[a >>> 24]! ^ (rk >>> 24);
+    out[o + 1] = SBOX[(b >>> 16) & 0xff]! ^ ((rk >>> 16) & 0xff);
+    out[o + 2] = SBOX[(d >>> 8) & 0xff]! ^ ((rk >>> 8) & 0xff);
+    out[o + 3] = SBOX[e & 0xff]! ^ (rk & 0xff);
+  }
+}
