@@ -116,6 +116,12 @@ const ALLOWED_IN_EE = new Set<number>([
   ExtensionType.quic_transport_parameters,
 ]);
 
+/** ClientHello extension bodies that are the same for every connection, encoded once (never written to). */
+const OFFERED_VERSIONS = encodeSupportedVersionsClient([TLS13]);
+const OFFERED_PSK_MODES = encodePskModes([PskKeyExchangeMode.psk_dhe_ke]);
+const DEFAULT_GROUP_LIST = encodeU16List(DEFAULT_GROUPS.filter(isSupportedGroup));
+const DEFAULT_SCHEME_LIST = encodeU16List(DEFAULT_SIGNATURE_SCHEMES.filter(isSupportedScheme));
+
 export class TlsClient extends HandshakeEndpoint {
   /** The server certificate's public key, once the chain is accepted. */
   peerPublicKey: KeyObject | null = null;
@@ -195,9 +201,9 @@ export class TlsClient extends HandshakeEndpoint {
     // RFC 6066 §3: literal IP addresses are not sent as server_name.
     if (!isIP(o.serverName)) extensions.push({ type: ExtensionType.server_name, data: encodeServerName(o.serverName) });
     extensions.push(
-      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsClient([TLS13]) },
-      { type: ExtensionType.supported_groups, data: encodeU16List(this.groups) },
-      { type: ExtensionType.signature_algorithms, data: encodeU16List(this.schemes) },
+      { type: ExtensionType.supported_versions, data: OFFERED_VERSIONS },
+      { type: ExtensionType.supported_groups, data: o.groups === undefined ? DEFAULT_GROUP_LIST : encodeU16List(this.groups) },
+      { type: ExtensionType.signature_algorithms, data: o.signatureSchemes === undefined ? DEFAULT_SCHEME_LIST : encodeU16List(this.schemes) },
       { type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(o.alpn) },
       { type: ExtensionType.key_share, data: encodeKeyShareClient(this.keyShares.map((k) => ({ group: k.group, keyExchange: k.publicKey }))) },
     );
@@ -205,7 +211,7 @@ export class TlsClient extends HandshakeEndpoint {
     if (this.cookie) extensions.push({ type: ExtensionType.cookie, data: encodeCookie(this.cookie) });
     // Listed even without a session, so that the server may send tickets (§4.2.9).
     const resumption = o.resumption !== false;
-    if (resumption) extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: encodePskModes([PskKeyExchangeMode.psk_dhe_ke]) });
+    if (resumption) extensions.push({ type: ExtensionType.psk_key_exchange_modes, data: OFFERED_PSK_MODES });
 
     const now = o.now();
     const session = resumption ? this.usableSession(now) : null;

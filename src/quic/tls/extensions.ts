@@ -36,7 +36,9 @@ export const TLS13 = 0x0304;
 export const PskKeyExchangeMode = { psk_ke: 0, psk_dhe_ke: 1 } as const;
 
 export function findExtension(extensions: readonly Extension[], type: number): Buffer | undefined {
-  return extensions.find((e) => e.type === type)?.data;
+  // A plain loop: the handshakes look up a dozen types per hello, and a find() callback per lookup adds up.
+  for (let i = 0; i < extensions.length; i++) if (extensions[i]!.type === type) return extensions[i]!.data;
+  return undefined;
 }
 
 function decodeWith<T>(data: Uint8Array, what: string, body: (r: TlsReader) => T): T {
@@ -178,7 +180,14 @@ export function encodePskModes(modes: readonly number[]): Buffer {
 }
 
 export function decodePskModes(data: Uint8Array): number[] {
-  return decodeWith(data, 'psk_key_exchange_modes', (r) => [...r.vector(1, 1)]);
+  return decodeWith(data, 'psk_key_exchange_modes', (r) => Array.from(r.vector(1, 1)));
+}
+
+/** Whether a psk_key_exchange_modes extension lists `mode`; a malformed one is a DecodeError, as in decodePskModes. */
+export function offersPskMode(data: Uint8Array, mode: number): boolean {
+  // PskKeyExchangeModes: ke_modes<1..255> (§4.2.9), checked in place without building the list.
+  if (data.length < 2 || data[0] === 0 || data[0] !== data.length - 1) return decodePskModes(data).includes(mode);
+  return data.indexOf(mode, 1) !== -1;
 }
 
 // ---- pre_shared_key (§4.2.11) ----

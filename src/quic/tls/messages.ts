@@ -40,15 +40,27 @@ function writeExtensions(w: TlsWriter, extensions: readonly Extension[]): void {
   });
 }
 
+/** Up to this many extensions, duplicates are looked for by a scan of the list; past it, in a Set. */
+const SCANNED_EXTENSIONS = 16;
+
 function readExtensions(r: TlsReader, min = 0): Extension[] {
   const block = r.sub(2, min, undefined, 'extensions');
   const out: Extension[] = [];
-  const seen = new Set<number>();
+  // A real hello has about a dozen extensions, for which a scan beats making a Set; a hostile block
+  // of thousands (a 64 KiB block holds 16,384 empty ones) gets the Set, so the check stays linear.
+  let seen: Set<number> | null = null;
   while (block.remaining > 0) {
     const type = block.u16();
     // §4.2: there MUST NOT be more than one extension of the same type in a block.
-    if (seen.has(type)) throw new DecodeError(`extensions: duplicate extension ${type}`);
-    seen.add(type);
+    let duplicate = false;
+    if (seen === null && out.length < SCANNED_EXTENSIONS) {
+      for (let i = 0; i < out.length; i++) if (out[i]!.type === type) duplicate = true;
+    } else {
+      seen ??= new Set(out.map((e) => e.type));
+      duplicate = seen.has(type);
+      seen.add(type);
+    }
+    if (duplicate) throw new DecodeError(`extensions: duplicate extension ${type}`);
     out.push({ type, data: block.vector(2) });
   }
   return out;

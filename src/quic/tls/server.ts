@@ -19,7 +19,6 @@ import {
   decodeAlpn,
   decodeKeyShareClient,
   decodeOfferedPsks,
-  decodePskModes,
   decodeServerName,
   decodeSupportedVersionsClient,
   decodeU16List,
@@ -31,6 +30,7 @@ import {
   encodeSupportedVersionsServer,
   ExtensionType,
   findExtension,
+  offersPskMode,
   PskKeyExchangeMode,
   TLS13,
   type Extension,
@@ -115,6 +115,9 @@ interface ChosenPsk {
  * encoded once per credential rather than per handshake.
  */
 const certificateBodies = new WeakMap<readonly Buffer[], Buffer>();
+
+/** §4.2.1: the supported_versions body of every ServerHello and HelloRetryRequest, encoded once (never written to). */
+const SELECTED_TLS13 = encodeSupportedVersionsServer(TLS13);
 
 function certificateBody(chain: readonly Buffer[]): Buffer {
   let body = certificateBodies.get(chain);
@@ -220,7 +223,7 @@ export class TlsServer extends HandshakeEndpoint {
 
     const psk = this.choosePsk(ch, msg.raw, suite);
     const modes = ext(ExtensionType.psk_key_exchange_modes);
-    this.clientResumes = modes !== undefined && decodePskModes(modes).includes(PskKeyExchangeMode.psk_dhe_ke);
+    this.clientResumes = modes !== undefined && offersPskMode(modes, PskKeyExchangeMode.psk_dhe_ke);
     if (!psk && !ext(ExtensionType.signature_algorithms)) {
       throw alert('missing_extension', 'signature_algorithms is required for certificate authentication', 'RFC 8446 §9.2');
     }
@@ -262,7 +265,7 @@ export class TlsServer extends HandshakeEndpoint {
     const ours = generateKeyShare(clientShare.group, this.options.random);
     const sharedSecret = ours.computeSecret(clientShare.keyExchange);
     const extensions: Extension[] = [
-      { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
+      { type: ExtensionType.supported_versions, data: SELECTED_TLS13 },
       { type: ExtensionType.key_share, data: encodeKeyShareServer({ group: clientShare.group, keyExchange: ours.publicKey }) },
     ];
     if (psk) extensions.push({ type: ExtensionType.pre_shared_key, data: encodeSelectedIdentity(psk.index) });
@@ -346,7 +349,7 @@ export class TlsServer extends HandshakeEndpoint {
       cipherSuite: suite.id,
       legacyCompressionMethod: 0,
       extensions: [
-        { type: ExtensionType.supported_versions, data: encodeSupportedVersionsServer(TLS13) },
+        { type: ExtensionType.supported_versions, data: SELECTED_TLS13 },
         { type: ExtensionType.key_share, data: encodeKeyShareHrr(group) },
       ],
     });
@@ -364,7 +367,7 @@ export class TlsServer extends HandshakeEndpoint {
     const modesData = findExtension(ch.extensions, ExtensionType.psk_key_exchange_modes);
     if (!modesData) throw alert('missing_extension', 'pre_shared_key without psk_key_exchange_modes', 'RFC 8446 §4.2.9');
     const offered = decodeOfferedPsks(data);
-    if (!decodePskModes(modesData).includes(PskKeyExchangeMode.psk_dhe_ke)) return null;
+    if (!offersPskMode(modesData, PskKeyExchangeMode.psk_dhe_ke)) return null;
     const now = this.options.now();
     for (let index = 0; index < offered.identities.length; index++) {
       const state = openTicket(this.ticketKey, offered.identities[index]!.identity);

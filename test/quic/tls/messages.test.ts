@@ -73,6 +73,23 @@ describe('handshake message codecs', () => {
     });
   }
 
+  it('§4.2: an extension block with two extensions of one type is a DecodeError, in short blocks and in long ones', () => {
+    // Short blocks are scanned, long ones (over 16 extensions) go through a Set: both must refuse a repeat anywhere.
+    fc.assert(fc.property(
+      fc.uniqueArray(u16, { minLength: 1, maxLength: 60 }),
+      fc.nat(),
+      fc.nat(),
+      (types, from, to) => {
+        const distinct = types.map((type) => ({ type, data: Buffer.of(type & 0xff) }));
+        const ee = (extensions: msg.EncryptedExtensions['extensions']) => msg.encodeEncryptedExtensions({ extensions });
+        expect(msg.decodeEncryptedExtensions(ee(distinct)).extensions).toEqual(distinct);
+        const repeated = [...distinct];
+        repeated.splice(to % (repeated.length + 1), 0, { type: types[from % types.length]!, data: Buffer.alloc(0) });
+        expect(() => msg.decodeEncryptedExtensions(ee(repeated))).toThrow(/duplicate extension/);
+      },
+    ), { numRuns: 300 });
+  });
+
   it('Finished: verify_data of exactly Hash.length bytes', () => {
     expect(msg.decodeFinished(Buffer.alloc(48, 1), 48)).toEqual(Buffer.alloc(48, 1));
     expect(() => msg.decodeFinished(Buffer.alloc(33), 32)).toThrow(DecodeError);
@@ -103,6 +120,24 @@ describe('extension codecs', () => {
     ['cookie', bytes(1, 60), ext.encodeCookie, ext.decodeCookie],
     ['early_data (ticket)', u32, ext.encodeMaxEarlyData, ext.decodeMaxEarlyData],
   ];
+  it('offersPskMode answers as decodePskModes(...).includes does, DecodeError for the same malformed bodies (§4.2.9)', () => {
+    const outcome = (f: () => boolean) => {
+      try {
+        return f();
+      } catch (err) {
+        expect(err).toBeInstanceOf(DecodeError);
+        return 'DecodeError';
+      }
+    };
+    const wellFormed = fc.array(fc.integer({ min: 0, max: 255 }), { minLength: 1, maxLength: 6 }).map((modes) => ext.encodePskModes(modes));
+    fc.assert(fc.property(fc.oneof(wellFormed, bytes(0, 8)), fc.integer({ min: 0, max: 255 }), (data, mode) => {
+      expect(outcome(() => ext.offersPskMode(data, mode))).toBe(outcome(() => ext.decodePskModes(data).includes(mode)));
+    }), { numRuns: 400 });
+    expect(ext.offersPskMode(Buffer.of(2, 0, 1), 1)).toBe(true);
+    expect(ext.offersPskMode(Buffer.of(1, 0), 1)).toBe(false);
+    expect(() => ext.offersPskMode(Buffer.of(2, 1), 1)).toThrow(DecodeError);
+  });
+
   for (const [what, arb, encode, decode] of cases) {
     it(`${what}: round trip, and random bytes give a value or a DecodeError`, () => {
       fc.assert(fc.property(arb, (v) => {
