@@ -148,7 +148,10 @@ interface CommonOptions {
   statelessResetKey?: Buffer;
   transport?: Partial<TransportSettings>;
   congestion?: CongestionAlgorithm;
-  /** Bytes a stream may buffer before write() returns false. Default 256 KiB. */
+  /**
+   * Bytes a stream may buffer before write() returns false, kept exactly when given. By default
+   * twice the congestion window, at least 256 KiB and at most connectionHighWaterMark (streamMark).
+   */
   streamHighWaterMark?: number;
   /** Bytes all streams together may buffer before write() returns false. Default 4 MiB. */
   connectionHighWaterMark?: number;
@@ -309,6 +312,8 @@ export class Connection implements FrameHandlers {
   private readonly readable = new Set<number>();
   private readonly paused = new Set<number>();
   private readonly highWaterMark: number;
+  /** Whether the application chose the stream mark; the default one follows the window (streamMark). */
+  private readonly highWaterMarkChosen: boolean;
   private readonly connectionHighWaterMark: number;
   /** Unacknowledged bytes written on all streams (the connection-level backpressure signal). */
   private bufferedTotal = 0;
@@ -379,6 +384,7 @@ export class Connection implements FrameHandlers {
     this.cidLength = options.cidLength ?? 8;
     this.resetKey = options.statelessResetKey ?? this.random(32);
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
+    this.highWaterMarkChosen = options.streamHighWaterMark !== undefined;
     this.connectionHighWaterMark = options.connectionHighWaterMark ?? 4 * 1024 * 1024;
     this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize);
     this.localCids = new LocalConnectionIds(
@@ -1874,7 +1880,7 @@ export class Connection implements FrameHandlers {
     this.bufferedTotal += send.bufferedBytes - before;
     this.noteStream(id);
     if (this.bufferedTotal >= this.connectionHighWaterMark) this.connectionBlocked = true;
-    const below = send.bufferedBytes < this.highWaterMark && !this.connectionBlocked;
+    const below = send.bufferedBytes < this.streamMark() && !this.connectionBlocked;
     if (!below) this.wantWritable.add(id);
     return below;
   }
@@ -1961,6 +1967,19 @@ export class Connection implements FrameHandlers {
     }
   }
 
+  /**
+   * Unacknowledged bytes a stream may hold before write() returns false. A stream's unacknowledged
+   * bytes include those in flight, so a mark below the congestion window caps the flight at the
+   * mark: the sender is then limited by its own buffer, not by the network, its window stops
+   * growing (RFC 9002 §7.8), and with 64 KB datagrams 256 KiB is four packets, one exchange per
+   * round trip. So the default mark is at least twice the window (as TCP stacks size their send
+   * buffers), within the connection's mark; a mark the application chose is kept as it is.
+   */
+  private streamMark(): number {
+    if (this.highWaterMarkChosen) return this.highWaterMark;
+    return Math.max(this.highWaterMark, Math.min(2 * this.loss.congestion.congestionWindow, this.connectionHighWaterMark));
+  }
+
   private noteWritable(id: number): void {
     if (!this.wantWritable.has(id)) return;
     const send = this.streams.get(id)?.send;
@@ -1974,7 +1993,7 @@ export class Connection implements FrameHandlers {
       this.noteWritableAll();
       return;
     }
-    if (send.bufferedBytes < this.highWaterMark) {
+    if (send.bufferedBytes < this.streamMark()) {
       this.wantWritable.delete(id);
       this.events.push({ type: 'writable', id });
     }
@@ -1983,9 +2002,10 @@ export class Connection implements FrameHandlers {
   private noteWritableAll(): void {
     if (this.bufferedTotal >= this.connectionHighWaterMark) return;
     this.connectionBlocked = false;
+    const mark = this.streamMark();
     for (const id of this.wantWritable) {
       const send = this.streams.get(id)?.send;
-      if (send === undefined || send.bufferedBytes < this.highWaterMark) {
+      if (send === undefined || send.bufferedBytes < mark) {
         this.wantWritable.delete(id);
         if (send !== undefined) this.events.push({ type: 'writable', id });
       }

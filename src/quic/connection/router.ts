@@ -48,7 +48,7 @@ export interface RouterOptions {
   cidLength?: number;
   transport?: Partial<TransportSettings>;
   congestion?: CongestionAlgorithm;
-  /** Bytes a stream may buffer before write() returns false (Connection's default: 256 KiB). */
+  /** Bytes a stream may buffer before write() returns false (Connection's default follows the congestion window: 256 KiB to connectionHighWaterMark). */
   streamHighWaterMark?: number;
   /** Bytes all streams of a connection together may buffer before write() returns false. */
   connectionHighWaterMark?: number;

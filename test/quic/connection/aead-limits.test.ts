@@ -17,7 +17,8 @@ const closeOf = (events: ConnectionEvent[]) => (events.find((e) => e.type === 'c
 describe('AEAD limits (RFC 9001 §6.6)', () => {
   it('a small confidentiality limit: keys are updated before it and every byte arrives', () => {
     const limit = 200;
-    const duo = new Duo({ aeadLimits: { confidentiality: limit } });
+    // A window of at most 256 KiB (~180 packets) in flight: an update started at 100 packets is acknowledged before 200.
+    const duo = new Duo({ aeadLimits: { confidentiality: limit }, streamHighWaterMark: 256 * 1024 });
     expect(duo.handshake()).toBe(true);
     const sink = new StreamSink();
     duo.onServerEvent = (e) => sink.onEvent(e);

@@ -50,7 +50,7 @@ describe('interop-runner cases over a simulated link', () => {
   });
 
   it('blackhole: the link is cut for 2 s mid-transfer and the transfer recovers', () => {
-    const pair = new Pair({ link: { delay: 10, blackholes: [[START + 300, START + 2300]] } });
+    const pair = new Pair({ link: { delay: 10, blackholes: [[START + 100, START + 2100]] } });
     const { ok, data } = download(pair, 4 * 1024 * 1024);
     expect(ok).toBe(true);
     expect(sha256(data)).toBe(sha256(pattern(4 * 1024 * 1024)));
