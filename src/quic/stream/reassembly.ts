@@ -9,9 +9,12 @@
  *   a well-behaved peer below this bound.
  * - The number of stored pieces is bounded too, and a tiny piece of a large datagram is copied, so
  *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.7).
- *   Past `maxPieces` the pieces must average MIN_AVERAGE_PIECE bytes: a sender whose window holds
- *   thousands of full packets leaves that many pieces behind one lost packet, and must not be
- *   taken for an attacker; what a piece costs beyond its bytes stays a fraction of the data.
+ *   What is bounded is the count of small pieces (under MIN_AVERAGE_PIECE bytes): at most
+ *   `maxPieces` of them. A sender whose window holds thousands of full packets leaves that many
+ *   pieces behind one lost packet and must not be taken for an attacker; pieces of
+ *   MIN_AVERAGE_PIECE bytes or more number at most maxAhead / MIN_AVERAGE_PIECE, and what such a
+ *   piece costs beyond its bytes stays a fraction of the data. (An average over all stored pieces
+ *   let one large piece carry thousands of 1-byte ones, which outlived its read.)
  *   With `borrowSmallPieces` the copy waits: such a piece is kept as a view and counted in
  *   `pinnedBytes` until `adoptBorrowed()` copies it, so a piece read in the same pass is never copied;
  *   the owner (StreamManager) bounds the total pinned and adopts when it is over.
@@ -48,9 +51,8 @@ const FLOW_CONTROL_LIMIT = { code: TransportErrorCode.FLOW_CONTROL_ERROR, sectio
 
 const DEFAULT_MAX_PIECES = 1024;
 /**
- * Bytes stored pieces must average once there are more than `maxPieces` of them: a STREAM frame
- * filling even a 1200-byte packet carries more than twice this, and a piece's own objects take
- * about a tenth of it.
+ * A piece under this many bytes counts against `maxPieces`: a STREAM frame filling even a
+ * 1200-byte packet carries more than twice this, and a piece's own objects take about a tenth of it.
  */
 export const MIN_AVERAGE_PIECE = 512;
 
@@ -62,6 +64,8 @@ export class Reassembler {
   private readonly hasFinalSize: boolean;
   private readonly borrowSmallPieces: boolean;
   private _pinnedBytes = 0;
+  /** Stored pieces under MIN_AVERAGE_PIECE bytes (the ones `maxPieces` bounds). */
+  private smallPieces = 0;
   private _readOffset = 0;
   private _contiguousEnd = 0;
   private _highestOffset = 0;
@@ -253,7 +257,7 @@ export class Reassembler {
     }
     pieces.splice(lo, i - lo, ...merged);
     const touchesContiguous = start <= this._contiguousEnd;
-    if (pieces.length > this.maxPieces) this.checkPieceCount();
+    if (this.smallPieces > this.maxPieces) this.refuseSmallPieces();
     if (touchesContiguous) this.advanceContiguous(lo);
   }
 
@@ -262,21 +266,20 @@ export class Reassembler {
     const pieces = this.pieces;
     pieces.push(this.piece(start, data));
     this._bufferedBytes += end - start;
-    if (pieces.length > this.maxPieces) this.checkPieceCount();
+    if (this.smallPieces > this.maxPieces) this.refuseSmallPieces();
     if (start <= this._contiguousEnd) this.advanceContiguous(pieces.length - 1);
   }
 
   /**
-   * RFC 9000 §21.7: a peer that leaves too many gaps would make us keep unbounded state. Called past
-   * `maxPieces`: many pieces are refused only when they are small on average (see MIN_AVERAGE_PIECE).
+   * RFC 9000 §21.7: a peer that leaves too many gaps with small pieces would make us keep unbounded
+   * state. Called once more than `maxPieces` small pieces are stored.
    */
-  private checkPieceCount(): void {
-    if (this._bufferedBytes >= this.pieces.length * MIN_AVERAGE_PIECE) return;
+  private refuseSmallPieces(): never {
     throw new StreamError(
       this.limitError.code === TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         : TransportErrorCode.PROTOCOL_VIOLATION,
-      `more than ${this.maxPieces} separate pieces of out-of-order data, of ${MIN_AVERAGE_PIECE} bytes or less on average`,
+      `more than ${this.maxPieces} separate pieces of out-of-order data under ${MIN_AVERAGE_PIECE} bytes`,
       'RFC 9000 §21.7',
     );
   }
@@ -286,6 +289,7 @@ export class Reassembler {
    * garbage-collected, or, when borrowing, kept and counted as pinning that buffer.
    */
   private piece(offset: number, view: Uint8Array): Piece {
+    if (view.byteLength < MIN_AVERAGE_PIECE) this.smallPieces++;
     const bufferSize = view.buffer.byteLength;
     if (!isSmallView(view)) return { offset, data: view, pinned: 0 };
     if (!this.borrowSmallPieces) return { offset, data: copyOf(view), pinned: 0 };
@@ -316,10 +320,14 @@ export class Reassembler {
       out = first.data;
       this.pieces.shift();
       this._pinnedBytes -= first.pinned;
+      if (out.byteLength < MIN_AVERAGE_PIECE) this.smallPieces--;
     } else {
+      const wasSmall = first.data.byteLength < MIN_AVERAGE_PIECE;
       out = first.data.subarray(0, maxBytes);
       first.data = first.data.subarray(maxBytes);
       first.offset += maxBytes;
+      // A piece read in part may become a small one.
+      if (!wasSmall && first.data.byteLength < MIN_AVERAGE_PIECE) this.smallPieces++;
     }
     this._readOffset += out.byteLength;
     this._bufferedBytes -= out.byteLength;
@@ -341,6 +349,7 @@ export class Reassembler {
   skipTo(offset: number): number {
     const skipped = Math.max(0, offset - this._readOffset);
     this.pieces.length = 0;
+    this.smallPieces = 0;
     this._bufferedBytes = 0;
     this._pinnedBytes = 0;
     this._readOffset += skipped;

@@ -9,14 +9,13 @@
  * which the fix proposed for the defect keeps too. Duplicates and overlaps add no piece; a reset
  * stream stores nothing.
  *
- * What does not (it.todo, body in the session report): the average is only checked on insert,
- * and reading takes bytes away without taking the tiny pieces with it. A peer sends one large
- * in-order piece and, behind it, 1-byte pieces with gaps: the large piece carries the average,
- * so the tiny ones are accepted far past maxPieces; once the application reads the large piece,
- * the tiny ones stay — with RecvStream's maxAhead of 16 MiB, 32,767 one-byte pieces (each its own
- * copied ArrayBuffer, ~400 B of heap and external memory measured) holding 32 KiB of data:
- * ~13 MB per stream where the old limit kept ~0.4 MB. The commit's "tiny pieces are still refused
- * at 1025" is only true for a stream holding nothing else.
+ * What did not, fixed after this review (reassembly.ts now bounds the pieces under 512 bytes
+ * themselves): the average was only checked on insert, and reading took bytes away without taking
+ * the tiny pieces with it. A peer sent one large in-order piece and, behind it, 1-byte pieces with
+ * gaps: the large piece carried the average, so the tiny ones were accepted far past maxPieces;
+ * once the application read the large piece, the tiny ones stayed — with RecvStream's maxAhead of
+ * 16 MiB, 32,767 one-byte pieces (each its own copied ArrayBuffer, ~400 B of heap and external
+ * memory measured): ~13 MB per stream where the old limit kept ~0.4 MB.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -153,12 +152,28 @@ describe('Reassembler piece bound past maxPieces (RFC 9000 §21.7)', () => {
     expect(stream.read(0, 10)).toBeNull();
   });
 
-  // Fails today: the 1-byte pieces are all accepted, and 2,000 stay stored after the read (see the
-  // file's doc comment). Fix (checked in a private copy: this test, the property above and
-  // test/quic/stream pass, except the beec3c5 test of the exact average threshold, which the new
-  // rule replaces): count stored pieces under MIN_AVERAGE_PIECE bytes (smallPieces, kept in
-  // piece(), read() — including a piece trimmed under it — and skipTo()) and refuse when
-  // smallPieces > maxPieces instead of checking the average; pieces of 512 B or more are bounded
-  // by maxAhead / 512 already.
-  it.todo('1-byte pieces past maxPieces are refused even behind a large piece, and none outlive its read');
+  // Failed before the fix (1-byte pieces counted into an average that one large piece kept high):
+  // all 2,000 were accepted, and they stayed stored after the large piece was read. Now at most
+  // maxPieces pieces under MIN_AVERAGE_PIECE bytes are stored (reassembly.ts smallPieces).
+  it('1-byte pieces past maxPieces are refused even behind a large piece, and none outlive its read', () => {
+    const r = new Reassembler({ maxAhead: 1 << 20 });
+    const tiny = 2000;
+    const large = (1 << 20) - 2 * tiny - 2;
+    r.insert(0, Buffer.alloc(large, 1));
+    let accepted = 0;
+    let refused = false;
+    try {
+      for (let i = 0; i < tiny; i++) {
+        r.insert(large + 1 + 2 * i, Buffer.alloc(1, 2));
+        accepted++;
+      }
+    } catch (e) {
+      expect(e).toBeInstanceOf(StreamError);
+      refused = true;
+    }
+    expect(refused).toBe(true);
+    expect(accepted).toBe(1024);
+    while (r.read() !== null);
+    expect(storedPieces(r)).toBeLessThanOrEqual(1025);
+  });
 });

@@ -221,16 +221,21 @@ describe('Reassembler', () => {
       expect(Buffer.compare(readEverything(r), stream)).toBe(0);
     });
 
-    it(`past maxPieces, pieces are refused once they average under ${MIN_AVERAGE_PIECE} bytes (§21.7)`, () => {
+    it(`large pieces do not count against maxPieces; the small ones (under ${MIN_AVERAGE_PIECE} bytes) do (§21.7)`, () => {
       const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
-      // Twelve pieces of 1,000 bytes, each behind a gap: past the count, but large.
+      // Twelve pieces of 1,000 bytes, each behind a gap: more pieces than maxPieces, all large.
       for (let i = 1; i <= 12; i++) r.insert(i * 2000, new Uint8Array(1000));
-      // One-byte pieces bring the average down: 12,000 + k bytes in 12 + k pieces.
-      let k = 0;
-      const smallestRefused = Math.ceil((12_000 - 12 * MIN_AVERAGE_PIECE) / (MIN_AVERAGE_PIECE - 1) + 1e-9);
-      for (; k < smallestRefused - 1; k++) r.insert(100_000 + k * 10, new Uint8Array(1));
-      expect(12_000 + k).toBeGreaterThanOrEqual((12 + k) * MIN_AVERAGE_PIECE);
-      expectStreamError(() => r.insert(100_000 + k * 10, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
+      // Eight one-byte pieces fit beside them, however large the average stays; the ninth is refused.
+      for (let k = 0; k < 8; k++) r.insert(100_000 + k * 10, new Uint8Array(1));
+      expectStreamError(() => r.insert(100_000 + 8 * 10, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
+    });
+
+    it(`a large piece read in part below ${MIN_AVERAGE_PIECE} bytes counts as small (§21.7)`, () => {
+      const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 2 });
+      r.insert(0, new Uint8Array(1000));
+      r.insert(2000, new Uint8Array(1)); // small: 1 of 2
+      expect(r.read(600)?.byteLength).toBe(600); // the first piece is 400 bytes now: 2 of 2
+      expectStreamError(() => r.insert(3000, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
     });
 
     it('offset + length beyond 2^62-1 is FRAME_ENCODING_ERROR (RFC 9000 §19.8)', () => {
