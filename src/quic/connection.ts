@@ -60,7 +60,7 @@ import { QUIC_V1, QUIC_V2 } from './version.js';
 import { dispatchFrame, type FrameHandlers, type PacketContext } from './connection/frame-dispatch.js';
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
-import { PmtuSearch } from './connection/pmtu.js';
+import { BASE_PLPMTU, MAX_PROBES, PmtuSearch } from './connection/pmtu.js';
 import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
   authenticateConnectionIds,
@@ -275,6 +275,13 @@ export class Connection implements FrameHandlers {
   private maxDatagramSize = MIN_INITIAL_DATAGRAM;
   /** DPLPMTUD (RFC 9000 §14.3) up to our max_udp_payload_size and the peer's. */
   private readonly pmtu: PmtuSearch;
+  /**
+   * Black hole detection (RFC 8899 §4.3): the largest application packet number above BASE_PLPMTU
+   * acknowledged (after a fallback, the last one sent before it), and the in-flight packets above
+   * BASE_PLPMTU sent after it and declared lost since, in a row.
+   */
+  private largestAckedLargePacket = -1;
+  private largeLossesInARow = 0;
 
   // Handshake (RFC 9001 §4)
   private readonly originalDcid: Buffer;
@@ -1219,6 +1226,9 @@ export class Connection implements FrameHandlers {
    */
   private buildDatagram(now: number): OutgoingDatagram | 'window' | 'pacing' | undefined {
     let budget = this.maxDatagramSize;
+    // RFC 8899 §4.3, RFC 9000 §14.3: from the second PTO in a row, probes go at BASE_PLPMTU. If the
+    // path stopped carrying the size in use, only acknowledgments of smaller packets can show it.
+    if (this.loss.ptoCount >= 2 && budget > BASE_PLPMTU && this.spaces[ApplicationData]!.probesOwed > 0) budget = BASE_PLPMTU;
     if (!this.addressValidated) {
       // RFC 9000 §8.1: before validation, at most three times the bytes received.
       budget = Math.min(budget, this.amplificationBudget());
@@ -1328,13 +1338,29 @@ export class Connection implements FrameHandlers {
     return { data, to: this.remote };
   }
 
-  /** RFC 9000 §14.3: a larger datagram size is confirmed; congestion control and pacing follow (RFC 9002 §7.2). */
+  /**
+   * RFC 9000 §14.3: a larger datagram size is confirmed, or a black hole sends it back to
+   * BASE_PLPMTU; congestion control and pacing follow (RFC 9002 §7.2).
+   */
   private setDatagramSize(size: number): void {
-    if (size <= this.maxDatagramSize) return;
+    if (size === this.maxDatagramSize) return;
     this.maxDatagramSize = size;
     this.loss.congestion.setMaxDatagramSize(size);
     this.updatePacer(this.now);
     this.log('connectivity:mtu_updated', { new: size, done: this.pmtu.done });
+  }
+
+  /**
+   * RFC 8899 §4.3, §5.2: MAX_PROBES packets above BASE_PLPMTU were lost in a row while none was
+   * acknowledged: the path no longer carries them. Back to BASE_PLPMTU, and the search runs again.
+   * Losses of packets sent before now do not count again.
+   */
+  private onBlackHole(): void {
+    this.log('connectivity:mtu_black_hole', { size: this.maxDatagramSize });
+    this.pmtu.onBlackHole();
+    this.largestAckedLargePacket = this.spaces[ApplicationData]!.nextPacketNumber - 1;
+    this.largeLossesInARow = 0;
+    this.setDatagramSize(BASE_PLPMTU);
   }
 
   /** The datagram size in use (DPLPMTUD result, RFC 9000 §14.3). */
@@ -1598,7 +1624,14 @@ export class Connection implements FrameHandlers {
   // ==== Acknowledgments and loss (RFC 9002) =======================================================
 
   private onPacketAcked(packet: SentPacket<SentRecords>): void {
-    if (packet.space === ApplicationData) this.keyPhase?.onPacketAcked(packet.packetNumber);
+    if (packet.space === ApplicationData) {
+      this.keyPhase?.onPacketAcked(packet.packetNumber);
+      // RFC 8899 §4.3: a large packet arrived, so a run of large losses before it was no black hole.
+      if (packet.sentBytes > BASE_PLPMTU && packet.packetNumber > this.largestAckedLargePacket) {
+        this.largestAckedLargePacket = packet.packetNumber;
+        this.largeLossesInARow = 0;
+      }
+    }
     for (const record of packet.payload) {
       switch (record.kind) {
         case 'crypto':
@@ -1628,6 +1661,11 @@ export class Connection implements FrameHandlers {
   private onPacketLost(packet: SentPacket<SentRecords>): void {
     this.stats.packetsLost++;
     this.log('recovery:packet_lost', { packet_number: packet.packetNumber, space: packet.space });
+    // RFC 8899 §4.3: only losses after the last large packet acknowledged count (one lost before it
+    // is ordinary loss); PMTU probes are not in flight and are the search's own business.
+    if (packet.space === ApplicationData && packet.inFlight && packet.sentBytes > BASE_PLPMTU &&
+      packet.packetNumber > this.largestAckedLargePacket && this.maxDatagramSize > BASE_PLPMTU &&
+      ++this.largeLossesInARow >= MAX_PROBES) this.onBlackHole();
     this.requeue(packet.payload);
   }
 

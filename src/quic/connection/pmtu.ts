@@ -12,6 +12,9 @@
  * first, and the interval left is halved. On IPv4 loopback with a 65,527-byte maximum (an IPv6
  * figure) the size in use is 65,507 after two probes instead of a dozen round trips of bisection,
  * during which every packet of a transfer is small.
+ *
+ * Black holes (RFC 8899 §4.3, §5.2): the connection detects that packets of the size in use no
+ * longer arrive and calls onBlackHole(); the search falls back to BASE_PLPMTU and starts again.
  */
 
 /** RFC 9000 §14: the smallest datagram every QUIC path must carry. */
@@ -75,6 +78,20 @@ export class PmtuSearch {
       this.failing = Math.min(this.failing, size);
       this.losses.delete(size);
     }
+  }
+
+  /**
+   * RFC 8899 §4.3, §5.2 (Search Complete or Searching → Base → Searching): packets of the size in
+   * use are being lost while smaller ones arrive. The size in use falls back to BASE_PLPMTU and the
+   * whole search runs again, from our maximum down: the signal can also come from a path that lost
+   * everything for a while (RFC 8899 §4.3 allows for such false alarms), and on a path that still
+   * carries the old size its first probe restores it.
+   */
+  onBlackHole(): void {
+    this.current = BASE_PLPMTU;
+    this.failing = this.limit + 1;
+    this.inFlight = undefined;
+    this.losses.clear();
   }
 
   /** Untried candidates first, then retries of the smallest lost size, then the halfway point. */

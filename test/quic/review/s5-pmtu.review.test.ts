@@ -9,15 +9,15 @@
  * whatever the path and chance losses; and on a connection a lost probe is no congestion signal
  * (RFC 9000 §14.4): the window never shrinks on a path that drops only probes.
  *
- * Not holding, and older than 6a1a1a6 (it.todo; body in the session report): there is no black
- * hole detection (RFC 8899 §4.3, the Search Complete → Base transition of §5.2). A path whose MTU
- * falls below the size in use after the search (still ≥ 1,200, so QUIC can run on it) loses every
- * full-size packet; the size is never reduced and the connection dies at its idle timeout.
+ * Not holding at review, older than 6a1a1a6, fixed since (last test): there was no black hole
+ * detection (RFC 8899 §4.3, the Search Complete → Base transition of §5.2). A path whose MTU falls
+ * below the size in use after the search (still ≥ 1,200, so QUIC can run on it) lost every
+ * full-size packet; the size was never reduced and the connection died at its idle timeout.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { BASE_PLPMTU, COMMON_SIZES, MAX_PROBES, PmtuSearch } from '../../../src/quic/connection/pmtu.js';
-import { download, Pair, pattern, sha256 } from '../sim/harness.js';
+import { download, Pair, pattern, sha256, START } from '../sim/harness.js';
 
 /** A tiny seeded generator, for chance losses. */
 function rng(seed: number): () => number {
@@ -92,13 +92,29 @@ describe('DPLPMTUD search after 6a1a1a6 (RFC 9000 §14.3, RFC 8899 §5)', () => 
     for (let i = 1; i < windows.length; i++) expect(windows[i]!).toBeGreaterThanOrEqual(windows[i - 1]!);
   });
 
-  // Fails today (older than 6a1a1a6): after the search settles at 1,452 the link's MTU drops to
-  // 1,280; every full-size packet is lost, the datagram size stays 1,452 and the connection closes
-  // at its 30 s idle timeout with 200 KB of 8 MiB delivered. Fix: black hole detection in
-  // Connection (RFC 8899 §4.3): when ack-eliciting packets larger than BASE_PLPMTU are lost
-  // MAX_PROBES times in a row (or persistent congestion is declared, RFC 9002 §7.6) while smaller
-  // packets are acknowledged, PmtuSearch.reset(): current = BASE_PLPMTU, the old size becomes
-  // `failing`, losses cleared, and setDatagramSize() must accept a smaller size (today it
-  // returns early); the search then runs again (RFC 8899 §5.2, Search Complete → Base → Search).
-  it.todo('a path whose MTU falls below the size in use after the search: the size is reduced and the transfer completes');
+  // Failed before the fix (older than 6a1a1a6): after the search settled at 1,452 the link's MTU
+  // drops to 1,280; every full-size packet was lost, the datagram size stayed 1,452 and the
+  // connection closed at its 30 s idle timeout with 200 KB of 8 MiB delivered. Now PTO probes go
+  // at BASE_PLPMTU, MAX_PROBES large losses in a row fall back to it (RFC 8899 §4.3, §5.2) and the
+  // search runs again below the new path MTU.
+  it('a path whose MTU falls below the size in use after the search: the size is reduced and the transfer completes', () => {
+    const pair = new Pair({ link: { delay: 5 } });
+    const run = pair.run.bind(pair);
+    let dropped = false;
+    pair.run = (done, maxMs) =>
+      run(() => {
+        if (!dropped && pair.server?.datagramSize! >= 1452 && pair.now > START + 60) {
+          pair.link.conditions.mtu = 1280;
+          dropped = true;
+        }
+        return done();
+      }, maxMs);
+    const { ok, data } = download(pair, 8 * 1024 * 1024, 60_000);
+    expect(dropped).toBe(true);
+    expect(ok).toBe(true);
+    expect(sha256(data)).toBe(sha256(pattern(8 * 1024 * 1024)));
+    // The search ran again and settled within 16 bytes below the new path MTU.
+    expect(pair.server!.datagramSize).toBeLessThanOrEqual(1280);
+    expect(pair.server!.datagramSize).toBeGreaterThan(1280 - 16);
+  });
 });
