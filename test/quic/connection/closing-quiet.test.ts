@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
-import { Pair } from '../sim/harness.js';
+import { computedTimeout, Pair } from '../sim/harness.js';
 
 function establishedPair(): Pair {
   const pair = new Pair();
@@ -33,16 +33,6 @@ function controlCollections(conn: Connection, fn: () => void): number {
     streams.takeControlFrames = original;
   }
   return calls;
-}
-
-/** The deadline the connection computes, bypassing the quiet state's cached answer. */
-function computedTimeout(conn: Connection): number | undefined {
-  const c = conn as unknown as { quiet: boolean };
-  const wasQuiet = c.quiet;
-  c.quiet = false;
-  const t = conn.nextTimeout();
-  c.quiet = wasQuiet;
-  return t;
 }
 
 describe('QUIC closing and draining connections are quiet (issue 5, RFC 9000 §10.2)', () => {

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
-import { Pair, SERVER_ADDR } from '../sim/harness.js';
+import { computedTimeout, Pair, SERVER_ADDR } from '../sim/harness.js';
 
 /** Handshake, then run until nothing is left to exchange before the idle deadline. */
 function idlePair(maxIdleTimeout = 30_000): Pair {
@@ -24,16 +24,6 @@ function idlePair(maxIdleTimeout = 30_000): Pair {
 /** Whether the connection's transmit() now sends nothing, twice in a row (the second from the quiet state). */
 function isIdle(conn: Connection, now: number): boolean {
   return conn.transmit(now).length === 0 && conn.transmit(now).length === 0;
-}
-
-/** The deadline the connection computes, bypassing the quiet state's cached answer. */
-function computedTimeout(conn: Connection): number | undefined {
-  const c = conn as unknown as { quiet: boolean };
-  const wasQuiet = c.quiet;
-  c.quiet = false;
-  const t = conn.nextTimeout();
-  c.quiet = wasQuiet;
-  return t;
 }
 
 describe('QUIC connection quiet state (issue 5)', () => {

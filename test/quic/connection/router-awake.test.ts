@@ -10,17 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
 import type { ConnectionRouter } from '../../../src/quic/connection/router.js';
-import { CA, Pair, SERVER_ADDR } from '../sim/harness.js';
-
-/** The deadline a connection computes, bypassing the quiet state's cached answer. */
-function computedTimeout(conn: Connection): number | undefined {
-  const c = conn as unknown as { quiet: boolean };
-  const wasQuiet = c.quiet;
-  c.quiet = false;
-  const t = conn.nextTimeout();
-  c.quiet = wasQuiet;
-  return t;
-}
+import { CA, computedTimeout, Pair, SERVER_ADDR } from '../sim/harness.js';
 
 function earliestOf(router: ConnectionRouter): number | undefined {
   let earliest: number | undefined;

@@ -173,6 +173,16 @@ export class StreamSink {
   }
 }
 
+/** The deadline a connection computes, bypassing the quiet state's cached answer (connection.ts nextTimeout). */
+export function computedTimeout(conn: Connection): number | undefined {
+  const c = conn as unknown as { quiet: boolean };
+  const wasQuiet = c.quiet;
+  c.quiet = false;
+  const t = conn.nextTimeout();
+  c.quiet = wasQuiet;
+  return t;
+}
+
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
