@@ -1134,6 +1134,7 @@ export class Connection implements FrameHandlers {
     this.wake();
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
+      this.startClosingPeriod(now);
       if (this.state === 'closing' && this.closeDatagramsOwed > 0) {
         this.closeDatagramsOwed = 0;
         const datagram = this.buildCloseDatagram();
@@ -1161,6 +1162,7 @@ export class Connection implements FrameHandlers {
     }
     if (this.isClosing()) {
       // Closed while sending (RFC 9001 §6.6 AEAD limit): the CONNECTION_CLOSE goes out now.
+      this.startClosingPeriod(now);
       this.closeDatagramsOwed = 0;
       const datagram = this.buildCloseDatagram();
       if (datagram !== undefined) out.push(datagram);
@@ -1722,7 +1724,8 @@ export class Connection implements FrameHandlers {
   nextTimeout(): number | undefined {
     if (this.quiet) return this.quietTimeout;
     if (this.state === 'closed') return undefined;
-    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline;
+    // A closing period not started yet (closeWith) starts at the next transmit(): due now.
+    if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline === Infinity ? this.now : this.closeDeadline;
     let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
     earliest = earlier(earliest, this.pathValidationDeadline());
     for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
@@ -1831,10 +1834,17 @@ export class Connection implements FrameHandlers {
     this.closeInfo = { code, application, reason: shortReason, source: 'local', ...(application ? {} : { frameType }) };
     this.state = 'closing';
     this.closeDatagramsOwed = 1;
-    // RFC 9000 §10.2: the closing state lasts three times the PTO.
-    this.closeDeadline = this.now + 3 * this.loss.ptoPeriod(ApplicationData);
+    // RFC 9000 §10.2: the closing state lasts three times the PTO, counted from the first transmit()
+    // in it (startClosingPeriod): an application call can wake a connection that slept, and its
+    // `now` is then stale; a period counted from it could end before the CONNECTION_CLOSE is sent.
+    this.closeDeadline = Infinity;
     this.events.push({ type: 'closed', error: this.closeInfo });
     this.log('connectivity:connection_closed', { owner: 'local', code, application, reason: shortReason });
+  }
+
+  /** RFC 9000 §10.2: the closing period's three PTOs start at the first transmit() after closeWith(). */
+  private startClosingPeriod(now: number): void {
+    if (this.closeDeadline === Infinity) this.closeDeadline = now + 3 * this.loss.ptoPeriod(ApplicationData);
   }
 
   private enterDraining(info: CloseInfo, duration: number): void {
