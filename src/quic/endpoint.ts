@@ -270,9 +270,26 @@ export class QuicEndpoint {
 
   /**
    * Closes every connection gracefully (each waits until its data is acknowledged, then sends
-   * CONNECTION_CLOSE), waits up to `timeoutMs` for them to finish, then closes the socket.
+   * CONNECTION_CLOSE), waits up to `timeoutMs` for them to finish, then closes the socket. A call
+   * while a close runs (e.g. from an event callback of the pump that close() runs) gets the same
+   * promise: the socket is closed once.
    */
-  async close(code = 0, reason = '', timeoutMs = 5_000): Promise<void> {
+  close(code = 0, reason = '', timeoutMs = 5_000): Promise<void> {
+    if (this.closing !== undefined) return this.closing;
+    // Set before closeOnce() starts: its first pump may already deliver a 'closed' event.
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    this.closing = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    this.closeOnce(code, reason, timeoutMs).then(resolve, reject);
+    return this.closing;
+  }
+
+  private closing: Promise<void> | undefined;
+
+  private async closeOnce(code: number, reason: string, timeoutMs: number): Promise<void> {
     if (this.closed) return;
     // This turn's datagrams arrived before close() was called: closeAll must reach the connections
     // they open (a held client Initial would otherwise open one after it, never asked to close).

@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../src/quic/connection.js';
 import { QuicEndpoint } from '../../src/quic/endpoint.js';
 import { buildVersionNegotiation } from '../../src/quic/packet/version-negotiation.js';
-import { CA } from './sim/harness.js';
+import { CA, CERT, KEY } from './sim/harness.js';
 
 const endpoints: QuicEndpoint[] = [];
 const sockets: Socket[] = [];
@@ -82,5 +82,29 @@ describe('QuicEndpoint reports the end of every connection', () => {
     expect(await waitFor(() => closedEvent(events.get(conn)) !== undefined, 3000)).toBe(true);
     expect(closedEvent(events.get(conn))!.error.source).toBe('version-negotiation');
     expect(ep.router.connections.has(conn)).toBe(false);
+  });
+
+  it('close() called again from an event callback of its own pump closes the socket once, and both calls resolve', async () => {
+    const server = await QuicEndpoint.listen({ host: '127.0.0.1', server: { certificateChain: [CERT], privateKey: KEY, alpn: ['h3'] } });
+    endpoints.push(server);
+    let client!: QuicEndpoint;
+    let inner: Promise<void> | undefined;
+    let established!: () => void;
+    const ready = new Promise<void>((r) => (established = r));
+    client = await QuicEndpoint.listen({
+      host: '127.0.0.1',
+      onEvent(_conn, e) {
+        if (e.type === 'handshake-complete') established();
+        // close() closes the connection (after its in-flight packets are acknowledged) and a pump delivers this.
+        if (e.type === 'closed') inner ??= client.close(0, 'again', 200);
+      },
+    });
+    client.connect(server.address, { serverName: 'localhost', alpn: ['h3'], ca: [CA] });
+    await ready;
+    const outer = client.close(0, 'bye', 200);
+    await expect(outer).resolves.toBeUndefined();
+    // The callback's call got the running close, not a second one that would close the socket again.
+    expect(inner).toBe(outer);
+    await expect(client.close()).resolves.toBeUndefined();
   });
 });
