@@ -9,17 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
-import type { ConnectionRouter } from '../../../src/quic/connection/router.js';
-import { CA, computedTimeout, Pair, SERVER_ADDR } from '../sim/harness.js';
-
-function earliestOf(router: ConnectionRouter): number | undefined {
-  let earliest: number | undefined;
-  for (const conn of router.connections) {
-    const t = computedTimeout(conn);
-    if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
-  }
-  return earliest;
-}
+import { CA, computedTimeout, earliestOf, Pair, SERVER_ADDR } from '../sim/harness.js';
 
 /** A pair with a second client connection on the same routers, both established and settled. */
 function twoConnections(maxIdleTimeout = 30_000): { pair: Pair; second: Connection } {

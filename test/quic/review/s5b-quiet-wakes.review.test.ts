@@ -22,7 +22,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
 import { ConnectionRouter } from '../../../src/quic/connection/router.js';
 import type { ConnectionEvent, PeerAddress } from '../../../src/quic/connection/types.js';
-import { CA, CERT, CLIENT_ADDR, KEY, SERVER_ADDR, seededBytes, START } from '../sim/harness.js';
+import { CA, CERT, CLIENT_ADDR, computedTimeout, earliestOf, KEY, seededBytes, SERVER_ADDR, START } from '../sim/harness.js';
 import { SimulatedLink } from '../sim/link.js';
 
 /** A router driven as endpoint.ts drives it; events reach the application only through router.awake. */
@@ -266,25 +266,6 @@ describe('wake paths of a quiet connection, driven only through router.awake (RF
     expect(w.server.eventsOf(server).filter((e) => e.type === 'closed').length).toBe(1);
   });
 });
-
-/** The deadline a connection computes, bypassing the quiet state's cached answer. */
-function computedTimeout(conn: Connection): number | undefined {
-  const c = conn as unknown as { quiet: boolean };
-  const wasQuiet = c.quiet;
-  c.quiet = false;
-  const t = conn.nextTimeout();
-  c.quiet = wasQuiet;
-  return t;
-}
-
-function earliestOf(router: ConnectionRouter): number | undefined {
-  let earliest: number | undefined;
-  for (const conn of router.connections) {
-    const t = computedTimeout(conn);
-    if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
-  }
-  return earliest;
-}
 
 describe('the router deadline with transmits outside its pump (fe986a4 answers early)', () => {
   it('is always the earliest computed deadline of all connections, and every connection outside router.awake is quiet (property)', () => {

@@ -183,6 +183,16 @@ export function computedTimeout(conn: Connection): number | undefined {
   return t;
 }
 
+/** The earliest of the deadlines a router's connections compute (what router.nextTimeout() must equal). */
+export function earliestOf(router: ConnectionRouter): number | undefined {
+  let earliest: number | undefined;
+  for (const conn of router.connections) {
+    const t = computedTimeout(conn);
+    if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
+  }
+  return earliest;
+}
+
 export function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
