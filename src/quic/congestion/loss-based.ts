@@ -108,11 +108,12 @@ export abstract class LossBasedController implements CongestionController {
   setMaxDatagramSize(bytes: number): void {
     const previous = this.mds;
     this.mds = checkDatagramSize(bytes);
-    if (bytes < previous || this.cwnd === initialWindow(previous)) {
-      // RFC 9002 §7.2: recompute the initial window with the new size; after a decrease the window
-      // SHOULD be set to the new initial window.
-      this.cwnd = initialWindow(bytes);
-    }
+    // RFC 9002 §7.2: a window still at its initial value is recomputed with the new size. §7.2's
+    // reset to the new initial window is for a size decreased to complete the handshake; here a
+    // decrease comes only after it (DPLPMTUD's black-hole fallback, RFC 8899 §4.3, which a complete
+    // outage of two PTOs can also set off), so a window that grew keeps its bytes: the losses that
+    // revealed the black hole have already reduced it as congestion.
+    if (this.cwnd === initialWindow(previous)) this.cwnd = initialWindow(bytes);
     this.cwnd = Math.max(this.cwnd, minimumWindow(bytes));
   }
 

@@ -142,4 +142,15 @@ describe('NewReno (RFC 9002 §7, Appendix B)', () => {
     expect(cc.congestionWindow).toBe(12000);
     expect(() => cc.setMaxDatagramSize(1000)).toThrow(RangeError);
   });
+
+  it('a smaller max datagram size after the window grew keeps the window in bytes (§7.2 resets it only to complete the handshake)', () => {
+    const cc = new NewReno(1452);
+    for (let i = 0; i < 10; i++) cc.onPacketSent(1452, 0);
+    cc.onPacketsAcked(Array.from({ length: 10 }, () => pkt(0, 1452)), 100, RTT);
+    const grown = cc.congestionWindow;
+    expect(grown).toBeGreaterThan(initialWindow(1452));
+    cc.setMaxDatagramSize(1200); // DPLPMTUD's black-hole fallback (RFC 8899 §4.3)
+    expect(cc.maxDatagramSize).toBe(1200);
+    expect(cc.congestionWindow).toBe(grown);
+  });
 });

@@ -10,10 +10,11 @@
  * a client that migrates (§9.2) to a path that carries only 1,280 bytes finishes its download there
  * (black hole detection brings the size down; without it the size of the old path stayed).
  *
- * Noted in the review report, not tested (RFC 9002 §7.2 does not forbid it): a fallback sets the
- * congestion window to the new initial window (loss-based.ts setMaxDatagramSize on any decrease);
- * §7.2 asks for that only when the size is decreased to complete the handshake. After one 10 ms
- * outage on a 5 ms path a fallback happened and the window went from ~481 KB to 12,000 bytes.
+ * Noted in the review report: a fallback set the congestion window to the new initial window
+ * (loss-based.ts setMaxDatagramSize on any decrease), which RFC 9002 §7.2 asks for only when the
+ * size is decreased to complete the handshake; after one 10 ms outage on a 5 ms path a fallback
+ * happened and the window went from ~481 KB to 12,000 bytes. Changed after the review: a window
+ * that grew keeps its bytes (test/quic/congestion/new-reno.test.ts).
  */
 import { describe, expect, it } from 'vitest';
 import type { QlogEvent } from '../../../src/quic/connection.js';
