@@ -290,7 +290,6 @@ export class QuicEndpoint {
   private closing: Promise<void> | undefined;
 
   private async closeOnce(code: number, reason: string, timeoutMs: number): Promise<void> {
-    if (this.closed) return;
     // This turn's datagrams arrived before close() was called: closeAll must reach the connections
     // they open (a held client Initial would otherwise open one after it, never asked to close).
     if (this.arrived.length > 0) this.receiveArrived(this.clock());

@@ -9,10 +9,10 @@
  *   a well-behaved peer below this bound.
  * - The number of stored pieces is bounded too, and a tiny piece of a large datagram is copied, so
  *   that a peer sending one-byte frames with gaps cannot pin megabytes of datagrams (RFC 9000 §21.7).
- *   What is bounded is the count of small pieces (under MIN_AVERAGE_PIECE bytes): at most
+ *   What is bounded is the count of small pieces (under SMALL_PIECE_BYTES bytes): at most
  *   `maxPieces` of them. A sender whose window holds thousands of full packets leaves that many
  *   pieces behind one lost packet and must not be taken for an attacker; pieces of
- *   MIN_AVERAGE_PIECE bytes or more number at most maxAhead / MIN_AVERAGE_PIECE, and what such a
+ *   SMALL_PIECE_BYTES bytes or more number at most maxAhead / SMALL_PIECE_BYTES, and what such a
  *   piece costs beyond its bytes stays a fraction of the data. (An average over all stored pieces
  *   let one large piece carry thousands of 1-byte ones, which outlived its read.)
  *   With `borrowSmallPieces` the copy waits: such a piece is kept as a view and counted in
@@ -54,7 +54,7 @@ const DEFAULT_MAX_PIECES = 1024;
  * A piece under this many bytes counts against `maxPieces`: a STREAM frame filling even a
  * 1200-byte packet carries more than twice this, and a piece's own objects take about a tenth of it.
  */
-export const MIN_AVERAGE_PIECE = 512;
+export const SMALL_PIECE_BYTES = 512;
 
 export class Reassembler {
   private readonly pieces: Piece[] = [];
@@ -64,7 +64,7 @@ export class Reassembler {
   private readonly hasFinalSize: boolean;
   private readonly borrowSmallPieces: boolean;
   private _pinnedBytes = 0;
-  /** Stored pieces under MIN_AVERAGE_PIECE bytes (the ones `maxPieces` bounds). */
+  /** Stored pieces under SMALL_PIECE_BYTES bytes (the ones `maxPieces` bounds). */
   private smallPieces = 0;
   private _readOffset = 0;
   private _contiguousEnd = 0;
@@ -279,7 +279,7 @@ export class Reassembler {
       this.limitError.code === TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         ? TransportErrorCode.CRYPTO_BUFFER_EXCEEDED
         : TransportErrorCode.PROTOCOL_VIOLATION,
-      `more than ${this.maxPieces} separate pieces of out-of-order data under ${MIN_AVERAGE_PIECE} bytes`,
+      `more than ${this.maxPieces} separate pieces of out-of-order data under ${SMALL_PIECE_BYTES} bytes`,
       'RFC 9000 §21.7',
     );
   }
@@ -289,7 +289,7 @@ export class Reassembler {
    * garbage-collected, or, when borrowing, kept and counted as pinning that buffer.
    */
   private piece(offset: number, view: Uint8Array): Piece {
-    if (view.byteLength < MIN_AVERAGE_PIECE) this.smallPieces++;
+    if (view.byteLength < SMALL_PIECE_BYTES) this.smallPieces++;
     const bufferSize = view.buffer.byteLength;
     if (!isSmallView(view)) return { offset, data: view, pinned: 0 };
     if (!this.borrowSmallPieces) return { offset, data: copyOf(view), pinned: 0 };
@@ -320,14 +320,14 @@ export class Reassembler {
       out = first.data;
       this.pieces.shift();
       this._pinnedBytes -= first.pinned;
-      if (out.byteLength < MIN_AVERAGE_PIECE) this.smallPieces--;
+      if (out.byteLength < SMALL_PIECE_BYTES) this.smallPieces--;
     } else {
-      const wasSmall = first.data.byteLength < MIN_AVERAGE_PIECE;
+      const wasSmall = first.data.byteLength < SMALL_PIECE_BYTES;
       out = first.data.subarray(0, maxBytes);
       first.data = first.data.subarray(maxBytes);
       first.offset += maxBytes;
       // A piece read in part may become a small one.
-      if (!wasSmall && first.data.byteLength < MIN_AVERAGE_PIECE) this.smallPieces++;
+      if (!wasSmall && first.data.byteLength < SMALL_PIECE_BYTES) this.smallPieces++;
     }
     this._readOffset += out.byteLength;
     this._bufferedBytes -= out.byteLength;

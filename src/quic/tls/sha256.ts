@@ -173,13 +173,13 @@ function compress(state: Int32Array, block: Uint8Array, o: number): void {
 }
 
 /**
- * Hashes the first `length` bytes of `data` from the state at `start[startAt..startAt+7]`, which
- * has absorbed `prefixLength` bytes (a whole number of blocks), and pads (§5.1.1: 0x80, zeros, the message
+ * Hashes the first `length` bytes of `data` from the state in `start[0..7]` (an HMAC key keeps
+ * two states in one array), which has absorbed `prefixLength` bytes (a whole number of blocks), and pads (§5.1.1: 0x80, zeros, the message
  * length in bits as 64 bits): the hash is then in `working`. `start` is not changed.
  */
-function hashRest(start: Int32Array, startAt: number, prefixLength: number, data: Uint8Array, length: number): void {
+function hashRest(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): void {
   const state = working;
-  for (let i = 0; i < 8; i++) state[i] = start[startAt + i]!;
+  for (let i = 0; i < 8; i++) state[i] = start[i]!;
   const rest = length % SHA256_BLOCK_LENGTH;
   const whole = length - rest;
   for (let i = 0; i < whole; i += SHA256_BLOCK_LENGTH) compress(state, data, i);
@@ -216,7 +216,7 @@ function writeDigest(state: Int32Array, out: Uint8Array, offset: number, length 
 
 /** SHA-256 from `start` over the rest of a message, in a new Buffer. */
 function finish(start: Int32Array, prefixLength: number, data: Uint8Array, length: number): Buffer {
-  hashRest(start, 0, prefixLength, data, length);
+  hashRest(start, prefixLength, data, length);
   const out = Buffer.allocUnsafe(SHA256_LENGTH);
   writeDigest(working, out, 0);
   return out;
@@ -311,7 +311,7 @@ export class HmacSha256 {
    */
   mac(data: Uint8Array, length: number = SHA256_LENGTH): Buffer {
     if (!(length >= 0 && length <= SHA256_LENGTH)) throw new RangeError('HMAC-SHA-256 output is at most 32 bytes');
-    hashRest(this.states, 0, SHA256_BLOCK_LENGTH, data, data.length);
+    hashRest(this.states, SHA256_BLOCK_LENGTH, data, data.length);
     writeDigest(working, outerBlock, 0);
     hashOuter(this.states);
     const out = Buffer.allocUnsafe(length);

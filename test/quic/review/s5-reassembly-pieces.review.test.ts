@@ -1,6 +1,6 @@
 /**
  * Review (session 5) of beec3c5: past maxPieces (1,024) stored pieces, a Reassembler refuses data
- * only when the pieces average under MIN_AVERAGE_PIECE (512) bytes (RFC 9000 §21.7).
+ * only when the pieces average under SMALL_PIECE_BYTES (512) bytes (RFC 9000 §21.7).
  *
  * What holds: the average is checked whenever an insert leaves more than maxPieces pieces, and
  * stored bytes never exceed maxAhead, so a stream never stores more than
@@ -19,7 +19,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { MIN_AVERAGE_PIECE, Reassembler } from '../../../src/quic/stream/reassembly.js';
+import { SMALL_PIECE_BYTES, Reassembler } from '../../../src/quic/stream/reassembly.js';
 import { StreamError } from '../../../src/quic/stream/errors.js';
 import { RecvStream } from '../../../src/quic/stream/recv-stream.js';
 
@@ -89,7 +89,7 @@ describe('Reassembler piece bound past maxPieces (RFC 9000 §21.7)', () => {
             if (r.bufferedBytes > maxAhead) throw new Error(`${r.bufferedBytes} bytes stored, beyond maxAhead`);
             // maxPieces small ones at most, and pieces of 512 B or more fit maxAhead / 512 times (the
             // rule of beec3c5 keeps within max() of the two; the fix proposed for its defect, within the sum).
-            if (pieces > maxPieces + maxAhead / MIN_AVERAGE_PIECE) throw new Error(`${pieces} pieces stored`);
+            if (pieces > maxPieces + maxAhead / SMALL_PIECE_BYTES) throw new Error(`${pieces} pieces stored`);
             if (pieces > maxPieces && !wentPast) {
               pastMaxPieces++;
               wentPast = true;
@@ -154,7 +154,7 @@ describe('Reassembler piece bound past maxPieces (RFC 9000 §21.7)', () => {
 
   // Failed before the fix (1-byte pieces counted into an average that one large piece kept high):
   // all 2,000 were accepted, and they stayed stored after the large piece was read. Now at most
-  // maxPieces pieces under MIN_AVERAGE_PIECE bytes are stored (reassembly.ts smallPieces).
+  // maxPieces pieces under SMALL_PIECE_BYTES bytes are stored (reassembly.ts smallPieces).
   it('1-byte pieces past maxPieces are refused even behind a large piece, and none outlive its read', () => {
     const r = new Reassembler({ maxAhead: 1 << 20 });
     const tiny = 2000;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { MIN_AVERAGE_PIECE, Reassembler, createCryptoReassembler } from '../../../src/quic/stream/reassembly.js';
+import { SMALL_PIECE_BYTES, Reassembler, createCryptoReassembler } from '../../../src/quic/stream/reassembly.js';
 import { StreamError, TransportErrorCode } from '../../../src/quic/stream/errors.js';
 
 function expectStreamError(fn: () => unknown, code: number): void {
@@ -221,7 +221,7 @@ describe('Reassembler', () => {
       expect(Buffer.compare(readEverything(r), stream)).toBe(0);
     });
 
-    it(`large pieces do not count against maxPieces; the small ones (under ${MIN_AVERAGE_PIECE} bytes) do (§21.7)`, () => {
+    it(`large pieces do not count against maxPieces; the small ones (under ${SMALL_PIECE_BYTES} bytes) do (§21.7)`, () => {
       const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 8 });
       // Twelve pieces of 1,000 bytes, each behind a gap: more pieces than maxPieces, all large.
       for (let i = 1; i <= 12; i++) r.insert(i * 2000, new Uint8Array(1000));
@@ -230,7 +230,7 @@ describe('Reassembler', () => {
       expectStreamError(() => r.insert(100_000 + 8 * 10, new Uint8Array(1)), TransportErrorCode.PROTOCOL_VIOLATION);
     });
 
-    it(`a large piece read in part below ${MIN_AVERAGE_PIECE} bytes counts as small (§21.7)`, () => {
+    it(`a large piece read in part below ${SMALL_PIECE_BYTES} bytes counts as small (§21.7)`, () => {
       const r = new Reassembler({ maxAhead: 1 << 20, maxPieces: 2 });
       r.insert(0, new Uint8Array(1000));
       r.insert(2000, new Uint8Array(1)); // small: 1 of 2
