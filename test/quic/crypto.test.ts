@@ -27,7 +27,7 @@ import {
   verifyRetryIntegrity,
   type CipherSuite,
 } from '../../src/quic/crypto.js';
-import { chacha20Block, chacha20KeyWords } from '../../src/quic/crypto/chacha20.js';
+import { chacha20Block, chacha20KeyWords, chacha20XorInPlace } from '../../src/quic/crypto/chacha20.js';
 import { QUIC_V1, QUIC_V2 } from '../../src/quic/version.js';
 
 const hex = (s: string): Buffer => Buffer.from(s, 'hex');
@@ -231,6 +231,55 @@ describe('ChaCha20 block function for header protection (RFC 8439 §2.3, RFC 900
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('ChaCha20 encryption for session tickets (RFC 8439 §2.4)', () => {
+  it('matches the RFC 8439 §2.4.2 test vector', () => {
+    const key = Buffer.from(Array.from({ length: 32 }, (_, i) => i));
+    const text = Buffer.from("Ladies and Gentlemen of the class of '99: If I could offer you only one tip for the future, sunscreen would be it.", 'latin1');
+    chacha20XorInPlace(chacha20KeyWords(key), hex('000000000000004a00000000'), 1, text);
+    expect(text.toString('hex')).toBe(
+      '6e2e359a2568f98041ba0728dd0d6981e97e7aec1d4360c20a27afccfd9fae0b' +
+        'f91b65c5524733ab8f593dabcd62b3571639d624e65152ab8f530c359f0861d8' +
+        '07ca0dbf500d6a6156a38e088a22b65e52bc514d16ccf806818ce91ab77937365af90bbf74a35be6b40b8eedf2785e42874d',
+    );
+  });
+
+  it('equals node:crypto chacha20 over any range, leaves the bytes outside it alone, and undoes itself', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ minLength: 12, maxLength: 12 }),
+        fc.nat({ max: 1000 }),
+        fc.uint8Array({ maxLength: 300 }),
+        fc.nat(),
+        fc.nat(),
+        (key, nonce, counter, bytes, a, b) => {
+          const start = bytes.length ? a % (bytes.length + 1) : 0;
+          const end = start + (bytes.length - start ? b % (bytes.length - start + 1) : 0);
+          const data = Buffer.from(bytes);
+          chacha20XorInPlace(chacha20KeyWords(key), nonce, counter, data, start, end);
+          const iv = Buffer.concat([Buffer.alloc(4), nonce]);
+          iv.writeUInt32LE(counter, 0);
+          const expected = createCipheriv('chacha20', key, iv).update(Buffer.from(bytes).subarray(start, end));
+          expect(data.subarray(start, end).equals(expected)).toBe(true);
+          expect(data.subarray(0, start).equals(Buffer.from(bytes).subarray(0, start))).toBe(true);
+          expect(data.subarray(end).equals(Buffer.from(bytes).subarray(end))).toBe(true);
+          chacha20XorInPlace(chacha20KeyWords(key), nonce, counter, data, start, end);
+          expect(data.equals(Buffer.from(bytes))).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuses a short nonce, a range outside the data and a counter that would wrap', () => {
+    const key = chacha20KeyWords(Buffer.alloc(32));
+    expect(() => chacha20XorInPlace(key, Buffer.alloc(8), 0, Buffer.alloc(10))).toThrow(RangeError);
+    expect(() => chacha20XorInPlace(key, Buffer.alloc(12), 0, Buffer.alloc(10), 4, 11)).toThrow(RangeError);
+    expect(() => chacha20XorInPlace(key, Buffer.alloc(12), 0xffffffff, Buffer.alloc(65))).toThrow(RangeError);
+    expect(() => chacha20XorInPlace(key, Buffer.alloc(12), 0xffffffff, Buffer.alloc(64))).not.toThrow();
   });
 });
 

@@ -4,6 +4,9 @@
  * "chacha20" cipher for that costs several microseconds (its IV is the per-packet sample, so it
  * cannot be reused); one block computed here costs about one. Payload encryption stays on
  * node:crypto's AEAD. Cross-checked against node:crypto and RFC 8439 §2.3.2 in the tests.
+ *
+ * chacha20XorInPlace is the cipher of RFC 8439 §2.4 over a few blocks, for the server's session
+ * tickets (a hundred bytes sealed once per handshake, ./../tls/tickets.ts).
  */
 
 /** "expand 32-byte k" as four little-endian words (RFC 8439 §2.3). */
@@ -67,4 +70,29 @@ export function chacha20Block(key: Uint32Array, counterAndNonce: Uint8Array, out
   out[4] = x4 + k0; out[5] = x5 + k1; out[6] = x6 + k2; out[7] = x7 + k3;
   out[8] = x8 + k4; out[9] = x9 + k5; out[10] = x10 + k6; out[11] = x11 + k7;
   out[12] = x12 + n0; out[13] = x13 + n1; out[14] = x14 + n2; out[15] = x15 + n3;
+}
+
+/** The counter block and one keystream block of chacha20XorInPlace, reused (and wiped) per call. */
+const streamInput = new Uint8Array(16);
+const streamBlock = new Uint32Array(16);
+
+/**
+ * ChaCha20 encryption (RFC 8439 §2.4): `data[start..end)` XORed in place with the keystream of
+ * the blocks `counter`, `counter + 1`, … under `key` and the 12-byte `nonce`. Decryption is the
+ * same operation. The 32-bit block counter must not wrap (§2.4: at most 2^32 blocks per nonce).
+ */
+export function chacha20XorInPlace(key: Uint32Array, nonce: Uint8Array, counter: number, data: Uint8Array, start = 0, end = data.length): void {
+  if (nonce.length !== 12) throw new RangeError('ChaCha20 nonces are 12 bytes');
+  if (!(start >= 0 && start <= end && end <= data.length)) throw new RangeError('ChaCha20: range outside the data');
+  const blocks = Math.ceil((end - start) / 64);
+  if (!(Number.isInteger(counter) && counter >= 0 && counter + blocks <= 0x1_0000_0000)) throw new RangeError('ChaCha20 block counter out of range');
+  streamInput.set(nonce, 4);
+  for (let at = start, n = counter; at < end; at += 64, n++) {
+    // §2.3: the counter is the first word of the input, little-endian.
+    streamInput[0] = n; streamInput[1] = n >>> 8; streamInput[2] = n >>> 16; streamInput[3] = n >>> 24;
+    chacha20Block(key, streamInput, streamBlock);
+    const stop = Math.min(end, at + 64);
+    for (let i = at; i < stop; i++) data[i]! ^= streamBlock[(i - at) >>> 2]! >>> (8 * ((i - at) & 3));
+  }
+  streamBlock.fill(0); // no keystream left behind
 }

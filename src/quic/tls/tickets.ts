@@ -1,17 +1,23 @@
 /**
  * Session resumption (RFC 8446 §2.2, §4.6.1, §4.2.11) and 0-RTT anti-replay (§8):
  * - SessionTicket: what a client keeps from a NewSessionTicket to resume later.
- * - sealTicket/openTicket: the server's self-encrypted ticket (AES-256-GCM under a ticket key),
- *   so the server keeps no per-session state.
+ * - sealTicket/openTicket: the server's self-encrypted ticket, so the server keeps no per-session
+ *   state. The format is the server's own (§4.6.1: the ticket is opaque to the client); like
+ *   RFC 5077 §4's recommended one it is encrypt-then-MAC: ChaCha20 (RFC 8439 §2.4) and
+ *   HMAC-SHA-256 under two keys expanded from the ticket key. Both run in JavaScript here
+ *   (./sha256.ts, ../crypto/chacha20.ts): a ticket is sealed in every handshake, and a
+ *   node:crypto AEAD cipher object for ~100 bytes cost more to set up than the whole seal.
  * - SingleUseTicketStore: each ticket's 0-RTT is accepted at most once (§8.1), bounded in memory.
  * - binder computation over the truncated ClientHello (§4.2.11.2).
  */
-import { createCipheriv, createDecipheriv } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { DecodeError } from '../../core/errors.js';
+import { chacha20KeyWords, chacha20XorInPlace } from '../crypto/chacha20.js';
 import { bindersLength } from './extensions.js';
-import type { HashName } from './hkdf.js';
+import { hkdfExpand, type HashName } from './hkdf.js';
 import { finishedVerifyData, KeySchedule, verifyFinished } from './key-schedule.js';
-import { TlsReader, TlsWriter } from './wire.js';
+import { HmacSha256 } from './sha256.js';
+import { TlsReader } from './wire.js';
 
 /** A client's resumption state from one NewSessionTicket. */
 export interface SessionTicket {
@@ -63,25 +69,66 @@ export interface TicketState {
   readonly contextHash: Buffer;
 }
 
-const TICKET_FORMAT = 1;
-const IV_BYTES = 12;
+const TICKET_FORMAT = 2;
+const TICKET_KEY_BYTES = 32;
+const NONCE_BYTES = 12;
+/** HMAC-SHA-256 cut to 128 bits, as the tags of RFC 5077 §4 and of TLS's AEADs are long. */
 const TAG_BYTES = 16;
+/** Fixed-size fields of the state: format, suite, issuedAt, lifetime, ageAdd, maxEarlyData, four length bytes. */
+const STATE_FIXED_BYTES = 1 + 2 + 8 + 4 + 4 + 4 + 4;
 
-function encodeState(s: TicketState): Buffer {
-  const issued = Buffer.allocUnsafe(8);
-  issued.writeDoubleBE(s.issuedAt);
-  return new TlsWriter()
-    .u8(TICKET_FORMAT)
-    .u16(s.suite)
-    .vector(1, s.psk)
-    .bytes(issued)
-    .u32(s.lifetime)
-    .u32(s.ageAdd)
-    .u32(s.maxEarlyData)
-    .vector(1, s.alpn === null ? Buffer.alloc(0) : Buffer.from(s.alpn, 'latin1'))
-    .vector(1, s.id)
-    .vector(1, s.contextHash)
-    .finish();
+/** The cipher and MAC keys of one ticket key, expanded once (RFC 5869 §2.3, distinct labels). */
+interface TicketKeys {
+  /** The ticket key's bytes when expanded: a key Buffer changed in place gets new keys. */
+  readonly source: Buffer;
+  readonly cipher: Uint32Array;
+  readonly mac: HmacSha256;
+}
+
+const CIPHER_INFO = Buffer.from('h123 ticket chacha20', 'latin1');
+const MAC_INFO = Buffer.from('h123 ticket hmac-sha256', 'latin1');
+/** By ticket key Buffer: a server passes the same one to every connection. */
+const expandedKeys = new WeakMap<Buffer, TicketKeys>();
+
+function ticketKeys(ticketKey: Buffer): TicketKeys {
+  let keys = expandedKeys.get(ticketKey);
+  if (keys === undefined || !keys.source.equals(ticketKey)) {
+    keys = {
+      source: Buffer.from(ticketKey),
+      cipher: chacha20KeyWords(hkdfExpand('sha256', ticketKey, CIPHER_INFO, 32)),
+      mac: new HmacSha256(hkdfExpand('sha256', ticketKey, MAC_INFO, 32)),
+    };
+    expandedKeys.set(ticketKey, keys);
+  }
+  return keys;
+}
+
+function byteLength(field: string, b: Uint8Array | string): number {
+  const n = typeof b === 'string' ? Buffer.byteLength(b, 'latin1') : b.length;
+  if (n > 255) throw new RangeError(`ticket ${field} of ${n} bytes does not fit a 1-byte length`);
+  return n;
+}
+
+/** Writes the state at `at` (the layout decodeState reads), returns where it ends. */
+function writeState(s: TicketState, out: Buffer, at: number): number {
+  out[at++] = TICKET_FORMAT;
+  out.writeUInt16BE(s.suite, at);
+  at += 2;
+  out[at++] = s.psk.length;
+  at += s.psk.copy(out, at);
+  out.writeDoubleBE(s.issuedAt, at);
+  out.writeUInt32BE(s.lifetime >>> 0, at + 8);
+  out.writeUInt32BE(s.ageAdd >>> 0, at + 12);
+  out.writeUInt32BE(s.maxEarlyData >>> 0, at + 16);
+  at += 20;
+  const alpn = s.alpn ?? '';
+  out[at++] = alpn.length;
+  at += out.write(alpn, at, 'latin1');
+  out[at++] = s.id.length;
+  at += s.id.copy(out, at);
+  out[at++] = s.contextHash.length;
+  at += s.contextHash.copy(out, at);
+  return at;
 }
 
 function decodeState(b: Buffer): TicketState {
@@ -100,22 +147,35 @@ function decodeState(b: Buffer): TicketState {
   return { suite, psk, issuedAt, lifetime, ageAdd, maxEarlyData, alpn: alpnBytes.length ? alpnBytes.toString('latin1') : null, id, contextHash };
 }
 
-/** Ticket = iv || AES-256-GCM(ticketKey, state) || tag. */
+/**
+ * Ticket = nonce || ChaCha20(cipher key, nonce, state) || HMAC-SHA-256(MAC key, nonce || ciphertext)[0..16],
+ * under keys expanded from the 32-byte ticket key; the nonce is 12 random bytes.
+ */
 export function sealTicket(ticketKey: Buffer, state: TicketState, random: (n: number) => Buffer): Buffer {
-  const iv = random(IV_BYTES);
-  const cipher = createCipheriv('aes-256-gcm', ticketKey, iv);
-  const body = Buffer.concat([cipher.update(encodeState(state)), cipher.final()]);
-  return Buffer.concat([iv, body, cipher.getAuthTag()]);
+  if (ticketKey.length !== TICKET_KEY_BYTES) throw new RangeError(`ticket keys are ${TICKET_KEY_BYTES} bytes`);
+  const keys = ticketKeys(ticketKey);
+  const stateLength =
+    STATE_FIXED_BYTES + byteLength('psk', state.psk) + byteLength('alpn', state.alpn ?? '') + byteLength('id', state.id) + byteLength('context hash', state.contextHash);
+  const ticket = Buffer.allocUnsafe(NONCE_BYTES + stateLength + TAG_BYTES);
+  const nonce = random(NONCE_BYTES);
+  nonce.copy(ticket, 0);
+  const end = writeState(state, ticket, NONCE_BYTES);
+  chacha20XorInPlace(keys.cipher, nonce, 0, ticket, NONCE_BYTES, end);
+  keys.mac.mac(ticket.subarray(0, end), TAG_BYTES).copy(ticket, end);
+  return ticket;
 }
 
 /** The state in a ticket we issued, or null for anything else (forged, corrupted, other key). */
 export function openTicket(ticketKey: Buffer, ticket: Buffer): TicketState | null {
-  if (ticket.length < IV_BYTES + TAG_BYTES + 1) return null;
+  if (ticketKey.length !== TICKET_KEY_BYTES || ticket.length < NONCE_BYTES + STATE_FIXED_BYTES + TAG_BYTES) return null;
+  const keys = ticketKeys(ticketKey);
+  const end = ticket.length - TAG_BYTES;
+  // Encrypt-then-MAC: the tag is checked (in constant time) before anything is decrypted.
+  if (!timingSafeEqual(keys.mac.mac(ticket.subarray(0, end), TAG_BYTES), ticket.subarray(end))) return null;
+  const state = Buffer.from(ticket.subarray(NONCE_BYTES, end)); // decrypted in our own copy
+  chacha20XorInPlace(keys.cipher, ticket.subarray(0, NONCE_BYTES), 0, state);
   try {
-    const decipher = createDecipheriv('aes-256-gcm', ticketKey, ticket.subarray(0, IV_BYTES));
-    decipher.setAuthTag(ticket.subarray(ticket.length - TAG_BYTES));
-    const plain = Buffer.concat([decipher.update(ticket.subarray(IV_BYTES, ticket.length - TAG_BYTES)), decipher.final()]);
-    return decodeState(plain);
+    return decodeState(state);
   } catch {
     return null;
   }

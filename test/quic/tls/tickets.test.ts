@@ -40,6 +40,51 @@ describe('sealed tickets', () => {
     expect(openTicket(seededRandom('other')(32), ticket)).toBeNull();
     expect(openTicket(key, Buffer.alloc(10))).toBeNull();
   });
+
+  it('round-trips any state, and every truncation or extension of a ticket opens to null', () => {
+    const stateArb = fc.record({
+      suite: fc.constantFrom(0x1301, 0x1302, 0x1303),
+      psk: fc.uint8Array({ minLength: 32, maxLength: 48 }).map((b) => Buffer.from(b)),
+      issuedAt: fc.integer({ min: 0, max: 2 ** 48 }),
+      lifetime: fc.nat({ max: 604_800 }),
+      ageAdd: fc.nat({ max: 0xffffffff }),
+      maxEarlyData: fc.constantFrom(0, 0xffffffff),
+      alpn: fc.option(fc.string({ unit: fc.integer({ min: 0x20, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 255 })),
+      id: fc.uint8Array({ minLength: 16, maxLength: 16 }).map((b) => Buffer.from(b)),
+      contextHash: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b)),
+    });
+    fc.assert(
+      fc.property(stateArb, fc.nat(), (s, cut) => {
+        const ticket = sealTicket(key, s, seededRandom(`iv${cut}`));
+        expect(openTicket(key, ticket)).toEqual(s);
+        expect(openTicket(key, ticket.subarray(0, cut % ticket.length))).toBeNull();
+        expect(openTicket(key, Buffer.concat([ticket, Buffer.of(cut & 0xff)]))).toBeNull();
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('hides the state: no field appears in the ticket in clear', () => {
+    const ticket = sealTicket(key, state, seededRandom('iv'));
+    expect(ticket.includes(state.psk)).toBe(false);
+    expect(ticket.includes(state.id)).toBe(false);
+    expect(ticket.includes(state.contextHash)).toBe(false);
+    expect(sealTicket(key, state, seededRandom('other iv')).equals(ticket)).toBe(false);
+  });
+
+  it('needs a 32-byte ticket key; a key changed in place seals and opens under its new bytes', () => {
+    expect(() => sealTicket(Buffer.alloc(16), state, seededRandom('iv'))).toThrow(RangeError);
+    expect(openTicket(Buffer.alloc(16), sealTicket(key, state, seededRandom('iv')))).toBeNull();
+    const changing = Buffer.from(key);
+    const before = sealTicket(changing, state, seededRandom('iv'));
+    changing[0]! ^= 1;
+    expect(openTicket(changing, before)).toBeNull();
+    expect(openTicket(changing, sealTicket(changing, state, seededRandom('iv')))).toEqual(state);
+  });
+
+  it('refuses a state field too long for its length byte', () => {
+    expect(() => sealTicket(key, { ...state, alpn: 'x'.repeat(256) }, seededRandom('iv'))).toThrow(RangeError);
+  });
 });
 
 describe('SingleUseTicketStore', () => {
