@@ -104,14 +104,27 @@ const EMPTY = new Uint8Array(0);
 const INITIAL_SAMPLE_ROOM = 64;
 
 /**
+ * Samples laid back to back for one masksOf() call (RFC 9001 §5.4.2). One buffer serves every
+ * queue and prefetch of the process: masksOf() reads the samples before it returns and keeps no
+ * view of them, and nothing else runs in between. A buffer per connection cost a few µs to make
+ * (and more to collect), for connections that mostly mask a handful of packets.
+ */
+let gathered = Buffer.allocUnsafeSlow(INITIAL_SAMPLE_ROOM * SAMPLE_LENGTH);
+
+/** The shared sample buffer, grown to hold `count` samples. */
+function sampleRoom(count: number): Buffer {
+  if (count * SAMPLE_LENGTH > gathered.length) gathered = Buffer.allocUnsafeSlow(Math.max(2 * gathered.length, count * SAMPLE_LENGTH));
+  return gathered;
+}
+
+/**
  * Header protection for a burst of sealed packets, applied in one masksOf() call per run of packets
  * with the same header protection key instead of one cipher call per packet. RFC 9001 §5.4.1
  * applies it after packet protection, over the ciphertext, so it may wait until the sender has
- * sealed the burst; the sender must call apply() before any of the packets leaves.
+ * sealed the burst; the sender must call apply() before any of the packets leaves. The samples
+ * are read from the packets then: masking changes only header bytes, never the ciphertext.
  */
 export class HeaderMaskQueue {
-  /** The queued packets' samples, back to back (RFC 9001 §5.4.2). */
-  private samples = Buffer.allocUnsafeSlow(INITIAL_SAMPLE_ROOM * SAMPLE_LENGTH);
   private readonly packets: Buffer[] = [];
   private readonly pnOffsets: number[] = [];
   private readonly keys: HeaderProtection[] = [];
@@ -127,13 +140,6 @@ export class HeaderMaskQueue {
     if (!(pnOffset >= 1 && sampleStart + SAMPLE_LENGTH <= packet.length)) {
       throw new RangeError('header protection sample is 16 bytes inside the packet (RFC 9001 §5.4.2)');
     }
-    const n = this.packets.length;
-    if ((n + 1) * SAMPLE_LENGTH > this.samples.length) {
-      const grown = Buffer.allocUnsafeSlow(2 * this.samples.length);
-      this.samples.copy(grown, 0, 0, n * SAMPLE_LENGTH);
-      this.samples = grown;
-    }
-    packet.copy(this.samples, n * SAMPLE_LENGTH, sampleStart, sampleStart + SAMPLE_LENGTH);
     this.packets.push(packet);
     this.pnOffsets.push(pnOffset);
     this.keys.push(hp);
@@ -148,7 +154,12 @@ export class HeaderMaskQueue {
         const hp = this.keys[start]!;
         let end = start + 1;
         while (end < n && this.keys[end] === hp) end++;
-        const masks = hp.masksOf(this.samples.subarray(start * SAMPLE_LENGTH, end * SAMPLE_LENGTH), end - start);
+        const samples = sampleRoom(end - start);
+        for (let i = start; i < end; i++) {
+          const sampleStart = this.pnOffsets[i]! + SAMPLE_OFFSET_FROM_PN;
+          this.packets[i]!.copy(samples, (i - start) * SAMPLE_LENGTH, sampleStart, sampleStart + SAMPLE_LENGTH);
+        }
+        const masks = hp.masksOf(samples, end - start);
         for (let i = start; i < end; i++) applyMask(this.packets[i]!, this.pnOffsets[i]!, masks, (i - start) * SAMPLE_LENGTH);
         start = end;
       }
@@ -223,7 +234,6 @@ export class PrefetchedMasks {
   /** Mask i is masks[16i..16i+4]; valid for the entries below `count`. */
   masks: Uint8Array = EMPTY;
   private key: HeaderProtection | undefined;
-  private samples = Buffer.allocUnsafeSlow(INITIAL_SAMPLE_ROOM * SAMPLE_LENGTH);
   private readonly packets: Uint8Array[] = [];
   private readonly sampleOffsets: number[] = [];
   /** The entry the next packet is expected to match. */
@@ -241,16 +251,16 @@ export class PrefetchedMasks {
   prefetch(hp: HeaderProtection, packets: readonly Buffer[], sampleOffsets: readonly number[]): void {
     const n = packets.length;
     this.forget();
-    if (n * SAMPLE_LENGTH > this.samples.length) this.samples = Buffer.allocUnsafeSlow(n * SAMPLE_LENGTH);
+    const samples = sampleRoom(n);
     for (let i = 0; i < n; i++) {
       const packet = packets[i]!;
       const at = sampleOffsets[i]!;
       if (!(at >= 0 && at + SAMPLE_LENGTH <= packet.length)) throw new RangeError('header protection sample is 16 bytes (RFC 9001 §5.4.2)');
-      packet.copy(this.samples, i * SAMPLE_LENGTH, at, at + SAMPLE_LENGTH);
+      packet.copy(samples, i * SAMPLE_LENGTH, at, at + SAMPLE_LENGTH);
       this.packets.push(packet);
       this.sampleOffsets.push(at);
     }
-    this.masks = hp.masksOf(this.samples, n);
+    this.masks = hp.masksOf(samples, n);
     this.key = hp;
   }
 

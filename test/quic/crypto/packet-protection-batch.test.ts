@@ -87,6 +87,31 @@ describe('HeaderMaskQueue and protectPacketLater', () => {
     for (const { out, masked } of outs) expect(out.equals(masked)).toBe(true);
   });
 
+  it('keeps queues and prefetches apart while they share one sample buffer: filled together, applied in any order', () => {
+    const a = protector(TLS_AES_128_GCM_SHA256, 4);
+    const b = protector(TLS_AES_256_GCM_SHA384, 5);
+    const first = new HeaderMaskQueue();
+    const second = new HeaderMaskQueue();
+    const burst = (p: PacketProtector, queue: HeaderMaskQueue, base: number, count: number) =>
+      Array.from({ length: count }, (_, i) => {
+        const { plain, pnOffset, pnLength, masked } = sealedPair(p, base + i, 50 + i);
+        return { out: protectPacketLater(p, plain, pnOffset, pnLength, base + i, queue), masked };
+      });
+    const one = burst(a, first, 100, 70); // past the 64 samples the shared buffer starts with
+    const two = burst(b, second, 300, 5);
+    // A receiver's prefetch in between: its masks must outlive the queues' use of the buffer.
+    const received = [1, 2, 3].map((pn) => sealedPair(a, pn, 60));
+    const prefetched = new PrefetchedMasks();
+    prefetched.prefetch(a.headerProtection, received.map((x) => x.masked), received.map((x) => x.pnOffset + 4));
+    second.apply();
+    first.apply();
+    for (const { out, masked } of [...one, ...two]) expect(out.equals(masked)).toBe(true);
+    for (const { masked, pnOffset, pn } of received) {
+      expect(removeHeaderProtection(a.headerProtection, masked, pnOffset, prefetched)!.truncatedPn).toBe(pn % 2 ** (8 * (1 + (pn % 4))));
+    }
+    expect(prefetched.pending).toBe(0);
+  });
+
   it('refuses what protectPacket refuses, queuing nothing; clear() drops the queue unmasked', () => {
     const p = protector(TLS_AES_128_GCM_SHA256, 3);
     const queue = new HeaderMaskQueue();
@@ -130,6 +155,20 @@ describe('PrefetchedMasks with removeHeaderProtection', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('computes a first batch larger than its initial room of 64 samples, then a small one', () => {
+    const p = protector(TLS_AES_128_GCM_SHA256, 10);
+    const prefetched = new PrefetchedMasks();
+    for (const count of [100, 3]) {
+      const packets = Array.from({ length: count }, (_, i) => sealedPair(p, 1000 * count + i, 40));
+      prefetched.prefetch(p.headerProtection, packets.map((x) => x.masked), packets.map((x) => x.pnOffset + 4));
+      for (const { masked, pnOffset } of packets) {
+        const batched = removeHeaderProtection(p.headerProtection, masked, pnOffset, prefetched)!;
+        expect(batched.header.equals(removeHeaderProtection(p.headerProtection, masked, pnOffset)!.header)).toBe(true);
+      }
+      expect(prefetched.pending).toBe(0);
+    }
   });
 
   it('hands out a mask only for the same key, packet object and sample offset, passing over skipped entries', () => {
