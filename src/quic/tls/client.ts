@@ -447,7 +447,7 @@ export class TlsClient extends HandshakeEndpoint {
     const app = this.schedule!.applicationTrafficSecrets(this.transcript.digest());
     this.log('CLIENT_TRAFFIC_SECRET_0', app.client);
     this.log('SERVER_TRAFFIC_SECRET_0', app.server);
-    this.log('EXPORTER_SECRET', () => app.exporter);
+    if (this.keylogging) this.log('EXPORTER_SECRET', app.exporter);
 
     // RFC 9001 §8.3: no EndOfEarlyData in QUIC.
     if (this.certificateRequestContext) {

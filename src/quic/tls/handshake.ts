@@ -163,9 +163,14 @@ export abstract class HandshakeEndpoint implements TlsEndpoint {
     this.emit({ type: 'keys', level, direction, secret, suite: this.suite! });
   }
 
-  /** A key log line, when a key log is set; `secret` may be a function so that a secret only logged is only derived then. */
-  protected log(label: KeylogLabel, secret: Buffer | (() => Buffer)): void {
-    if (this.keylog) this.keylog(keylogLine(label, this.clientRandom, typeof secret === 'function' ? secret() : secret));
+  /** Whether a key log is set: a secret derived only to be logged (the exporter's) is derived only then. */
+  protected get keylogging(): boolean {
+    return this.keylog !== undefined;
+  }
+
+  /** A key log line, when a key log is set. */
+  protected log(label: KeylogLabel, secret: Buffer): void {
+    if (this.keylog) this.keylog(keylogLine(label, this.clientRandom, secret));
   }
 
   protected suiteInfo(): CipherSuite {

@@ -131,6 +131,26 @@ export function ticketPsk(hash: HashName, resumptionMasterSecret: Uint8Array, no
 }
 
 /**
+ * The secrets of the Master Secret over Hash(CH..server Finished) (§7.1): both application traffic
+ * secrets, and exporter_master_secret derived on first read. A class rather than an object literal
+ * with a getter, which V8 builds in a slow dictionary shape on every handshake.
+ */
+export class ApplicationSecrets {
+  readonly client: Buffer;
+  readonly server: Buffer;
+  private exporterSecret: Buffer | undefined;
+
+  constructor(private readonly masterKey: HkdfKey, private readonly serverFinishedHash: Uint8Array) {
+    this.client = deriveSecretWithKey(masterKey, SecretLabel.clientApplicationTraffic, serverFinishedHash);
+    this.server = deriveSecretWithKey(masterKey, SecretLabel.serverApplicationTraffic, serverFinishedHash);
+  }
+
+  get exporter(): Buffer {
+    return (this.exporterSecret ??= deriveSecretWithKey(this.masterKey, SecretLabel.exporter, this.serverFinishedHash));
+  }
+}
+
+/**
  * The secrets one handshake derives, computed step by step as the transcript grows. Holds no
  * transcript itself: callers pass Transcript-Hash values at the points §7.1 names.
  */
@@ -180,20 +200,13 @@ export class KeySchedule {
    * Application traffic secrets and exporter secret over Hash(CH..server Finished). QUIC uses no
    * exporter, so exporter_master_secret is derived only when read (e.g. for a key log).
    */
-  applicationTrafficSecrets(serverFinishedHash: Uint8Array): { client: Buffer; server: Buffer; readonly exporter: Buffer } {
+  applicationTrafficSecrets(serverFinishedHash: Uint8Array): ApplicationSecrets {
     if (!this.handshakeKey) throw new Error('handshake secret not derived yet');
     const master = masterFromPrepared(this.handshakeKey);
     this.master = master;
     const masterKey = hkdfKey(this.hash, master);
     this.masterKey = masterKey;
-    let exporter: Buffer | undefined;
-    return {
-      client: deriveSecretWithKey(masterKey, SecretLabel.clientApplicationTraffic, serverFinishedHash),
-      server: deriveSecretWithKey(masterKey, SecretLabel.serverApplicationTraffic, serverFinishedHash),
-      get exporter() {
-        return (exporter ??= deriveSecretWithKey(masterKey, SecretLabel.exporter, serverFinishedHash));
-      },
-    };
+    return new ApplicationSecrets(masterKey, serverFinishedHash);
   }
 
   get masterSecret(): Buffer {

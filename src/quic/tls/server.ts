@@ -300,7 +300,7 @@ export class TlsServer extends HandshakeEndpoint {
     this.clientApplicationSecret = app.client;
     this.log('SERVER_TRAFFIC_SECRET_0', app.server);
     this.log('CLIENT_TRAFFIC_SECRET_0', app.client);
-    this.log('EXPORTER_SECRET', () => app.exporter);
+    if (this.keylogging) this.log('EXPORTER_SECRET', app.exporter);
     this.emitKeys('application', 'write', app.server);
     this.state = 'wait-finished';
   }
