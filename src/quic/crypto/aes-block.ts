@@ -54,19 +54,49 @@ function xtime(b: number): number {
   }
 })();
 
-function subWord(w: number): number {
-  return ((SBOX[w >>> 24]! << 24) | (SBOX[(w >>> 16) & 0xff]! << 16) | (SBOX[(w >>> 8) & 0xff]! << 8) | SBOX[w & 0xff]!) >>> 0;
+/**
+ * Round keys are carved out of shared slabs: a Uint32Array of its own (176 bytes, past V8's 64-byte
+ * limit for typed arrays kept on the JS heap) costs 1-2 µs to make, several times the expansion
+ * itself, and a handshake expands six keys per end. A slab lives as long as a key carved from it.
+ */
+const ROUND_KEY_WORDS = 44;
+const KEYS_PER_SLAB = 128;
+let slab = new Uint32Array(ROUND_KEY_WORDS * KEYS_PER_SLAB);
+let slabUsed = 0;
+
+function roundKeyWords(): Uint32Array {
+  if (slabUsed + ROUND_KEY_WORDS > slab.length) {
+    slab = new Uint32Array(ROUND_KEY_WORDS * KEYS_PER_SLAB);
+    slabUsed = 0;
+  }
+  const w = slab.subarray(slabUsed, slabUsed + ROUND_KEY_WORDS);
+  slabUsed += ROUND_KEY_WORDS;
+  return w;
 }
 
 /** The 44 round-key words of a 16-byte AES-128 key (FIPS 197 §5.2). RangeError for another length. */
 export function aes128KeySchedule(key: Uint8Array): Uint32Array {
   if (key.length !== 16) throw new RangeError('AES-128 key is 16 bytes');
-  const w = new Uint32Array(44);
-  for (let i = 0; i < 4; i++) w[i] = ((key[4 * i]! << 24) | (key[4 * i + 1]! << 16) | (key[4 * i + 2]! << 8) | key[4 * i + 3]!) >>> 0;
-  for (let i = 4; i < 44; i++) {
-    let t = w[i - 1]!;
-    if (i % 4 === 0) t = subWord(((t << 8) | (t >>> 24)) >>> 0) ^ (RCON[i / 4 - 1]! << 24);
-    w[i] = (w[i - 4]! ^ t) >>> 0;
+  const w = roundKeyWords();
+  let w0 = (key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!;
+  let w1 = (key[4]! << 24) | (key[5]! << 16) | (key[6]! << 8) | key[7]!;
+  let w2 = (key[8]! << 24) | (key[9]! << 16) | (key[10]! << 8) | key[11]!;
+  let w3 = (key[12]! << 24) | (key[13]! << 16) | (key[14]! << 8) | key[15]!;
+  w[0] = w0;
+  w[1] = w1;
+  w[2] = w2;
+  w[3] = w3;
+  // Four words per round: the first from SubWord(RotWord(w[i-1])) ^ Rcon, the rest chained (§5.2).
+  for (let round = 0, i = 4; round < 10; round++, i += 4) {
+    const t = w3;
+    w0 ^= ((SBOX[(t >>> 16) & 0xff]! << 24) | (SBOX[(t >>> 8) & 0xff]! << 16) | (SBOX[t & 0xff]! << 8) | SBOX[t >>> 24]!) ^ (RCON[round]! << 24);
+    w1 ^= w0;
+    w2 ^= w1;
+    w3 ^= w2;
+    w[i] = w0;
+    w[i + 1] = w1;
+    w[i + 2] = w2;
+    w[i + 3] = w3;
   }
   return w;
 }
@@ -93,18 +123,17 @@ export function aes128EncryptBlock(roundKeys: Uint32Array, input: Uint8Array, in
     s2 = t2 >>> 0;
     s3 = t3 >>> 0;
   }
-  // Final round: no MixColumns.
-  const words = [s0, s1, s2, s3];
-  for (let c = 0; c < 4; c++) {
-    const a = words[c]!;
-    const b = words[(c + 1) & 3]!;
-    const d = words[(c + 2) & 3]!;
-    const e = words[(c + 3) & 3]!;
-    const o = outOffset + 4 * c;
-    const rk = k[40 + c]!;
-    out[o] = SBOX[a >>> 24]! ^ (rk >>> 24);
-    out[o + 1] = SBOX[(b >>> 16) & 0xff]! ^ ((rk >>> 16) & 0xff);
-    out[o + 2] = SBOX[(d >>> 8) & 0xff]! ^ ((rk >>> 8) & 0xff);
-    out[o + 3] = SBOX[e & 0xff]! ^ (rk & 0xff);
-  }
+  // Final round: no MixColumns; column c takes its rows from columns c, c+1, c+2, c+3 (ShiftRows).
+  finalColumn(s0, s1, s2, s3, k[40]!, out, outOffset);
+  finalColumn(s1, s2, s3, s0, k[41]!, out, outOffset + 4);
+  finalColumn(s2, s3, s0, s1, k[42]!, out, outOffset + 8);
+  finalColumn(s3, s0, s1, s2, k[43]!, out, outOffset + 12);
+}
+
+/** One output column of the last round: SubBytes of the shifted rows, then AddRoundKey (FIPS 197 §5.1). */
+function finalColumn(a: number, b: number, d: number, e: number, rk: number, out: Uint8Array, o: number): void {
+  out[o] = SBOX[a >>> 24]! ^ (rk >>> 24);
+  out[o + 1] = SBOX[(b >>> 16) & 0xff]! ^ ((rk >>> 16) & 0xff);
+  out[o + 2] = SBOX[(d >>> 8) & 0xff]! ^ ((rk >>> 8) & 0xff);
+  out[o + 3] = SBOX[e & 0xff]! ^ (rk & 0xff);
 }

@@ -2,7 +2,7 @@
  * One-block AES-128 in JavaScript (aes-block.ts, FIPS 197): the FIPS 197 Appendix C.1 vector, the
  * key expansion of Appendix A.1, and agreement with node:crypto's AES-128-ECB for any key and block.
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { aes128EncryptBlock, aes128KeySchedule } from '../../../src/quic/crypto/aes-block.js';
@@ -38,6 +38,20 @@ describe('AES-128 block (FIPS 197)', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('keeps every key\'s round keys its own across many expansions (shared slabs of 128 keys)', () => {
+    // 300 keys cross two slab boundaries; each schedule is then used after all others were made.
+    const keys = Array.from({ length: 300 }, (_, i) => createHash('sha256').update(`key ${i}`).digest().subarray(0, 16));
+    const schedules = keys.map((key) => aes128KeySchedule(key));
+    const block = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    schedules.forEach((w, i) => {
+      expect(w.length).toBe(44);
+      const out = Buffer.alloc(16);
+      aes128EncryptBlock(w, block, 0, out, 0);
+      const expected = createCipheriv('aes-128-ecb', keys[i]!, null).setAutoPadding(false).update(block);
+      expect(out.toString('hex')).toBe(expected.toString('hex'));
+    });
   });
 
   it('refuses a key that is not 16 bytes', () => {
