@@ -226,6 +226,10 @@ describe('round trips (RFC 9000 §19, RFC 9221 §4)', () => {
     expect(streamDataCapacity(68, 0, 0)).toBe(64);
     expect(streamDataCapacity(66, 0, 0, false)).toBe(64);
     expect(streamDataCapacity(1, 0, 0)).toBe(-1);
+    // 16,386 bytes after the header: 16,384 would need a 4-byte length, but 16,383 fits with 2
+    // (seed 330495526 found the first-fit search answering 16,382).
+    expect(cryptoDataCapacity(16_391, 16_384)).toBe(16_383);
+    expect(streamDataCapacity(1 + 1 + 4 + 16_386, 0, 16_384)).toBe(16_383);
   });
 
   it('writes known byte layouts', () => {

@@ -86,15 +86,19 @@ export function cryptoDataCapacity(space: number, offset: number): number {
   return dataCapacity(space - 1 - varintLength(offset), true);
 }
 
-/** Largest n with n + (length field for n) ≤ available. */
+/** Largest value a varint of 1, 2, 4 and 8 bytes holds (RFC 9000 §16). */
+const VARINT_FIELD_MAX = [[1, 63], [2, 16_383], [4, 1_073_741_823], [8, Number.MAX_SAFE_INTEGER]] as const;
+
+/**
+ * Largest n with n + (length field for n) ≤ available: for each field length, as much as both the
+ * room and the field allow. (Taking the first length whose field holds available - length missed
+ * n = 16,383 with 16,386 bytes available: 16,384 needs 4 bytes, but 16,383 fits with 2.)
+ */
 function dataCapacity(available: number, hasLength: boolean): number {
   if (!hasLength) return available >= 0 ? available : -1;
-  for (const fieldLength of [1, 2, 4, 8] as const) {
-    const n = available - fieldLength;
-    if (n < 0) return -1;
-    if (varintLength(n) <= fieldLength) return n;
-  }
-  return -1;
+  let best = -1;
+  for (const [fieldLength, max] of VARINT_FIELD_MAX) best = Math.max(best, Math.min(available - fieldLength, max));
+  return best;
 }
 
 /**
