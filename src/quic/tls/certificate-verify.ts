@@ -65,21 +65,23 @@ function checkDates(cert: X509Certificate, now: number, what: string): void {
 /**
  * Certificates a server sent, kept parsed by their DER bytes: a client meets the same chain on
  * every connection to a server, and parsing (~20 µs each) and signature checks dominate
- * verification. Validity dates are still checked against `now` each time.
+ * verification. Validity dates are still checked against `now` each time. Looked up by comparing
+ * bytes (length first, newest first), not through a text key: a base64 key cost an encoding and a
+ * string of the certificate's size per certificate per handshake.
  */
 const MAX_PARSED_CERTIFICATES = 64;
-const parsedCertificates = new Map<string, X509Certificate>();
+const parsedCertificates: { readonly der: Buffer; readonly cert: X509Certificate }[] = [];
 const signatureChecks = new WeakMap<X509Certificate, WeakMap<X509Certificate, boolean>>();
 const publicKeys = new WeakMap<X509Certificate, KeyObject>();
 
 function parseCertificate(der: Buffer): X509Certificate {
-  const key = der.toString('base64');
-  let cert = parsedCertificates.get(key);
-  if (cert === undefined) {
-    cert = new X509Certificate(der);
-    if (parsedCertificates.size >= MAX_PARSED_CERTIFICATES) parsedCertificates.delete(parsedCertificates.keys().next().value!);
-    parsedCertificates.set(key, cert);
+  for (let i = parsedCertificates.length - 1; i >= 0; i--) {
+    const entry = parsedCertificates[i]!;
+    if (entry.der.length === der.length && entry.der.equals(der)) return entry.cert;
   }
+  const cert = new X509Certificate(der);
+  if (parsedCertificates.length >= MAX_PARSED_CERTIFICATES) parsedCertificates.shift();
+  parsedCertificates.push({ der: Buffer.from(der), cert }); // our own copy: `der` is a view into a message
   return cert;
 }
 

@@ -32,6 +32,16 @@ describe('verifyServerChain', () => {
     expect(key.asymmetricKeyType).toBe('ec');
   });
 
+  it('a certificate of the same length as one already checked, one byte apart, is checked on its own', () => {
+    const leaf = der(pem('chained.pem'));
+    const intermediate = der(pem('intermediate.pem'));
+    verifyServerChain([leaf, intermediate], check); // kept parsed and checked
+    const forged = Buffer.from(leaf);
+    forged[forged.length - 3]! ^= 0x01; // inside the issuer's signature value
+    expect(alertOf(() => verifyServerChain([forged, intermediate], check))).toBe(42);
+    expect(verifyServerChain([Buffer.from(leaf), intermediate], check).asymmetricKeyType).toBe('ec'); // equal bytes, another Buffer
+  });
+
   it('unknown_ca (48) without the intermediate', () => {
     expect(alertOf(() => verifyServerChain([der(pem('chained.pem'))], check))).toBe(48);
   });
