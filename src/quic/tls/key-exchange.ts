@@ -57,7 +57,8 @@ function x25519Share(random: (n: number) => Buffer): KeyShare {
     publicKey: Buffer.from(jwk.x!, 'base64url'),
     computeSecret(peer) {
       if (peer.length !== 32) throw invalidShare('x25519 key_exchange must be 32 bytes');
-      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: Buffer.from(peer).toString('base64url') }, format: 'jwk' });
+      const peerBytes = Buffer.isBuffer(peer) ? peer : Buffer.from(peer.buffer, peer.byteOffset, peer.byteLength); // a view, not a copy
+      const publicKey = createPublicKey({ key: { kty: 'OKP', crv: 'X25519', x: peerBytes.toString('base64url') }, format: 'jwk' });
       let secret: Buffer;
       try {
         secret = diffieHellman({ privateKey, publicKey });

@@ -253,7 +253,9 @@ export interface NewSessionTicket {
 }
 
 export function encodeNewSessionTicket(t: NewSessionTicket): Buffer {
-  const w = new TlsWriter().u32(t.lifetime).u32(t.ageAdd).vector(1, t.nonce).vector(2, t.ticket);
+  // Sized for the usual message (a ticket of ~140 bytes and at most early_data), so that it is written without growing.
+  const w = new TlsWriter(4 + 4 + 1 + t.nonce.length + 2 + t.ticket.length + 2 + 8 * t.extensions.length);
+  w.u32(t.lifetime).u32(t.ageAdd).vector(1, t.nonce).vector(2, t.ticket);
   writeExtensions(w, t.extensions);
   return w.finish();
 }

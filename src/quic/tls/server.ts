@@ -252,7 +252,7 @@ export class TlsServer extends HandshakeEndpoint {
     this.emitKeys('handshake', 'read', hs.client);
     this.readLevel = 'handshake';
 
-    this.sendEncryptedExtensions(alpn, clientTp, early);
+    this.sendEncryptedExtensions(alpn, early);
     if (!psk) this.sendCertificate(ext(ExtensionType.signature_algorithms)!);
     this.sendFinished(hs.server);
   }
@@ -281,11 +281,12 @@ export class TlsServer extends HandshakeEndpoint {
   }
 
   /** §4.3.1: ALPN and transport parameters (RFC 9001 §8.1, §8.2), early_data when 0-RTT is accepted. */
-  private sendEncryptedExtensions(alpn: string, clientTp: Buffer | undefined, early: boolean): void {
+  private sendEncryptedExtensions(alpn: string, early: boolean): void {
     const extensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) }];
     if (this.quic) {
       const tp = this.options.transportParameters!;
-      extensions.push({ type: ExtensionType.quic_transport_parameters, data: typeof tp === 'function' ? tp(Buffer.from(clientTp!)) : tp });
+      // The function gets our own copy of the client's parameters, the one kept as peerTransportParameters.
+      extensions.push({ type: ExtensionType.quic_transport_parameters, data: typeof tp === 'function' ? tp(this.peerTransportParameters!) : tp });
     }
     if (this.serverName !== null) extensions.push({ type: ExtensionType.server_name, data: Buffer.alloc(0) }); // RFC 6066 §3
     if (early) extensions.push({ type: ExtensionType.early_data, data: Buffer.alloc(0) });
