@@ -61,6 +61,7 @@ import { dispatchFrame, type FrameHandlers, type PacketContext } from './connect
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { BASE_PLPMTU, MAX_PROBES, PmtuSearch } from './connection/pmtu.js';
+import { sameIp } from './connection/path-change.js';
 import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
   authenticateConnectionIds,
@@ -182,6 +183,8 @@ interface CommonOptions {
   aeadLimits?: AeadLimits;
   /** Datagrams one transmit() call returns at most (default 64); the rest go on the next call. */
   maxDatagramsPerTransmit?: number;
+  /** DPLPMTUD's PMTU_RAISE_TIMER in ms (RFC 8899 §5.1.1); default 600 s. */
+  pmtuRaiseTimer?: number;
 }
 
 /** RFC 9001 §6.6: packets one 1-RTT write key may protect, and failed openings per connection. */
@@ -268,13 +271,28 @@ export class Connection implements FrameHandlers {
   private amplificationSent = 0;
   /** Size of the datagram being processed (a new path's first anti-amplification credit). */
   private receivedDatagramLength = 0;
-  private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined } | undefined;
+  /**
+   * `expanded`: whether its datagram reached 1200 bytes (§8.2.1), known once sent. `deadline`: when
+   * the validation is abandoned (§8.2.4), set by its first challenge sent and kept by later ones.
+   */
+  private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined; expanded?: boolean; deadline?: number } | undefined;
   /** The path before the peer's address changed, to go back to if the new one fails validation (§9.3.2). */
   private previousPath: { remote: PeerAddress; validated: boolean } | undefined;
-  private readonly pathResponses: { data: Buffer; to: PeerAddress }[] = [];
+  /** `credit`: bytes we may send to `to` (3× the challenge's datagram, §8.1) when it is not `remote`. */
+  private readonly pathResponses: { data: Buffer; to: PeerAddress; credit: number }[] = [];
+  /** The credit of the PATH_RESPONSE to another address being built (see pathResponses). */
+  private responseCredit = Infinity;
+  /** The packet being planned holds a PATH_CHALLENGE or PATH_RESPONSE: its datagram is expanded. */
+  private pathFramePlanned = false;
   private maxDatagramSize = MIN_INITIAL_DATAGRAM;
-  /** DPLPMTUD (RFC 9000 §14.3) up to our max_udp_payload_size and the peer's. */
-  private readonly pmtu: PmtuSearch;
+  /** DPLPMTUD (RFC 9000 §14.3) up to our max_udp_payload_size and the peer's, for the path in use. */
+  private pmtu: PmtuSearch;
+  /**
+   * The last validated path's search while a path with a new IP address awaits validation (RFC
+   * 9000 §14: a datagram size per pair of IP addresses); loss detection keeps its RTT and congestion
+   * state aside likewise (recovery/loss-detection.ts startPath).
+   */
+  private pmtuAside: PmtuSearch | undefined;
   /**
    * Black hole detection (RFC 8899 §4.3): the largest application packet number above BASE_PLPMTU
    * acknowledged (after a fallback, the last one sent before it), and the in-flight packets above
@@ -393,7 +411,7 @@ export class Connection implements FrameHandlers {
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
     this.highWaterMarkChosen = options.streamHighWaterMark !== undefined;
     this.connectionHighWaterMark = options.connectionHighWaterMark ?? 4 * 1024 * 1024;
-    this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize);
+    this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize, options.pmtuRaiseTimer);
     this.localCids = new LocalConnectionIds(
       () => this.random(this.cidLength),
       (cid) => statelessResetToken(this.resetKey, cid),
@@ -874,7 +892,7 @@ export class Connection implements FrameHandlers {
 
   onPathChallenge(frame: Extract<Frame, { type: 'path_challenge' }>, ctx: PacketContext): void {
     // RFC 9000 §8.2.2: echo the data in a PATH_RESPONSE on the path the challenge came from.
-    if (this.pathResponses.length < 4) this.pathResponses.push({ data: Buffer.from(frame.data), to: ctx.from });
+    if (this.pathResponses.length < 4) this.pathResponses.push({ data: Buffer.from(frame.data), to: ctx.from, credit: 3 * this.receivedDatagramLength });
   }
 
   onPathResponse(frame: Extract<Frame, { type: 'path_response' }>, ctx: PacketContext): void {
@@ -885,6 +903,7 @@ export class Connection implements FrameHandlers {
     if (sameAddress(challenge.to, ctx.from) || sameAddress(challenge.to, this.remote)) {
       this.addressValidated = true;
       this.previousPath = undefined;
+      this.onPathValidated(challenge.to, challenge.expanded !== false);
       this.log('connectivity:path_validated', { remote: challenge.to });
     }
   }
@@ -1062,6 +1081,7 @@ export class Connection implements FrameHandlers {
   /** RFC 9000 §9.3: the peer moved (NAT rebinding or migration); validate the new path. */
   private onPeerMigrated(to: PeerAddress): void {
     this.log('connectivity:path_updated', { from: this.remote, to });
+    this.changePathState(this.previousPath?.remote ?? this.remote, to);
     // RFC 9000 §9.3.2: remember the old path, in case the new address was spoofed.
     this.previousPath ??= { remote: this.remote, validated: this.addressValidated };
     this.remote = to;
@@ -1079,22 +1099,102 @@ export class Connection implements FrameHandlers {
   /**
    * Client: move to a new local address (RFC 9000 §9.2) — the endpoint rebinds its socket and calls
    * this; we probe with PATH_CHALLENGE from there and switch to a fresh connection ID (§9.5).
+   * `portOnly`: only the local port changed, so the path keeps its congestion, RTT and datagram
+   * size state (RFC 9000 §9.4 MAY). By default the local IP address is taken to be new: the
+   * connection cannot see it, and §9.4 advises caution with old values on a new path.
    */
-  migrate(): void {
+  migrate(options: { portOnly?: boolean } = {}): void {
     this.wake();
     if (this.role !== 'client' || !this.handshakeConfirmed) return;
+    if (options.portOnly === true) this.restartBlackHoleCount();
+    else this.startNewPath();
     if (this.peerCids.rotate()) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to: this.remote, sentAt: undefined };
   }
 
   /**
+   * The peer's address changes from `validated` (the last validated one) to `to` (RFC 9000 §9.4,
+   * §14). A new IP address is a new path: new state, the old kept aside until validation. A port
+   * change alone keeps the state — of the validated path if the peer returns to its IP address
+   * (as after a spurious migration, §9.3.2), or of the new path on a second port change within it.
+   */
+  private changePathState(validated: PeerAddress, to: PeerAddress): void {
+    // RFC 8899 §4.3: packets sent to the old address are lost to the change, not to their size.
+    this.restartBlackHoleCount();
+    if (sameIp(to, validated)) {
+      this.restorePathState();
+    } else if (!sameIp(to, this.remote) || !this.loss.hasStateAside) {
+      this.startNewPath();
+    }
+  }
+
+  /**
+   * RFC 9000 §9.4, §14; RFC 8899 §5.2: a new path. Packets sent on the old one no longer count for
+   * congestion control or RTT estimation; the datagram size goes back to BASE_PLPMTU and its search
+   * starts over (once the path is validated: no probe runs during validation). The last validated
+   * path's state is kept aside, to come back if validation fails (§9.3.2).
+   */
+  private startNewPath(): void {
+    this.pmtuAside ??= this.pmtu;
+    this.pmtu = this.pmtu.forNewPath();
+    this.loss.startPath(BASE_PLPMTU, true, this.now);
+    this.useDatagramSizeOfPath();
+  }
+
+  /** RFC 9000 §9.3.2, §9.3: back to the last validated path, with its RTT, window and datagram size. */
+  private restorePathState(): void {
+    if (!this.loss.hasStateAside && this.pmtuAside === undefined) return;
+    if (this.pmtuAside !== undefined) this.pmtu = this.pmtuAside;
+    this.pmtuAside = undefined;
+    this.loss.restorePath(this.now);
+    this.useDatagramSizeOfPath();
+  }
+
+  /**
+   * The path `to` was validated. RFC 9000 §9.4: "On confirming a peer's ownership of its new
+   * address, an endpoint MUST immediately reset the congestion controller and round-trip time
+   * estimator for the new path to initial values" unless only the port changed. The state started
+   * for the new path at the change (startNewPath) counted its packets so far; it goes too, and the
+   * state kept aside for the old path is dropped. A migrating client does the same when its new path
+   * is validated (§9.2: "the endpoint resets its congestion controller and RTT estimate, as
+   * described in Section 9.4"): resetting once the path is known to work, as ngtcp2 and quic-go do,
+   * puts the reset at the same point on both sides of the path.
+   *
+   * `expanded` false: the PATH_CHALLENGE went in a datagram under 1200 bytes (the
+   * anti-amplification limit allowed no more), so the path MTU is not validated and a second
+   * validation with an expanded datagram MUST follow (RFC 9000 §8.2.1, §8.2.3).
+   */
+  private onPathValidated(to: PeerAddress, expanded: boolean): void {
+    if (this.loss.hasStateAside || this.pmtuAside !== undefined) {
+      this.pmtuAside = undefined;
+      this.loss.startPath(this.maxDatagramSize, false, this.now);
+      this.updatePacer(this.now);
+    }
+    if (!expanded) this.pathChallenge = { data: this.random(8), to, sentAt: undefined };
+  }
+
+  /** The datagram size becomes the path's DPLPMTUD result; black hole detection starts afresh. */
+  private useDatagramSizeOfPath(): void {
+    this.maxDatagramSize = this.pmtu.current;
+    this.loss.congestion.setMaxDatagramSize(this.pmtu.current);
+    this.restartBlackHoleCount();
+    this.updatePacer(this.now);
+  }
+
+  /** RFC 8899 §4.3: losses of packets sent before now no longer count toward a black hole. */
+  private restartBlackHoleCount(): void {
+    this.largestAckedLargePacket = this.spaces[ApplicationData]!.nextPacketNumber - 1;
+    this.largeLossesInARow = 0;
+  }
+
+  /**
    * RFC 9000 §8.2.4: path validation is abandoned after three times the larger of the PTO and the
-   * initial PTO (kInitialRtt, RFC 9002 §6.2.2); §9.3.2: the server then returns to the last validated path.
+   * initial PTO (kInitialRtt, RFC 9002 §6.2.2); §9.3.2: the server then returns to the last validated
+   * path. Fixed when the first challenge goes out: a PTO computed later would grow with every
+   * probe's backoff on a dead path, and the validation would never end.
    */
   private pathValidationDeadline(): number | undefined {
-    const sentAt = this.pathChallenge?.sentAt;
-    if (sentAt === undefined) return undefined;
-    return sentAt + 3 * Math.max(this.loss.ptoPeriod(ApplicationData), 2 * INITIAL_RTT);
+    return this.pathChallenge?.deadline;
   }
 
   private onPathValidationFailed(): void {
@@ -1105,6 +1205,14 @@ export class Connection implements FrameHandlers {
     if (previous !== undefined) {
       this.remote = previous.remote;
       this.addressValidated = previous.validated;
+      // RFC 9000 §9.3.2: the last validated path comes back with the state it had; packets sent
+      // on the abandoned path changed none of it (recovery/loss-detection.ts restorePath).
+      this.restorePathState();
+    } else if (this.loss.hasStateAside || this.pmtuAside !== undefined) {
+      // A client's own new path (migrate()): its socket has moved and there is no path to return
+      // to, so the new path keeps the state it has; the old one's is dropped.
+      this.pmtuAside = undefined;
+      this.loss.dropStateAside();
     }
   }
 
@@ -1274,12 +1382,7 @@ export class Connection implements FrameHandlers {
       last.padding += MIN_INITIAL_DATAGRAM - total;
       last.size += MIN_INITIAL_DATAGRAM - total;
     }
-    if (this.pathChallenge !== undefined && last.frames.some((f) => f.type === 'path_challenge') && budget >= MIN_INITIAL_DATAGRAM) {
-      // RFC 9000 §8.2.1: datagrams with PATH_CHALLENGE are expanded to 1200 bytes.
-      const extra = Math.max(0, MIN_INITIAL_DATAGRAM - total);
-      last.padding += extra;
-      last.size += extra;
-    }
+    if (this.pathFramePlanned) this.expandPathProbe(last, total, budget);
 
     // One packet (every datagram of a bulk transfer) needs no array and no concatenation.
     const sealed = packets.length === 1 ? undefined : packets.map((p) => this.sealPacket(p));
@@ -1312,6 +1415,25 @@ export class Connection implements FrameHandlers {
     this.stats.bytesSent += data.length;
     const to = last.to ?? this.remote;
     return { data, to };
+  }
+
+  /**
+   * RFC 9000 §8.2.1, §8.2.2: a datagram with PATH_CHALLENGE or PATH_RESPONSE is expanded to at least
+   * 1200 bytes, unless the anti-amplification limit of its path forbids it (`budget` for the
+   * peer's address, a response's credit for another one). A challenge remembers whether it was, for
+   * the second validation §8.2.1 asks for when it was not.
+   */
+  private expandPathProbe(last: PlannedPacket, total: number, budget: number): void {
+    this.pathFramePlanned = false;
+    const challenge = last.frames.some((f) => f.type === 'path_challenge');
+    const room = last.to === undefined ? budget : Math.min(budget, this.responseCredit);
+    if (room >= MIN_INITIAL_DATAGRAM && total < MIN_INITIAL_DATAGRAM) {
+      const extra = MIN_INITIAL_DATAGRAM - total;
+      last.padding += extra;
+      last.size += extra;
+      total += extra;
+    }
+    if (challenge && this.pathChallenge !== undefined) this.pathChallenge.expanded = total >= MIN_INITIAL_DATAGRAM;
   }
 
   /**
@@ -1360,9 +1482,17 @@ export class Connection implements FrameHandlers {
   private onBlackHole(): void {
     this.log('connectivity:mtu_black_hole', { size: this.maxDatagramSize });
     this.pmtu.onBlackHole();
-    this.largestAckedLargePacket = this.spaces[ApplicationData]!.nextPacketNumber - 1;
-    this.largeLossesInARow = 0;
+    this.restartBlackHoleCount();
     this.setDatagramSize(BASE_PLPMTU);
+  }
+
+  /**
+   * RFC 8899 §5.1.1: PMTU_RAISE_TIMER of the path in use, while probes may be sent (buildPmtuProbe);
+   * when it fires the search resumes and the next transmit() sends a larger probe.
+   */
+  private pmtuRaiseDeadline(): number | undefined {
+    if (!this.handshakeConfirmed || this.pathChallenge !== undefined) return undefined;
+    return this.pmtu.raiseDeadline;
   }
 
   /** The datagram size in use (DPLPMTUD result, RFC 9000 §14.3). */
@@ -1470,15 +1600,30 @@ export class Connection implements FrameHandlers {
       this.handshakeDonePending = false;
       addFrame(plan, { type: 'handshake_done' }, { kind: 'handshake-done' }, 1);
     }
-    while (this.pathResponses.length > 0 && limit - plan.payloadSize > 9) {
+    // RFC 9000 §8.2.2: a PATH_RESPONSE goes on the path its challenge came from. One for another
+    // address than the peer's (a probe of a path it has not moved to, §9.1) goes first, in a packet
+    // of its own to that address; the packet holds at most an ACK besides, which any path may carry.
+    const elsewhere = this.pathResponses[0];
+    if (elsewhere !== undefined && !sameAddress(elsewhere.to, this.remote) && !plan.ackEliciting && limit - plan.payloadSize > 9) {
+      this.pathResponses.shift();
+      const frame: Frame = { type: 'path_response', data: elsewhere.data };
+      addFrame(plan, frame, undefined, frameLength(frame));
+      this.responseCredit = elsewhere.credit;
+      this.pathFramePlanned = true;
+      return elsewhere.to;
+    }
+    while (this.pathResponses.length > 0 && sameAddress(this.pathResponses[0]!.to, this.remote) && limit - plan.payloadSize > 9) {
       const response = this.pathResponses.shift()!;
       const frame: Frame = { type: 'path_response', data: response.data };
       addFrame(plan, frame, undefined, frameLength(frame));
+      this.pathFramePlanned = true;
     }
     if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && limit - plan.payloadSize > 9) {
       this.pathChallenge.sentAt = this.now;
+      this.pathChallenge.deadline ??= this.now + 3 * Math.max(this.loss.validationPtoPeriod(), 2 * INITIAL_RTT);
       const frame: Frame = { type: 'path_challenge', data: this.pathChallenge.data };
       addFrame(plan, frame, { kind: 'path-challenge', data: this.pathChallenge.data }, frameLength(frame));
+      this.pathFramePlanned = true;
     }
     while (this.pendingNewCids.length > 0 && limit - plan.payloadSize > 48) {
       const sequence = this.pendingNewCids.shift()!;
@@ -1650,7 +1795,7 @@ export class Connection implements FrameHandlers {
           this.spaces[record.space]!.ack.onAckOfAck(record.largest);
           break;
         case 'pmtu-probe':
-          this.pmtu.onAcked(record.size);
+          this.pmtu.onAcked(record.size, this.now);
           this.setDatagramSize(this.pmtu.current);
           break;
         default:
@@ -1699,11 +1844,12 @@ export class Connection implements FrameHandlers {
         case 'path-challenge':
           // RFC 9000 §8.2.1: a new challenge with new data rather than a retransmission.
           if (this.pathChallenge !== undefined && this.pathChallenge.data.equals(record.data)) {
-            this.pathChallenge = { data: this.random(8), to: this.pathChallenge.to, sentAt: undefined };
+            const { to, deadline } = this.pathChallenge;
+            this.pathChallenge = { data: this.random(8), to, sentAt: undefined, deadline };
           }
           break;
         case 'pmtu-probe':
-          this.pmtu.onLost(record.size);
+          this.pmtu.onLost(record.size, this.now);
           break;
         case 'ack':
           break;
@@ -1728,6 +1874,7 @@ export class Connection implements FrameHandlers {
     if (this.state === 'closing' || this.state === 'draining') return this.closeDeadline === Infinity ? this.now : this.closeDeadline;
     let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
     earliest = earlier(earliest, this.pathValidationDeadline());
+    earliest = earlier(earliest, this.pmtuRaiseDeadline());
     for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
     // transmit() stopped at its per-call cap with budget left: the rest is due now.
     if (this.stoppedAtCallLimit) return this.now;
@@ -1768,6 +1915,8 @@ export class Connection implements FrameHandlers {
     }
     const pathDeadline = this.pathValidationDeadline();
     if (pathDeadline !== undefined && now >= pathDeadline) this.onPathValidationFailed();
+    const raise = this.pmtuRaiseDeadline();
+    if (raise !== undefined && now >= raise) this.pmtu.onRaiseTimer(now);
     const action = this.loss.onLossDetectionTimeout(now);
     switch (action.kind) {
       case 'lost':

@@ -41,6 +41,11 @@ export interface CongestionController {
    * (or resumes) filling the window for reasons other than pacing.
    */
   setAppLimited(limited: boolean): void;
+  /**
+   * A controller of the same algorithm and options at its initial values (RFC 9002 Appendix B.3)
+   * for `maxDatagramSize`: the state of a new path (RFC 9000 §9.4).
+   */
+  fresh(maxDatagramSize: number): CongestionController;
   readonly congestionWindow: number;
   readonly bytesInFlight: number;
   readonly maxDatagramSize: number;

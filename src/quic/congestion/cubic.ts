@@ -56,10 +56,14 @@ export class Cubic extends LossBasedController {
   private afterTimeout = false;
   private readonly hystart: HyStartPlusPlus | undefined;
 
-  constructor(maxDatagramSize: number, options: CubicOptions = {}) {
+  constructor(maxDatagramSize: number, private readonly options: CubicOptions = {}) {
     super(maxDatagramSize);
     this.fastConvergence = options.fastConvergence ?? true;
     this.hystart = (options.hystart ?? true) ? new HyStartPlusPlus(options.paced ?? false) : undefined;
+  }
+
+  fresh(maxDatagramSize: number): Cubic {
+    return new Cubic(maxDatagramSize, this.options);
   }
 
   /** HyStart++ phase, or 'off' (for tests and qlog). */

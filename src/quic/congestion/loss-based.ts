@@ -133,6 +133,8 @@ export abstract class LossBasedController implements CongestionController {
     this.cwnd += packet.sentBytes;
   }
 
+  abstract fresh(maxDatagramSize: number): CongestionController;
+
   /** Sets ssthresh and the reduced window on entering recovery. */
   protected abstract reduceWindow(now: number): void;
   protected abstract growInCongestionAvoidance(packet: CongestionPacket, now: number, rtt: RttView): void;

@@ -12,6 +12,10 @@ import { minimumWindow } from './window.js';
 export const LOSS_REDUCTION_FACTOR = 0.5;
 
 export class NewReno extends LossBasedController {
+  fresh(maxDatagramSize: number): NewReno {
+    return new NewReno(maxDatagramSize);
+  }
+
   protected reduceWindow(): void {
     // RFC 9002 §7.3.2: ssthresh = half the window; the window drops to it, not below kMinimumWindow.
     this.threshold = this.cwnd * LOSS_REDUCTION_FACTOR;

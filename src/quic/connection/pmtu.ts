@@ -15,12 +15,24 @@
  *
  * Black holes (RFC 8899 §4.3, §5.2): the connection detects that packets of the size in use no
  * longer arrive and calls onBlackHole(); the search falls back to BASE_PLPMTU and starts again.
+ *
+ * Raising (RFC 8899 §5.1.1 PMTU_RAISE_TIMER, §5.2 Search Complete → Searching): a search that ended
+ * below the maximum because larger sizes were lost is run again PMTU_RAISE_TIMER after it ended —
+ * the path may carry more by then. One that ended at the maximum has nothing above it to find.
+ *
+ * Paths (RFC 9000 §14, RFC 8899 §5.2): a search belongs to one pair of local and remote IP
+ * addresses; forNewPath() gives the search for another pair, which starts from BASE_PLPMTU.
  */
 
 /** RFC 9000 §14: the smallest datagram every QUIC path must carry. */
 export const BASE_PLPMTU = 1200;
 /** RFC 8899 §5.1.2: probes of one size lost before that size is given up. */
 export const MAX_PROBES = 3;
+/**
+ * RFC 8899 §5.1.1: how long a completed search keeps its size before it probes for a larger one
+ * (600 s, as RFC 4821 recommends; RFC 8899 sets no lower bound), in ms.
+ */
+export const PMTU_RAISE_TIMER = 600_000;
 /** Stop when the interval left is this small (bytes). */
 const SEARCH_GRANULARITY = 16;
 
@@ -39,9 +51,21 @@ export class PmtuSearch {
   private inFlight: number | undefined;
   /** Probes lost per size, until the size is acknowledged or given up. */
   private readonly losses = new Map<number, number>();
+  /** When the search ended below the maximum (Search Complete with PMTU_RAISE_TIMER running). */
+  private completedAt: number | undefined = undefined;
 
-  constructor(private limit: number) {
+  /** `raiseTimer`: PMTU_RAISE_TIMER in ms (RFC 8899 §5.1.1). */
+  constructor(private limit: number, private readonly raiseTimer = PMTU_RAISE_TIMER) {
+    if (!(raiseTimer > 0)) throw new RangeError(`PMTU_RAISE_TIMER ${raiseTimer} ms is not positive`);
     this.failing = limit + 1;
+  }
+
+  /**
+   * The search for a new path (RFC 9000 §14: a size per pair of local and remote IP addresses):
+   * the same limits, from BASE_PLPMTU.
+   */
+  forNewPath(): PmtuSearch {
+    return new PmtuSearch(this.limit, this.raiseTimer);
   }
 
   /** The peer's max_udp_payload_size arrived (RFC 9000 §18.2): never probe above it. */
@@ -61,16 +85,17 @@ export class PmtuSearch {
     return this.inFlight;
   }
 
-  /** The probe of `size` was acknowledged: the path carries it. */
-  onAcked(size: number): void {
+  /** The probe of `size` was acknowledged at `now`: the path carries it. */
+  onAcked(size: number, now: number): void {
     if (size > this.current) this.current = size;
     if (this.inFlight === size) this.inFlight = undefined;
     // Losses of sizes up to the one acknowledged were not the path's limit.
     for (const lost of this.losses.keys()) if (lost <= size) this.losses.delete(lost);
+    this.noteCompletion(now);
   }
 
-  /** The probe of `size` was lost. */
-  onLost(size: number): void {
+  /** The probe of `size` was found lost at `now`. */
+  onLost(size: number, now: number): void {
     if (this.inFlight === size) this.inFlight = undefined;
     const losses = (this.losses.get(size) ?? 0) + 1;
     this.losses.set(size, losses);
@@ -78,6 +103,32 @@ export class PmtuSearch {
       this.failing = Math.min(this.failing, size);
       this.losses.delete(size);
     }
+    this.noteCompletion(now);
+  }
+
+  /**
+   * RFC 8899 §5.1.1: when PMTU_RAISE_TIMER expires, or undefined while searching or when the search
+   * ended at the maximum.
+   */
+  get raiseDeadline(): number | undefined {
+    return this.completedAt === undefined ? undefined : this.completedAt + this.raiseTimer;
+  }
+
+  /**
+   * RFC 8899 §5.2: PMTU_RAISE_TIMER expired (nothing happens before the deadline): Search Complete →
+   * Searching, from the size in use up to the maximum, with no size assumed to fail any more.
+   */
+  onRaiseTimer(now: number): void {
+    const deadline = this.raiseDeadline;
+    if (deadline === undefined || now < deadline) return;
+    this.completedAt = undefined;
+    this.failing = this.limit + 1;
+    this.losses.clear();
+  }
+
+  /** RFC 8899 §5.2: entering Search Complete below the maximum starts PMTU_RAISE_TIMER. */
+  private noteCompletion(now: number): void {
+    if (this.completedAt === undefined && this.done && this.failing <= this.limit) this.completedAt = now;
   }
 
   /**
@@ -92,6 +143,7 @@ export class PmtuSearch {
     this.failing = this.limit + 1;
     this.inFlight = undefined;
     this.losses.clear();
+    this.completedAt = undefined;
   }
 
   /** Untried candidates first, then retries of the smallest lost size, then the halfway point. */

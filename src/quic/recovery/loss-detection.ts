@@ -6,6 +6,13 @@
  * persistent congestion (§7.6). It drives a CongestionController; it never sends anything itself —
  * results tell the connection which packets were acknowledged or lost and which probes to send.
  *
+ * Paths (RFC 9000 §9.4): the RTT estimator and the congestion controller belong to the path in use.
+ * Every packet is tagged with the path state it was sent under (`pathId`); after startPath() the
+ * packets sent before it are still acknowledged and declared lost — their frames count — but they
+ * give no RTT sample, grow no window, cause no congestion event and leave the new path's bytes in
+ * flight empty. One earlier state can be kept aside (the last validated path, while a migration
+ * awaits validation) and brought back by restorePath() (RFC 9000 §9.3.2, §9.3).
+ *
  * Errors: an ACK for a packet never sent throws ProtocolError PROTOCOL_VIOLATION (RFC 9000 §13.1);
  * a malformed range list throws ProtocolError FRAME_ENCODING_ERROR. State is unchanged when it throws.
  */
@@ -70,6 +77,14 @@ export type TimeoutAction<T> =
   /** The timer was not due or not armed. */
   | { kind: 'none' };
 
+/** The recovery state of one path (RFC 9000 §9.4): what a path change resets. */
+interface PathState {
+  /** Tags the packets sent under this state (SentPacket.path). */
+  readonly id: number;
+  readonly rtt: RttEstimator;
+  readonly congestion: CongestionController;
+}
+
 interface SpaceState<T> {
   readonly sent: SentPacketTable<T>;
   /** largest_acked_packet; undefined while infinite (no ACK yet). */
@@ -80,8 +95,6 @@ interface SpaceState<T> {
 }
 
 export class LossDetection<T = unknown> {
-  readonly rtt: RttEstimator;
-  readonly congestion: CongestionController;
   readonly isServer: boolean;
   /** ECN validation for the path (RFC 9000 §13.4.2). */
   readonly ecn = new EcnValidator();
@@ -102,11 +115,17 @@ export class LossDetection<T = unknown> {
   private receivedHandshakeAck = false;
   private amplificationLimited = false;
   private readonly ackedSendTimes = new AckedSendTimes();
+  /** The path in use. */
+  private path: PathState;
+  /** The last validated path's state while a new path awaits validation (see restorePath). */
+  private setAside: PathState | undefined = undefined;
+  private lastPathId = 0;
+  private readonly initialRtt: number | undefined;
 
   constructor(options: LossDetectionOptions) {
     this.isServer = options.isServer;
-    this.congestion = options.congestion;
-    this.rtt = new RttEstimator(options.initialRtt);
+    this.initialRtt = options.initialRtt;
+    this.path = { id: 0, rtt: new RttEstimator(options.initialRtt), congestion: options.congestion };
     this.peerMaxAckDelay = options.peerMaxAckDelay ?? DEFAULT_PEER_MAX_ACK_DELAY;
     this.spaces = ALL_SPACES.map(() => ({
       sent: new SentPacketTable<T>(),
@@ -114,6 +133,66 @@ export class LossDetection<T = unknown> {
       lossTime: undefined,
       discarded: false,
     }));
+  }
+
+  /** The RTT estimator of the path in use (RFC 9002 §5). */
+  get rtt(): RttEstimator {
+    return this.path.rtt;
+  }
+
+  /** The congestion controller of the path in use (RFC 9002 §7). */
+  get congestion(): CongestionController {
+    return this.path.congestion;
+  }
+
+  /** The tag of the packets sent now (SentPacket.path). */
+  get pathId(): number {
+    return this.path.id;
+  }
+
+  // ---- Paths (RFC 9000 §9.4) ------------------------------------------------------------------
+
+  /**
+   * RFC 9000 §9.4: the path changed. A new RTT estimator and congestion controller at their initial
+   * values (RFC 9002 Appendices A.3, B.3) with `maxDatagramSize`; packets sent before now no longer
+   * count for them, and the PTO backoff starts over. With `keep`, the state in use is kept aside
+   * for restorePath() unless one already is (the kept one is always the last validated path's);
+   * without it, any state kept aside is dropped too.
+   */
+  startPath(maxDatagramSize: number, keep: boolean, now: number): void {
+    if (!keep) this.setAside = undefined;
+    else this.setAside ??= this.path;
+    const congestion = this.path.congestion.fresh(maxDatagramSize);
+    this.path = { id: ++this.lastPathId, rtt: new RttEstimator(this.initialRtt), congestion };
+    this.ptoCount = 0;
+    this.pruneAckedSendTimes();
+    this.setLossDetectionTimer(now);
+  }
+
+  /**
+   * RFC 9000 §9.3.2, §9.3: back to the path whose state was kept aside (its validation succeeded
+   * before): its RTT estimate and window come back as they were, less its packets acknowledged or
+   * lost meanwhile. Packets sent on the abandoned path count for no state. Returns false when no
+   * state was kept aside.
+   */
+  restorePath(now: number): boolean {
+    const kept = this.setAside;
+    if (kept === undefined) return false;
+    this.setAside = undefined;
+    this.path = kept;
+    this.ptoCount = 0;
+    this.setLossDetectionTimer(now);
+    return true;
+  }
+
+  /** The state kept aside is not needed any more: its path is abandoned for good. */
+  dropStateAside(): void {
+    this.setAside = undefined;
+  }
+
+  /** Whether a state is kept aside for restorePath(). */
+  get hasStateAside(): boolean {
+    return this.setAside !== undefined;
   }
 
   // ---- Handshake progress the connection reports -------------------------------------------
@@ -163,6 +242,7 @@ export class LossDetection<T = unknown> {
       inFlight: packet.inFlight,
       sentBytes: packet.sentBytes,
       ecn: packet.ecn,
+      path: this.path.id,
       payload: packet.payload,
     };
     state.sent.add(sent);
@@ -220,7 +300,9 @@ export class LossDetection<T = unknown> {
     // RFC 9002 §5.1: an RTT sample only when the largest acknowledged is newly acknowledged and
     // at least one newly acknowledged packet is ack-eliciting.
     const largest = acked[acked.length - 1]!;
-    if (largest.packetNumber === ack.largest && acked.some((p) => p.ackEliciting)) {
+    // RFC 9000 §9.4: packets sent before a path change give the new path no RTT sample.
+    const current = this.ofCurrentPath(acked);
+    if (largest.packetNumber === ack.largest && largest.path === this.path.id && acked.some((p) => p.ackEliciting)) {
       // RFC 9002 §5.3: the ack delay of Initial packets MAY be ignored — the peer does not delay them.
       const ackDelay = space === PacketNumberSpace.Initial ? 0 : ack.ackDelay;
       this.rtt.update(now - largest.timeSent, ackDelay, this.handshakeConfirmed, this.peerMaxAckDelay, now);
@@ -228,12 +310,12 @@ export class LossDetection<T = unknown> {
     }
 
     // RFC 9002 §7.1 / Appendix B.7: a rise in the validated ECN-CE count is a congestion event.
-    if (this.ecn.onAck(space, ack, acked)) this.congestion.onEcnCe?.(largest.timeSent, now);
+    if (this.ecn.onAck(space, ack, acked) && largest.path === this.path.id) this.congestion.onEcnCe?.(largest.timeSent, now);
 
     const lost = this.detectAndRemoveLostPackets(space, now);
     result.lost = lost;
     if (lost.length > 0) result.persistentCongestion = this.onPacketsLost(lost, now);
-    this.congestion.onPacketsAcked(acked, now, this.rtt);
+    this.congestion.onPacketsAcked(current, now, this.rtt);
     this.pruneAckedSendTimes();
 
     // RFC 9002 §6.2.1: reset the backoff, unless a client is unsure the server validated its address.
@@ -294,7 +376,7 @@ export class LossDetection<T = unknown> {
     if (state.discarded) return [];
     state.discarded = true;
     const dropped = state.sent.clear();
-    this.congestion.onPacketsDiscarded(dropped);
+    this.path.congestion.onPacketsDiscarded(this.ofCurrentPath(dropped));
     state.lossTime = undefined;
     this.ptoCount = 0;
     this.pruneAckedSendTimes();
@@ -310,7 +392,7 @@ export class LossDetection<T = unknown> {
   onRetryReceived(now: number): SentPacket<T>[] {
     const state = this.spaces[PacketNumberSpace.Initial]!;
     const resent = state.sent.clear();
-    this.congestion.onPacketsDiscarded(resent);
+    this.path.congestion.onPacketsDiscarded(this.ofCurrentPath(resent));
     state.lossTime = undefined;
     this.ptoCount = 0;
     this.pruneAckedSendTimes();
@@ -346,6 +428,17 @@ export class LossDetection<T = unknown> {
    */
   ptoPeriod(space: PacketNumberSpace): number {
     return this.basePtoPeriod(space) * 2 ** this.ptoCount;
+  }
+
+  /**
+   * RFC 9000 §8.2.4: the PTO a path validation timer is based on — the Application Data PTO of the
+   * path in use, or the one of the last validated path kept aside when larger (a new path's state
+   * starts at kInitialRtt, and the old path may have had a longer round trip).
+   */
+  validationPtoPeriod(): number {
+    const current = this.ptoPeriod(PacketNumberSpace.ApplicationData);
+    const aside = this.setAside;
+    return aside === undefined ? current : Math.max(current, aside.rtt.ptoBase() + this.peerMaxAckDelay);
   }
 
   /**
@@ -387,8 +480,13 @@ export class LossDetection<T = unknown> {
     return lost;
   }
 
-  /** RFC 9002 Appendix B.8 OnPacketsLost, with the §7.6 persistent congestion test. */
-  private onPacketsLost(lost: SentPacket<T>[], now: number): boolean {
+  /**
+   * RFC 9002 Appendix B.8 OnPacketsLost, with the §7.6 persistent congestion test. Losses of
+   * packets sent before a path change are no congestion signal for the new path (RFC 9000 §9.4).
+   */
+  private onPacketsLost(allLost: SentPacket<T>[], now: number): boolean {
+    const lost = this.ofCurrentPath(allLost);
+    if (lost.length === 0) return false;
     this.congestion.onPacketsLost(lost, now);
     const persistent = inPersistentCongestion(
       lost,
@@ -465,6 +563,26 @@ export class LossDetection<T = unknown> {
       return;
     }
     this.timer = this.ptoTimeAndSpace(now)?.time;
+  }
+
+  /**
+   * The packets sent under the path state in use (RFC 9000 §9.4); `packets` itself when that is
+   * all of them (the usual case: no copy). Those of the state kept aside leave its bytes in flight,
+   * so that restorePath() brings back a window that counts only packets still outstanding.
+   */
+  private ofCurrentPath(packets: SentPacket<T>[]): SentPacket<T>[] {
+    const id = this.path.id;
+    let i = 0;
+    while (i < packets.length && packets[i]!.path === id) i++;
+    if (i === packets.length) return packets;
+    const current = packets.slice(0, i);
+    const aside = this.setAside;
+    for (; i < packets.length; i++) {
+      const packet = packets[i]!;
+      if (packet.path === id) current.push(packet);
+      else if (aside !== undefined && packet.path === aside.id) aside.congestion.onPacketsDiscarded([packet]);
+    }
+    return current;
   }
 
   private pruneAckedSendTimes(): void {

@@ -22,6 +22,11 @@ export interface SentPacket<T = unknown> {
   readonly sentBytes: number;
   /** ECN codepoint set on the datagram (RFC 9000 §13.4.2), if any. */
   readonly ecn?: 'not-ect' | 'ect0' | 'ect1';
+  /**
+   * The path recovery state the packet was sent under (LossDetection.pathId): after a path change
+   * its acknowledgment or loss no longer feeds the new path's RTT and congestion state (RFC 9000 §9.4).
+   */
+  readonly path: number;
   /** Opaque to recovery: typically the frames to retransmit if the packet is lost. */
   readonly payload: T;
 }

@@ -14,8 +14,8 @@ function searchOn(s: PmtuSearch, path: number): number {
   let probes = 0;
   for (let size = s.nextProbe(); size !== undefined; size = s.nextProbe()) {
     probes++;
-    if (size <= path) s.onAcked(size);
-    else s.onLost(size);
+    if (size <= path) s.onAcked(size, 0);
+    else s.onLost(size, 0);
     if (probes > 200) throw new Error('search does not end');
   }
   return probes;
@@ -43,8 +43,8 @@ describe('PmtuSearch.onBlackHole (RFC 8899 §5.2: Search Complete → Base → S
         const s = new PmtuSearch(limit);
         // Part of (or all of) a search on the old path, then the path changes.
         for (let i = 0, size = s.nextProbe(); size !== undefined && i < probesBefore; i++, size = s.nextProbe()) {
-          if (size <= before) s.onAcked(size);
-          else s.onLost(size);
+          if (size <= before) s.onAcked(size, 0);
+          else s.onLost(size, 0);
         }
         s.onBlackHole();
         expect(s.current).toBe(BASE_PLPMTU);

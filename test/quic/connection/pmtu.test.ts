@@ -8,17 +8,17 @@ describe('DPLPMTUD search (RFC 9000 §14.3, RFC 8899)', () => {
     const s = new PmtuSearch(1452);
     expect(s.nextProbe()).toBe(1452);
     expect(s.nextProbe()).toBeUndefined(); // one probe at a time
-    s.onAcked(1452);
+    s.onAcked(1452, 0);
     expect(s.current).toBe(1452);
     expect(s.done).toBe(true);
   });
 
   it('gives a size up after MAX_PROBES losses and bisects below it', () => {
     const s = new PmtuSearch(1452);
-    for (let i = 0; i < 3; i++) s.onLost(s.nextProbe()!);
+    for (let i = 0; i < 3; i++) s.onLost(s.nextProbe()!, 0);
     const next = s.nextProbe()!;
     expect(next).toBe(Math.floor((1200 + 1452) / 2));
-    s.onAcked(next);
+    s.onAcked(next, 0);
     expect(s.current).toBe(next);
   });
 
@@ -26,18 +26,18 @@ describe('DPLPMTUD search (RFC 9000 §14.3, RFC 8899)', () => {
     // IPv4 loopback with a 65,527-byte maximum: the largest IPv4 datagram is 65,507.
     const s = new PmtuSearch(65_527);
     expect(s.nextProbe()).toBe(65_527);
-    s.onLost(65_527);
+    s.onLost(65_527, 0);
     expect(s.nextProbe()).toBe(65_507);
-    s.onAcked(65_507);
+    s.onAcked(65_507, 0);
     expect(s.current).toBe(65_507);
     // The lost maximum is retried up to MAX_PROBES losses in all, then the rest is halved.
     expect(s.nextProbe()).toBe(65_527);
-    s.onLost(65_527);
+    s.onLost(65_527, 0);
     expect(s.nextProbe()).toBe(65_527);
-    s.onLost(65_527);
+    s.onLost(65_527, 0);
     expect(s.nextProbe()).toBe(65_517);
-    s.onLost(65_517);
-    for (let i = 1; i < MAX_PROBES; i++) s.onLost(s.nextProbe()!);
+    s.onLost(65_517, 0);
+    for (let i = 1; i < MAX_PROBES; i++) s.onLost(s.nextProbe()!, 0);
     expect(s.done).toBe(true);
     expect(s.current).toBe(65_507);
   });
@@ -50,8 +50,8 @@ describe('DPLPMTUD search (RFC 9000 §14.3, RFC 8899)', () => {
       const size = s.nextProbe();
       if (size === undefined) break;
       sent.push(size);
-      if (size <= 1472) s.onAcked(size);
-      else s.onLost(size);
+      if (size <= 1472) s.onAcked(size, 0);
+      else s.onLost(size, 0);
     }
     expect(sent.slice(0, 5)).toEqual([65_527, 65_507, 8972, 8952, 1472]);
     expect(sent.slice(5, 7)).toEqual([8952, 8952]); // MAX_PROBES losses in all make 8952 the bound
@@ -64,19 +64,19 @@ describe('DPLPMTUD search (RFC 9000 §14.3, RFC 8899)', () => {
     // A probe lost by chance, not by its size: the size is acknowledged on a retry.
     const s = new PmtuSearch(9000);
     expect(s.nextProbe()).toBe(9000);
-    s.onLost(9000);
+    s.onLost(9000, 0);
     expect(s.nextProbe()).toBe(8972);
-    s.onLost(8972);
+    s.onLost(8972, 0);
     expect(s.nextProbe()).toBe(8952);
-    s.onLost(8952);
+    s.onLost(8952, 0);
     expect(s.nextProbe()).toBe(1472);
-    s.onAcked(1472);
+    s.onAcked(1472, 0);
     expect(s.nextProbe()).toBe(8952); // smallest lost first
-    s.onAcked(8952);
+    s.onAcked(8952, 0);
     expect(s.nextProbe()).toBe(8972);
-    s.onAcked(8972);
+    s.onAcked(8972, 0);
     expect(s.nextProbe()).toBe(9000);
-    s.onAcked(9000);
+    s.onAcked(9000, 0);
     expect(s.current).toBe(9000);
     expect(s.done).toBe(true);
   });
@@ -89,8 +89,8 @@ describe('DPLPMTUD search (RFC 9000 §14.3, RFC 8899)', () => {
         for (let size = s.nextProbe(); size !== undefined; size = s.nextProbe()) {
           expect(size).toBeGreaterThan(s.current);
           expect(size).toBeLessThanOrEqual(limit);
-          if (size <= pathMax) s.onAcked(size);
-          else s.onLost(size);
+          if (size <= pathMax) s.onAcked(size, 0);
+          else s.onLost(size, 0);
           expect(++probes).toBeLessThan(200);
         }
         expect(s.current).toBeLessThanOrEqual(Math.max(1200, Math.min(limit, pathMax)));

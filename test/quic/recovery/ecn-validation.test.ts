@@ -6,7 +6,7 @@ import { PacketNumberSpace } from '../../../src/quic/recovery/space.js';
 
 const App = PacketNumberSpace.ApplicationData;
 const sent = (packetNumber: number, ecn: SentEcn = 'ect0'): SentPacket<null> => ({
-  packetNumber, space: App, timeSent: 0, ackEliciting: true, inFlight: true, sentBytes: 1200, ecn, payload: null,
+  packetNumber, space: App, timeSent: 0, ackEliciting: true, inFlight: true, sentBytes: 1200, path: 0, ecn, payload: null,
 });
 const ack = (largest: number, ecn?: EcnCounts): AckFrameInfo => ({ largest, ackDelay: 0, ranges: [[0, largest]], ...(ecn ? { ecn } : {}) });
 

@@ -8,7 +8,7 @@ import { MAX_ACK_ONLY_RECORDS, MAX_SPAN, SentPacketTable, type SentPacket } from
 import { PacketNumberSpace } from '../../../src/quic/recovery/space.js';
 
 function packet(pn: number): SentPacket<null> {
-  return { packetNumber: pn, space: PacketNumberSpace.ApplicationData, timeSent: pn, ackEliciting: true, inFlight: true, sentBytes: 1200, payload: null };
+  return { packetNumber: pn, space: PacketNumberSpace.ApplicationData, timeSent: pn, ackEliciting: true, inFlight: true, sentBytes: 1200, path: 0, payload: null };
 }
 
 /** Disjoint ranges, highest first, with gaps between them (the shape an ACK frame carries, RFC 9000 §19.3.1). */

@@ -22,6 +22,7 @@ function sent(pn: number, kind: Kind): SentPacket<Kind> {
     ackEliciting: kind === 'eliciting' || kind === 'probe', // a PMTU probe: ack-eliciting, not in flight
     inFlight: kind === 'eliciting' || kind === 'padded',
     sentBytes: 1200,
+    path: 0,
     payload: kind,
   };
 }

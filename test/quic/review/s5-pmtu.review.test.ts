@@ -51,10 +51,10 @@ describe('DPLPMTUD search after 6a1a1a6 (RFC 9000 §14.3, RFC 8899 §5)', () => 
           expect(s.nextProbe()).toBeUndefined(); // one probe at a time
           const carried = size <= path && chance() * 100 >= lossPercent;
           if (carried) {
-            s.onAcked(size);
+            s.onAcked(size, 0);
           } else {
             lostPerSize.set(size, (lostPerSize.get(size) ?? 0) + 1);
-            s.onLost(size);
+            s.onLost(size, 0);
           }
           expect(probes).toBeLessThan(200);
         }

@@ -47,6 +47,8 @@ export class Pair {
   readonly client: Connection;
   server: Connection | undefined;
   clientAddr: PeerAddress = CLIENT_ADDR;
+  /** Earlier client addresses that still reach the client (a NAT that keeps an old binding a while). */
+  readonly clientAliases: PeerAddress[] = [];
   /** Every datagram the server sent, for the amplification test. */
   readonly serverSent: (OutgoingDatagram & { at: number })[] = [];
   /** Every datagram the server received, with its time. */
@@ -88,7 +90,7 @@ export class Pair {
         this.serverReceived.push({ at: this.now, length: d.data.length });
         this.serverRouter.receive(d.data, d.from, this.now);
         for (let c = this.serverRouter.accept(); c !== undefined; c = this.serverRouter.accept()) this.server ??= c;
-      } else if (d.to.address === this.clientAddr.address && d.to.port === this.clientAddr.port) {
+      } else if ([this.clientAddr, ...this.clientAliases].some((a) => d.to.address === a.address && d.to.port === a.port)) {
         this.clientRouter.receive(d.data, d.from, this.now);
       }
     }
