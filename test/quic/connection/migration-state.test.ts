@@ -10,7 +10,7 @@ import { initialWindow } from '../../../src/quic/congestion/window.js';
 import type { LossDetection } from '../../../src/quic/recovery/loss-detection.js';
 import { INITIAL_RTT } from '../../../src/quic/recovery/rtt.js';
 import type { SentPacket } from '../../../src/quic/recovery/sent-packets.js';
-import { Pair, pattern, sha256, StreamSink } from '../sim/harness.js';
+import { CLIENT_ADDR, Pair, pattern, sha256, StreamSink } from '../sim/harness.js';
 
 const SIZE = 512 * 1024;
 
@@ -289,5 +289,45 @@ describe('PATH_CHALLENGE and PATH_RESPONSE datagram sizes (RFC 9000 §8.2.1, §8
     const toProbe = sent.filter((d) => d.to.address === probeFrom.address && d.to.port === probeFrom.port);
     expect(toProbe.length).toBe(1);
     expect(pair.server!.remote).not.toEqual(probeFrom);
+  });
+});
+
+describe('failed validation (RFC 9000 §8.2.4, §9.3.2)', () => {
+  it('returning to the last validated path brings back its window, RTT estimate and datagram size', () => {
+    // As in scenarios.test.ts: a packet replayed from a spoofed address moves the server.
+    const pair = new Pair({ link: { delay: 10 } });
+    const sink = new StreamSink();
+    pair.onClientEvent = (e) => sink.onEvent(e);
+    expect(pair.handshake()).toBe(true);
+    pair.run(() => false, 500);
+    const server = pair.server!;
+    const before = snapshot(server, pair.now);
+    const congestion = lossOf(server).congestion;
+    expect(before.datagramSize).toBe(1452);
+    expect(before.hasSample).toBe(true);
+    const id = pair.client.openStream()!;
+    pair.client.write(id, Buffer.from('hello'), true);
+    const [datagram] = pair.client.transmit(pair.now);
+    const spoofed = { address: '203.0.113.66', port: 6666 };
+    server.receive(datagram!.data, spoofed, pair.now + 10);
+    // A new IP address: a new path state, at 1200 bytes, while the old one is kept aside.
+    const moved = snapshot(server, pair.now + 10);
+    expect(moved.pathId).not.toBe(before.pathId);
+    expect(moved.datagramSize).toBe(1200);
+    expect(moved.hasSample).toBe(false);
+    // Nothing from the client gets through until validation has failed.
+    pair.link.conditions = { delay: 10, lossyDirection: 'to-server', blackholes: [[pair.now, pair.now + 5_000]] };
+    pair.run(() => false, 4_000);
+    expect(server.remote).toEqual(CLIENT_ADDR);
+    const back = snapshot(server, pair.now);
+    expect(back.pathId).toBe(before.pathId);
+    expect(lossOf(server).congestion).toBe(congestion);
+    expect(back.hasSample).toBe(true);
+    expect(back.smoothedRtt).toBe(before.smoothedRtt);
+    expect(back.datagramSize).toBe(1452);
+    // The old path carries the answer once the link heals.
+    server.write(id, Buffer.from('world'), true);
+    expect(pair.run(() => sink.finished.has(id), 30_000)).toBe(true);
+    expect(sink.data(id).toString()).toBe('world');
   });
 });
