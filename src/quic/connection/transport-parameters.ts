@@ -3,10 +3,11 @@
  * their defaults, their encoding with the connection IDs of the handshake, and the §7.3
  * authentication of those connection IDs in the peer's parameters — a mismatch or an absent
  * value means someone tampered with the handshake's packets: TRANSPORT_PARAMETER_ERROR.
+ * The parameters that come from the settings alone are encoded once per settings (fixedPart).
  */
 import { DEFAULT_LIMITS } from '../../core/limits.js';
 import { TransportError, TransportErrorCode } from '../errors.js';
-import { encodeTransportParameters, type TransportParameters, type VersionInformation } from '../transport-params.js';
+import { encodeTransportParameters, TransportParameterId, type TransportParameters, type VersionInformation } from '../transport-params.js';
 
 export interface TransportSettings {
   /** max_idle_timeout in ms (RFC 9000 §10.1); 0 disables. */
@@ -47,13 +48,48 @@ export interface ServerParameterIds {
   resetToken: Buffer;
 }
 
-/** Our quic_transport_parameters (RFC 9000 §7.3, §18.2). */
-export function localTransportParameters(
-  s: TransportSettings,
-  scid: Buffer,
-  server: ServerParameterIds | undefined,
-  versionInformation?: VersionInformation,
-): Buffer {
+/**
+ * Our parameters that depend only on the settings and the version information, encoded once per
+ * combination: every connection of an endpoint advertises the same ones, and only its connection
+ * IDs and reset token differ (RFC 9000 §18: parameters may come in any order).
+ */
+interface FixedParameters {
+  readonly settings: Readonly<TransportSettings>;
+  readonly versionInformation: VersionInformation | undefined;
+  readonly bytes: Buffer;
+}
+
+const fixedParameters: FixedParameters[] = [];
+const MAX_FIXED_PARAMETERS = 8;
+
+/** Whether two settings advertise the same values; every field of TransportSettings is compared. */
+function sameSettings(a: Readonly<TransportSettings>, b: Readonly<TransportSettings>): boolean {
+  return (
+    a.maxIdleTimeout === b.maxIdleTimeout &&
+    a.initialMaxData === b.initialMaxData &&
+    a.initialMaxStreamDataBidiLocal === b.initialMaxStreamDataBidiLocal &&
+    a.initialMaxStreamDataBidiRemote === b.initialMaxStreamDataBidiRemote &&
+    a.initialMaxStreamDataUni === b.initialMaxStreamDataUni &&
+    a.initialMaxStreamsBidi === b.initialMaxStreamsBidi &&
+    a.initialMaxStreamsUni === b.initialMaxStreamsUni &&
+    a.maxAckDelay === b.maxAckDelay &&
+    a.ackDelayExponent === b.ackDelayExponent &&
+    a.activeConnectionIdLimit === b.activeConnectionIdLimit &&
+    a.maxUdpPayloadSize === b.maxUdpPayloadSize
+  );
+}
+
+function sameVersionInformation(a: VersionInformation | undefined, b: VersionInformation | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.chosenVersion !== b.chosenVersion || a.availableVersions.length !== b.availableVersions.length) return false;
+  for (let i = 0; i < a.availableVersions.length; i++) if (a.availableVersions[i] !== b.availableVersions[i]) return false;
+  return true;
+}
+
+function fixedPart(s: TransportSettings, versionInformation: VersionInformation | undefined): Buffer {
+  for (const entry of fixedParameters) {
+    if (sameSettings(entry.settings, s) && sameVersionInformation(entry.versionInformation, versionInformation)) return entry.bytes;
+  }
   const params: Partial<TransportParameters> = {
     maxIdleTimeout: s.maxIdleTimeout,
     maxUdpPayloadSize: s.maxUdpPayloadSize,
@@ -66,17 +102,65 @@ export function localTransportParameters(
     ackDelayExponent: s.ackDelayExponent,
     maxAckDelay: s.maxAckDelay,
     activeConnectionIdLimit: s.activeConnectionIdLimit,
-    // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
-    initialSourceConnectionId: scid,
   };
   // RFC 9368 §3: version_information, for compatible version negotiation.
   if (versionInformation !== undefined) params.versionInformation = versionInformation;
+  const bytes = encodeTransportParameters(params); // checks the §18.2 ranges
+  if (fixedParameters.length >= MAX_FIXED_PARAMETERS) fixedParameters.shift();
+  fixedParameters.push({
+    settings: { ...s },
+    versionInformation: versionInformation && { chosenVersion: versionInformation.chosenVersion, availableVersions: [...versionInformation.availableVersions] },
+    bytes,
+  });
+  return bytes;
+}
+
+/** A byte-string parameter whose identifier and length are one-byte varints (ids below 64, values below 64 bytes). */
+function writeShortParameter(out: Buffer, at: number, id: number, value: Uint8Array): number {
+  out[at] = id;
+  out[at + 1] = value.length;
+  out.set(value, at + 2);
+  return at + 2 + value.length;
+}
+
+function checkConnectionId(cid: Uint8Array): void {
+  // RFC 9000 §17.2: connection IDs are at most 20 bytes in QUIC v1.
+  if (cid.length > 20) throw new RangeError('connection ID longer than 20 bytes (RFC 9000 §18.2)');
+}
+
+/**
+ * Our quic_transport_parameters (RFC 9000 §7.3, §18.2): the settings' parameters (see
+ * fixedPart), then original_destination_connection_id, stateless_reset_token,
+ * initial_source_connection_id and retry_source_connection_id.
+ */
+export function localTransportParameters(
+  s: TransportSettings,
+  scid: Buffer,
+  server: ServerParameterIds | undefined,
+  versionInformation?: VersionInformation,
+): Buffer {
+  const fixed = fixedPart(s, versionInformation);
+  checkConnectionId(scid);
+  let length = fixed.length + 2 + scid.length;
   if (server !== undefined) {
-    params.originalDestinationConnectionId = server.originalDcid;
-    if (server.retryScid !== undefined) params.retrySourceConnectionId = server.retryScid;
-    params.statelessResetToken = server.resetToken;
+    checkConnectionId(server.originalDcid);
+    if (server.resetToken.length !== 16) throw new RangeError('stateless_reset_token is not 16 bytes (RFC 9000 §18.2)');
+    length += 2 + server.originalDcid.length + 2 + 16;
+    if (server.retryScid !== undefined) {
+      checkConnectionId(server.retryScid);
+      length += 2 + server.retryScid.length;
+    }
   }
-  return encodeTransportParameters(params);
+  const out = Buffer.allocUnsafe(length);
+  let at = fixed.copy(out, 0);
+  if (server !== undefined) {
+    at = writeShortParameter(out, at, TransportParameterId.original_destination_connection_id, server.originalDcid);
+    at = writeShortParameter(out, at, TransportParameterId.stateless_reset_token, server.resetToken);
+  }
+  // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
+  at = writeShortParameter(out, at, TransportParameterId.initial_source_connection_id, scid);
+  if (server?.retryScid !== undefined) at = writeShortParameter(out, at, TransportParameterId.retry_source_connection_id, server.retryScid);
+  return out;
 }
 
 /** The connection IDs the peer's parameters must repeat (RFC 9000 §7.3). */
