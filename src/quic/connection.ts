@@ -310,6 +310,8 @@ export class Connection implements FrameHandlers {
   private peerParams: TransportParameters | undefined;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
+  /** The handshake completed and sendAfterHandshake() has not run yet. */
+  private afterHandshakePending = false;
   /** 1-RTT packets sent in a row with nothing ack-eliciting (RFC 9000 §13.2.4). */
   private ackOnlyPacketsInARow = 0;
   private readonly makeNewToken: (() => Buffer) | undefined;
@@ -1039,8 +1041,24 @@ export class Connection implements FrameHandlers {
       // RFC 9001 §4.1.2: the server's handshake is confirmed at completion; it says so with HANDSHAKE_DONE.
       this.handshakeDonePending = true;
       this.confirmHandshake();
+    }
+    this.afterHandshakePending = true;
+  }
+
+  /**
+   * What the completed handshake owes the peer in 1-RTT packets, made at the first transmit() after
+   * it (`afterHandshakePending`): our connection IDs (RFC 9000 §5.1.1) and, from a server, a
+   * session ticket (RFC 8446 §4.6.1) and a NEW_TOKEN token (RFC 9000 §8.1.3). They go out in the
+   * same packets as before; a connection the application closes on 'handshake-complete' makes
+   * none of them (a ticket costs a seal and key derivations, each connection ID an HMAC). By then
+   * the peer's transport parameters are applied, so IDs go up to its active_connection_id_limit.
+   */
+  private sendAfterHandshake(): void {
+    this.afterHandshakePending = false;
+    if (this.role === 'server') {
       this.tls.sendSessionTicket?.(this.now);
       this.processTls();
+      if (this.state !== 'established') return; // a TLS alert closed the connection
       if (this.makeNewToken !== undefined) this.newTokenPending = this.makeNewToken();
     }
     this.issueConnectionIds();
@@ -1241,6 +1259,7 @@ export class Connection implements FrameHandlers {
     if (this.quiet && now < this.quietUntil) return;
     this.wake();
     if (this.state === 'closed') return;
+    if (this.afterHandshakePending && this.state === 'established') this.sendAfterHandshake();
     if (this.state === 'closing' || this.state === 'draining') {
       this.startClosingPeriod(now);
       if (this.state === 'closing' && this.closeDatagramsOwed > 0) {
