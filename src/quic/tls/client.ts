@@ -122,6 +122,38 @@ const OFFERED_PSK_MODES = encodePskModes([PskKeyExchangeMode.psk_dhe_ke]);
 const DEFAULT_GROUP_LIST = encodeU16List(DEFAULT_GROUPS.filter(isSupportedGroup));
 const DEFAULT_SCHEME_LIST = encodeU16List(DEFAULT_SIGNATURE_SCHEMES.filter(isSupportedScheme));
 
+/**
+ * server_name bodies by host name (RFC 6066 §3), null for an address literal, which is not sent:
+ * a client connects to the same few names again and again. Bounded; never written to.
+ */
+const serverNameBodies = new Map<string, Buffer | null>();
+const MAX_SERVER_NAMES = 64;
+
+function serverNameBody(name: string): Buffer | null {
+  let body = serverNameBodies.get(name);
+  if (body === undefined) {
+    body = isIP(name) ? null : encodeServerName(name);
+    if (serverNameBodies.size >= MAX_SERVER_NAMES) serverNameBodies.delete(serverNameBodies.keys().next().value!);
+    serverNameBodies.set(name, body);
+  }
+  return body;
+}
+
+/**
+ * The ALPN body (RFC 7301 §3.1) last encoded for a protocol list, by list object: connections made
+ * with the same options share it. The names are compared each time, so a list changed in place is
+ * encoded again. Never written to.
+ */
+const alpnBodies = new WeakMap<readonly string[], { readonly names: readonly string[]; readonly body: Buffer }>();
+
+function alpnBody(protocols: readonly string[]): Buffer {
+  const last = alpnBodies.get(protocols);
+  if (last !== undefined && last.names.length === protocols.length && last.names.every((p, i) => p === protocols[i])) return last.body;
+  const body = encodeAlpn(protocols);
+  alpnBodies.set(protocols, { names: [...protocols], body });
+  return body;
+}
+
 export class TlsClient extends HandshakeEndpoint {
   /** The server certificate's public key, once the chain is accepted. */
   peerPublicKey: KeyObject | null = null;
@@ -199,12 +231,13 @@ export class TlsClient extends HandshakeEndpoint {
     const o = this.options;
     const extensions: Extension[] = [];
     // RFC 6066 §3: literal IP addresses are not sent as server_name.
-    if (!isIP(o.serverName)) extensions.push({ type: ExtensionType.server_name, data: encodeServerName(o.serverName) });
+    const serverName = serverNameBody(o.serverName);
+    if (serverName !== null) extensions.push({ type: ExtensionType.server_name, data: serverName });
     extensions.push(
       { type: ExtensionType.supported_versions, data: OFFERED_VERSIONS },
       { type: ExtensionType.supported_groups, data: o.groups === undefined ? DEFAULT_GROUP_LIST : encodeU16List(this.groups) },
       { type: ExtensionType.signature_algorithms, data: o.signatureSchemes === undefined ? DEFAULT_SCHEME_LIST : encodeU16List(this.schemes) },
-      { type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn(o.alpn) },
+      { type: ExtensionType.application_layer_protocol_negotiation, data: alpnBody(o.alpn) },
       { type: ExtensionType.key_share, data: encodeKeyShareClient(this.keyShares.map((k) => ({ group: k.group, keyExchange: k.publicKey }))) },
     );
     if (o.transportParameters) extensions.push({ type: ExtensionType.quic_transport_parameters, data: o.transportParameters });

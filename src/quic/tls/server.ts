@@ -119,6 +119,22 @@ const certificateBodies = new WeakMap<readonly Buffer[], Buffer>();
 /** §4.2.1: the supported_versions body of every ServerHello and HelloRetryRequest, encoded once (never written to). */
 const SELECTED_TLS13 = encodeSupportedVersionsServer(TLS13);
 
+/**
+ * The EncryptedExtensions ALPN body naming the selected protocol (RFC 7301 §3.1), by protocol: one
+ * of the server's own few. Bounded anyway; never written to.
+ */
+const selectedAlpnBodies = new Map<string, Buffer>();
+const MAX_SELECTED_ALPN = 32;
+
+function selectedAlpnBody(protocol: string): Buffer {
+  let body = selectedAlpnBodies.get(protocol);
+  if (body === undefined) {
+    body = encodeAlpn([protocol]);
+    if (selectedAlpnBodies.size < MAX_SELECTED_ALPN) selectedAlpnBodies.set(protocol, body);
+  }
+  return body;
+}
+
 function certificateBody(chain: readonly Buffer[]): Buffer {
   let body = certificateBodies.get(chain);
   if (body === undefined) {
@@ -282,7 +298,7 @@ export class TlsServer extends HandshakeEndpoint {
 
   /** §4.3.1: ALPN and transport parameters (RFC 9001 §8.1, §8.2), early_data when 0-RTT is accepted. */
   private sendEncryptedExtensions(alpn: string, early: boolean): void {
-    const extensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: encodeAlpn([alpn]) }];
+    const extensions: Extension[] = [{ type: ExtensionType.application_layer_protocol_negotiation, data: selectedAlpnBody(alpn) }];
     if (this.quic) {
       const tp = this.options.transportParameters!;
       // The function gets our own copy of the client's parameters, the one kept as peerTransportParameters.

@@ -365,3 +365,45 @@ describe('GREASE and unknown values in a ClientHello (RFC 8701, RFC 8446 §4.1.2
     ]);
   });
 });
+
+describe('ClientHello extensions that come from the options', () => {
+  function helloOf(overrides: Parameters<typeof makeClient>[0]) {
+    const client = makeClient(overrides);
+    client.start();
+    for (let e = client.poll(); e; e = client.poll()) {
+      if (e.type === 'handshake-data') return decodeClientHello(e.data.subarray(4));
+    }
+    throw new Error('no ClientHello');
+  }
+
+  it('server_name names a host, and is left out for an address literal (RFC 6066 §3), connection after connection', () => {
+    for (let i = 0; i < 2; i++) {
+      expect(ext.decodeServerName(ext.findExtension(helloOf({ serverName: 'localhost' }).extensions, ext.ExtensionType.server_name)!)).toBe('localhost');
+      expect(ext.decodeServerName(ext.findExtension(helloOf({ serverName: 'a.example.test' }).extensions, ext.ExtensionType.server_name)!)).toBe('a.example.test');
+      expect(ext.findExtension(helloOf({ serverName: '127.0.0.1' }).extensions, ext.ExtensionType.server_name)).toBeUndefined();
+      expect(ext.findExtension(helloOf({ serverName: '::1' }).extensions, ext.ExtensionType.server_name)).toBeUndefined();
+    }
+  });
+
+  it('offers the ALPN list as it is when each connection starts, also when the same array was changed in place (RFC 7301 §3.1)', () => {
+    const alpn = ['h3', 'hq-interop'];
+    const offered = () => ext.decodeAlpn(ext.findExtension(helloOf({ alpn }).extensions, ext.ExtensionType.application_layer_protocol_negotiation)!);
+    expect(offered()).toEqual(['h3', 'hq-interop']);
+    expect(offered()).toEqual(['h3', 'hq-interop']);
+    alpn[1] = 'h3-29';
+    expect(offered()).toEqual(['h3', 'h3-29']);
+    alpn.push('x');
+    expect(offered()).toEqual(['h3', 'h3-29', 'x']);
+    expect(ext.decodeAlpn(ext.findExtension(helloOf({ alpn: ['other'] }).extensions, ext.ExtensionType.application_layer_protocol_negotiation)!)).toEqual(['other']);
+  });
+
+  it('the server names each selected protocol in EncryptedExtensions (RFC 7301 §3.2)', () => {
+    for (const protocol of ['h3', 'hq-interop', 'h3']) {
+      const client = makeClient({ alpn: [protocol] });
+      const server = makeServer('ecdsa', { alpn: ['hq-interop', 'h3'] });
+      client.start();
+      drive(client, server);
+      expect([client.handshakeComplete, client.alpn, server.alpn], protocol).toEqual([true, protocol, protocol]);
+    }
+  });
+});
