@@ -86,8 +86,13 @@ export const MIN_INITIAL_DATAGRAM = 1200;
 const EMPTY = Buffer.alloc(0);
 /** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED_PACKETS = 8;
-/** ACK decimation of the application space: after 100 ack-eliciting packets, one ACK per 10 (as Chromium's QUIC). */
-const ACK_DECIMATION = { after: 100, every: 10 };
+/** ACK decimation of the application space: after 100 ack-eliciting packets, one ACK per 10 (as Chromium's QUIC), a smaller group within a quarter of the RTT (INITIAL_RTT until measured, updatePacer). */
+const ACK_DECIMATION = { after: 100, every: 10, delay: INITIAL_RTT / 4 };
+/**
+ * DEFAULT_TRANSPORT_SETTINGS as a plain object, spread into every connection's settings: V8 copies
+ * a frozen object's properties one by one in its runtime, several times slower (issue 5).
+ */
+const DEFAULT_SETTINGS: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS };
 /** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
 const MAX_DATAGRAMS_PER_CALL = 64;
 /**
@@ -402,7 +407,7 @@ export class Connection implements FrameHandlers {
     this.aeadLimits = options.aeadLimits ?? {};
     this.maxDatagramsPerCall = options.maxDatagramsPerTransmit ?? MAX_DATAGRAMS_PER_CALL;
     if (this.aeadLimits.integrity !== undefined) this.integrityLimit = this.aeadLimits.integrity;
-    this.settings = { ...DEFAULT_TRANSPORT_SETTINGS, ...options.transport };
+    this.settings = { ...DEFAULT_SETTINGS, ...options.transport };
     this.idleTimeout = this.settings.maxIdleTimeout;
     this.lastActivity = options.now;
     this.versions = options.versions ?? [QUIC_V1, QUIC_V2];
@@ -423,7 +428,7 @@ export class Connection implements FrameHandlers {
     // RFC 9000 §13.2.2 (a SHOULD): an ACK per two packets costs both ends a packet each; in a long
     // transfer one ACK covers ACK_DECIMATION.every packets, a smaller group waits at most a quarter
     // of the minimum RTT (recovery/ack-tracker.ts).
-    this.spaces[ApplicationData]!.ack.enableDecimation({ ...ACK_DECIMATION, delay: INITIAL_RTT / 4 });
+    this.spaces[ApplicationData]!.ack.enableDecimation(ACK_DECIMATION);
     const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
     this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
     // Bursts of up to 32 datagrams: timers in a busy event loop fire late, and a 10-packet bucket
@@ -514,7 +519,7 @@ export class Connection implements FrameHandlers {
       this.tls = tls;
       this.streams = this.makeStreamManager();
     }
-    this.log('connectivity:connection_started', { role: this.role, remote: this.remote, scid: this.scid.toString('hex') });
+    if (this.qlog !== undefined) this.log('connectivity:connection_started', { role: this.role, remote: this.remote, scid: this.scid.toString('hex') });
     this.processTls();
   }
 
@@ -912,14 +917,9 @@ export class Connection implements FrameHandlers {
 
   onConnectionClose(frame: Extract<Frame, { type: 'connection_close' | 'application_close' }>): void {
     // RFC 9000 §10.2.2: a CONNECTION_CLOSE moves us to draining; we send nothing more.
-    const application = frame.type === 'application_close';
-    this.enterDraining({
-      code: frame.errorCode,
-      application,
-      reason: frame.reason,
-      source: 'peer',
-      ...(frame.type === 'connection_close' ? { frameType: frame.frameType } : {}),
-    }, 3 * this.loss.ptoPeriod(ApplicationData));
+    const info: CloseInfo = { code: frame.errorCode, application: frame.type === 'application_close', reason: frame.reason, source: 'peer' };
+    if (frame.type === 'connection_close') info.frameType = frame.frameType;
+    this.enterDraining(info, 3 * this.loss.ptoPeriod(ApplicationData));
   }
 
   onHandshakeDone(): void {
@@ -1999,7 +1999,8 @@ export class Connection implements FrameHandlers {
     this.closeFrame = application
       ? { type: 'application_close', errorCode: code, reason: shortReason }
       : { type: 'connection_close', errorCode: code, frameType, reason: shortReason };
-    this.closeInfo = { code, application, reason: shortReason, source: 'local', ...(application ? {} : { frameType }) };
+    this.closeInfo = { code, application, reason: shortReason, source: 'local' };
+    if (!application) this.closeInfo.frameType = frameType;
     this.state = 'closing';
     this.closeDatagramsOwed = 1;
     // RFC 9000 §10.2: the closing state lasts three times the PTO, counted from the first transmit()

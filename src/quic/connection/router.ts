@@ -358,7 +358,7 @@ export class ConnectionRouter {
     const holder: RouteHolder = { keys: new Set() };
     const conn = new Connection(Object.assign(this.common(from, now, holder, originalDcid, 'server'), {
       role: 'server' as const,
-      tls: { ticketKey: this.ticketKey, ticketStore: this.ticketStore, ...server },
+      tls: (this.serverTls ??= { ticketKey: this.ticketKey, ticketStore: this.ticketStore, ...server }),
       localCid,
       handshake: { originalDcid, initialDcid: Buffer.from(header.dcid), clientScid: Buffer.from(header.scid), retryScid, addressValidated, version: header.version },
       makeNewToken: server.newTokens === false ? undefined : () => sealToken(this.tokenKey, from.address, { kind: 'new-token', issuedAt: now }, this.random),
@@ -374,6 +374,8 @@ export class ConnectionRouter {
   }
 
   private readonly initialRoutes = new Map<Connection, string>();
+  /** The TLS settings every server connection shares, made once (a spread per connection costs ~1 µs). */
+  private serverTls: ServerTlsSettings | undefined;
 
   /**
    * Connections that were in the handshake when last looked at: every connection starts there and
