@@ -62,6 +62,7 @@ import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { BASE_PLPMTU, MAX_PROBES, PmtuSearch } from './connection/pmtu.js';
 import { sameIp } from './connection/path-change.js';
+import { OldPathCheck } from './connection/old-path-check.js';
 import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
   authenticateConnectionIds,
@@ -190,6 +191,8 @@ interface CommonOptions {
   maxDatagramsPerTransmit?: number;
   /** DPLPMTUD's PMTU_RAISE_TIMER in ms (RFC 8899 §5.1.1); default 600 s. */
   pmtuRaiseTimer?: number;
+  /** DPLPMTUD's PROBE_TIMER in ms (RFC 8899 §5.1.1); default 20 s, at least 1 s. */
+  pmtuProbeTimer?: number;
 }
 
 /** RFC 9001 §6.6: packets one 1-RTT write key may protect, and failed openings per connection. */
@@ -283,6 +286,8 @@ export class Connection implements FrameHandlers {
   private pathChallenge: { data: Buffer; to: PeerAddress; sentAt: number | undefined; expanded?: boolean; deadline?: number } | undefined;
   /** The path before the peer's address changed, to go back to if the new one fails validation (§9.3.2). */
   private previousPath: { remote: PeerAddress; validated: boolean } | undefined;
+  /** RFC 9000 §9.3.3: the validation of the previously active path after an apparent migration. */
+  private oldPathCheck: OldPathCheck | undefined;
   /** `credit`: bytes we may send to `to` (3× the challenge's datagram, §8.1) when it is not `remote`. */
   private readonly pathResponses: { data: Buffer; to: PeerAddress; credit: number }[] = [];
   /** The credit of the PATH_RESPONSE to another address being built (see pathResponses). */
@@ -418,7 +423,7 @@ export class Connection implements FrameHandlers {
     this.highWaterMark = options.streamHighWaterMark ?? 256 * 1024;
     this.highWaterMarkChosen = options.streamHighWaterMark !== undefined;
     this.connectionHighWaterMark = options.connectionHighWaterMark ?? 4 * 1024 * 1024;
-    this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize, options.pmtuRaiseTimer);
+    this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize, options.pmtuRaiseTimer, options.pmtuProbeTimer);
     this.localCids = new LocalConnectionIds(
       () => this.random(this.cidLength),
       (cid) => statelessResetToken(this.resetKey, cid),
@@ -903,6 +908,13 @@ export class Connection implements FrameHandlers {
   }
 
   onPathResponse(frame: Extract<Frame, { type: 'path_response' }>, ctx: PacketContext): void {
+    const check = this.oldPathCheck;
+    if (check !== undefined && check.matches(frame.data)) {
+      // RFC 9000 §9.3.3: the previously active path works; only reported, the new path is unchanged.
+      this.log('connectivity:old_path_validated', { remote: check.to });
+      this.endOldPathCheck();
+      return;
+    }
     // RFC 9000 §8.2.3: a response matching our challenge validates the path it was sent on.
     const challenge = this.pathChallenge;
     if (challenge === undefined || !challenge.data.equals(frame.data)) return;
@@ -1099,6 +1111,8 @@ export class Connection implements FrameHandlers {
   /** RFC 9000 §9.3: the peer moved (NAT rebinding or migration); validate the new path. */
   private onPeerMigrated(to: PeerAddress): void {
     this.log('connectivity:path_updated', { from: this.remote, to });
+    const left = { to: this.remote, dcid: this.peerCids.dcid, credit: this.addressValidated ? Infinity : this.amplificationBudget() };
+    const underway = this.pathChallenge !== undefined && sameAddress(this.pathChallenge.to, this.remote) ? this.pathChallenge : undefined;
     this.changePathState(this.previousPath?.remote ?? this.remote, to);
     // RFC 9000 §9.3.2: remember the old path, in case the new address was spoofed.
     this.previousPath ??= { remote: this.remote, validated: this.addressValidated };
@@ -1110,8 +1124,33 @@ export class Connection implements FrameHandlers {
       this.amplificationSent = 0;
     }
     // RFC 9000 §9.5: use a new connection ID on the new path when the peer gave us one.
-    if (this.peerCids.rotate()) this.takeRetirements();
+    const rotated = this.peerCids.rotate();
+    if (rotated) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to, sentAt: undefined };
+    if (this.role === 'server') this.startOldPathCheck(left.to, left.dcid, rotated, left.credit, underway?.sentAt === undefined ? undefined : underway);
+  }
+
+  /**
+   * RFC 9000 §9.3.3: "In response to an apparent migration, endpoints MUST validate the previously
+   * active path using a PATH_CHALLENGE frame" (connection/old-path-check.ts). A validation of that
+   * path already underway (a challenge sent) carries on as the check, with its data and deadline.
+   * The path keeps the connection ID it used (§9.5: one ID per destination address), so the
+   * retirement of that ID, queued by the rotation, waits for the end of the check.
+   */
+  private startOldPathCheck(to: PeerAddress, dcid: Buffer, rotated: boolean, credit: number, underway: { data: Buffer; deadline?: number } | undefined): void {
+    this.endOldPathCheck();
+    const retireSequence = rotated ? this.pendingRetireCids.pop() : undefined;
+    const pto = this.loss.validationPtoPeriod();
+    const deadline = underway?.deadline ?? this.now + 3 * Math.max(pto, 2 * INITIAL_RTT);
+    this.oldPathCheck = new OldPathCheck(to, dcid, retireSequence, credit, pto, deadline, this.now, underway?.data);
+  }
+
+  /** The old path's check is over (answered, abandoned or replaced): its connection ID can be retired. */
+  private endOldPathCheck(): void {
+    const check = this.oldPathCheck;
+    if (check === undefined) return;
+    this.oldPathCheck = undefined;
+    if (check.retireSequence !== undefined) this.pendingRetireCids.push(check.retireSequence);
   }
 
   /**
@@ -1223,6 +1262,8 @@ export class Connection implements FrameHandlers {
     if (previous !== undefined) {
       this.remote = previous.remote;
       this.addressValidated = previous.validated;
+      // Back on the path the old-path check was validating: it is the active path again.
+      if (this.oldPathCheck !== undefined && sameAddress(this.oldPathCheck.to, previous.remote)) this.endOldPathCheck();
       // RFC 9000 §9.3.2: the last validated path comes back with the state it had; packets sent
       // on the abandoned path changed none of it (recovery/loss-detection.ts restorePath).
       this.restorePathState();
@@ -1273,6 +1314,8 @@ export class Connection implements FrameHandlers {
     this.collectStreamControl();
     const probe = this.buildPmtuProbe(now);
     if (probe !== undefined) out.push(probe);
+    const oldPathChallenge = this.buildOldPathChallenge(now);
+    if (oldPathChallenge !== undefined) out.push(oldPathChallenge);
     let heldBack: 'window' | 'pacing' | undefined;
     const cap = this.maxDatagramsPerCall;
     while (out.length < cap) {
@@ -1461,15 +1504,15 @@ export class Connection implements FrameHandlers {
    */
   private buildPmtuProbe(now: number): OutgoingDatagram | undefined {
     if (!this.handshakeConfirmed || this.keyPhase === undefined || this.pathChallenge !== undefined) return undefined;
-    const size = this.pmtu.nextProbe();
-    if (size === undefined || !this.mayProtect1Rtt()) return undefined;
+    if (!this.pmtu.wantsProbe || !this.mayProtect1Rtt()) return undefined;
     const space = this.spaces[ApplicationData]!;
+    const size = this.pmtu.nextProbe(now, space.nextPacketNumber)!;
     const packetNumber = space.nextPacketNumber++;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(ApplicationData));
     const dcid = this.peerCids.dcid;
     const planned: PlannedPacket = {
       space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [{ type: 'ping' }],
-      records: [{ kind: 'pmtu-probe', size }], ackEliciting: true, payloadSize: 1,
+      records: [{ kind: 'pmtu-probe', size, packetNumber }], ackEliciting: true, payloadSize: 1,
       padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
     const data = this.sealPacket(planned, true);
@@ -1479,6 +1522,39 @@ export class Connection implements FrameHandlers {
     this.stats.bytesSent += data.length;
     this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: data.length, frames: ['ping', 'padding'], pmtu_probe: true });
     return { data, to: this.remote };
+  }
+
+  /**
+   * RFC 9000 §9.3.3: a PATH_CHALLENGE to the previously active path when one is due
+   * (connection/old-path-check.ts), in a probing packet of its own with that path's connection ID,
+   * expanded to 1200 bytes unless that path's anti-amplification credit forbids it (§8.2.1). It is
+   * sent off the path in use: not in flight and tagged so that it feeds neither the RTT estimate nor
+   * the congestion state of the path in use (§9.4; recovery/loss-detection.ts OFF_PATH).
+   */
+  private buildOldPathChallenge(now: number): OutgoingDatagram | undefined {
+    const check = this.oldPathCheck;
+    if (check === undefined || this.keyPhase === undefined) return undefined;
+    const space = this.spaces[ApplicationData]!;
+    const pnLength = packetNumberLength(space.nextPacketNumber, this.loss.largestAcked(ApplicationData));
+    const header = headerSize('1rtt', check.dcid, pnLength, this.longHeader);
+    const challengeLength = 9; // type and 8 bytes of data (RFC 9000 §19.17)
+    const size = check.room >= MIN_INITIAL_DATAGRAM ? MIN_INITIAL_DATAGRAM : header + challengeLength + TAG;
+    if (!check.due(now, size) || !this.mayProtect1Rtt()) return undefined;
+    const data = this.random(8);
+    const packetNumber = space.nextPacketNumber++;
+    const planned: PlannedPacket = {
+      space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid: check.dcid, frames: [{ type: 'path_challenge', data }],
+      records: [], ackEliciting: true, payloadSize: challengeLength,
+      padding: size - header - challengeLength - TAG, size, to: check.to,
+    };
+    const sealed = this.sealPacket(planned, true);
+    this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: sealed.length, offPath: true, payload: planned.records }, now);
+    this.keyPhase.onPacketSent(packetNumber);
+    check.onSent(data, sealed.length, now);
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += sealed.length;
+    this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: sealed.length, frames: ['path_challenge', 'padding'], old_path: true });
+    return { data: sealed, to: check.to };
   }
 
   /**
@@ -1631,11 +1707,14 @@ export class Connection implements FrameHandlers {
       this.pathFramePlanned = true;
       return elsewhere.to;
     }
-    while (this.pathResponses.length > 0 && sameAddress(this.pathResponses[0]!.to, this.remote) && limit - plan.payloadSize > 9) {
+    while (this.pathResponses.length > 0 && sameAddress(this.pathResponses[0]!.to, this.remote) && limit - plan.payloadSize > 10) {
       const response = this.pathResponses.shift()!;
       const frame: Frame = { type: 'path_response', data: response.data };
       addFrame(plan, frame, undefined, frameLength(frame));
       this.pathFramePlanned = true;
+      // RFC 9000 §9.3.3: a PATH_CHALLENGE on the active path is answered with a non-probing packet,
+      // which moves a peer that an attacker's forwarded copies took off this path back to it (§9.3).
+      if (plan.frames.every(isProbing)) addFrame(plan, { type: 'ping' }, undefined, 1);
     }
     if (this.pathChallenge !== undefined && this.pathChallenge.sentAt === undefined && limit - plan.payloadSize > 9) {
       this.pathChallenge.sentAt = this.now;
@@ -1814,7 +1893,7 @@ export class Connection implements FrameHandlers {
           this.spaces[record.space]!.ack.onAckOfAck(record.largest);
           break;
         case 'pmtu-probe':
-          this.pmtu.onAcked(record.size, this.now);
+          this.pmtu.onAcked(record.size, this.now, record.packetNumber);
           this.setDatagramSize(this.pmtu.current);
           break;
         default:
@@ -1868,7 +1947,7 @@ export class Connection implements FrameHandlers {
           }
           break;
         case 'pmtu-probe':
-          this.pmtu.onLost(record.size, this.now);
+          this.pmtu.onLost(record.size, this.now, record.packetNumber);
           break;
         case 'ack':
           break;
@@ -1894,6 +1973,8 @@ export class Connection implements FrameHandlers {
     let earliest = earlier(this.idleDeadline(), this.loss.nextTimeout());
     earliest = earlier(earliest, this.pathValidationDeadline());
     earliest = earlier(earliest, this.pmtuRaiseDeadline());
+    earliest = earlier(earliest, this.pmtu.probeDeadline);
+    earliest = earlier(earliest, this.oldPathCheck?.nextTimeout);
     for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
     // transmit() stopped at its per-call cap with budget left: the rest is due now.
     if (this.stoppedAtCallLimit) return this.now;
@@ -1936,6 +2017,14 @@ export class Connection implements FrameHandlers {
     if (pathDeadline !== undefined && now >= pathDeadline) this.onPathValidationFailed();
     const raise = this.pmtuRaiseDeadline();
     if (raise !== undefined && now >= raise) this.pmtu.onRaiseTimer(now);
+    // RFC 8899 §5.1.1: a probe unacknowledged for PROBE_TIMER failed; the next transmit() probes again.
+    const unconfirmed = this.pmtu.onProbeTimer(now);
+    if (unconfirmed !== undefined) this.log('connectivity:mtu_probe_timeout', { size: unconfirmed });
+    if (this.oldPathCheck?.expired(now) === true) {
+      // RFC 9000 §9.3.3: the previously active path is no longer viable; nothing else changes.
+      this.log('connectivity:old_path_validation_failed', { remote: this.oldPathCheck.to });
+      this.endOldPathCheck();
+    }
     const action = this.loss.onLossDetectionTimeout(now);
     switch (action.kind) {
       case 'lost':

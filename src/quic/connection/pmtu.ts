@@ -22,6 +22,13 @@
  *
  * Paths (RFC 9000 §14, RFC 8899 §5.2): a search belongs to one pair of local and remote IP
  * addresses; forNewPath() gives the search for another pair, which starts from BASE_PLPMTU.
+ *
+ * Probe loss (RFC 8899 §4.4, §5.1.1, §5.3.1): a probe is lost when QUIC's loss detection declares
+ * its packet lost (RFC 9002 §6.1), or when PROBE_TIMER expires first. Loss detection needs later
+ * packets to be acknowledged, so a probe sent after the last data of a transfer would otherwise
+ * never be found lost and the search would stall; the timer counts it lost and the next probe
+ * goes out. Each probe is counted once, whichever comes first; a probe acknowledged after it was
+ * counted lost still proves its size (RFC 8899 §4.1: the acknowledgment is the confirmation).
  */
 
 /** RFC 9000 §14: the smallest datagram every QUIC path must carry. */
@@ -33,6 +40,13 @@ export const MAX_PROBES = 3;
  * (600 s, as RFC 4821 recommends; RFC 8899 sets no lower bound), in ms.
  */
 export const PMTU_RAISE_TIMER = 600_000;
+/**
+ * RFC 8899 §5.1.1: PROBE_TIMER "MUST NOT be smaller than 1 second and SHOULD be larger than 15
+ * seconds" (BCP 145 §3.1.1), in ms.
+ */
+export const PROBE_TIMER = 20_000;
+/** RFC 8899 §5.1.1: the smallest PROBE_TIMER allowed, in ms. */
+export const MIN_PROBE_TIMER = 1_000;
 /** Stop when the interval left is this small (bytes). */
 const SEARCH_GRANULARITY = 16;
 
@@ -48,15 +62,18 @@ export class PmtuSearch {
   current = BASE_PLPMTU;
   /** Smallest size known (or assumed) to fail; the search stays below it. */
   private failing: number;
-  private inFlight: number | undefined;
+  /** The probe awaiting its acknowledgment: its size, packet number and when it was sent. */
+  private inFlight: { size: number; id: number | undefined; sentAt: number } | undefined;
   /** Probes lost per size, until the size is acknowledged or given up. */
   private readonly losses = new Map<number, number>();
   /** When the search ended below the maximum (Search Complete with PMTU_RAISE_TIMER running). */
   private completedAt: number | undefined = undefined;
 
-  /** `raiseTimer`: PMTU_RAISE_TIMER in ms (RFC 8899 §5.1.1). */
-  constructor(private limit: number, private readonly raiseTimer = PMTU_RAISE_TIMER) {
+  /** `raiseTimer`: PMTU_RAISE_TIMER, `probeTimer`: PROBE_TIMER, in ms (RFC 8899 §5.1.1). */
+  constructor(private limit: number, private readonly raiseTimer = PMTU_RAISE_TIMER, private readonly probeTimer = PROBE_TIMER) {
     if (!(raiseTimer > 0)) throw new RangeError(`PMTU_RAISE_TIMER ${raiseTimer} ms is not positive`);
+    // RFC 8899 §5.1.1: PROBE_TIMER MUST NOT be smaller than 1 second.
+    if (!(probeTimer >= MIN_PROBE_TIMER)) throw new RangeError(`PROBE_TIMER ${probeTimer} ms is under ${MIN_PROBE_TIMER} ms`);
     this.failing = limit + 1;
   }
 
@@ -65,7 +82,7 @@ export class PmtuSearch {
    * the same limits, from BASE_PLPMTU.
    */
   forNewPath(): PmtuSearch {
-    return new PmtuSearch(this.limit, this.raiseTimer);
+    return new PmtuSearch(this.limit, this.raiseTimer, this.probeTimer);
   }
 
   /** The peer's max_udp_payload_size arrived (RFC 9000 §18.2): never probe above it. */
@@ -78,25 +95,70 @@ export class PmtuSearch {
     return this.failing - this.current <= SEARCH_GRANULARITY;
   }
 
-  /** The size of the next probe to send now, or undefined (one in flight, or search over). */
-  nextProbe(): number | undefined {
-    if (this.inFlight !== undefined || this.done) return undefined;
-    this.inFlight = this.nextSize();
-    return this.inFlight;
+  /** Whether a probe would be sent now (none in flight, search not over). */
+  get wantsProbe(): boolean {
+    return this.inFlight === undefined && !this.done;
   }
 
-  /** The probe of `size` was acknowledged at `now`: the path carries it. */
-  onAcked(size: number, now: number): void {
+  /**
+   * The size of the probe to send now, or undefined (one in flight, or search over). `id` names
+   * the probe (its packet number) in onAcked/onLost; `now` starts its PROBE_TIMER.
+   */
+  nextProbe(now = 0, id?: number): number | undefined {
+    if (!this.wantsProbe) return undefined;
+    const size = this.nextSize();
+    this.inFlight = { size, id, sentAt: now };
+    return size;
+  }
+
+  /**
+   * RFC 8899 §5.1.1: when the PROBE_TIMER of the probe in flight expires, or undefined when none
+   * is in flight.
+   */
+  get probeDeadline(): number | undefined {
+    return this.inFlight === undefined ? undefined : this.inFlight.sentAt + this.probeTimer;
+  }
+
+  /**
+   * RFC 8899 §5.3.1: PROBE_TIMER expired before the probe was acknowledged: it "has failed to
+   * confirm the PROBED_SIZE"; PROBE_COUNT grows and the next probe may go. Nothing before the
+   * deadline. Returns the size counted lost, if any.
+   */
+  onProbeTimer(now: number): number | undefined {
+    const probe = this.inFlight;
+    const deadline = this.probeDeadline;
+    if (probe === undefined || deadline === undefined || now < deadline) return undefined;
+    this.countLoss(probe.size, now);
+    return probe.size;
+  }
+
+  /**
+   * The probe of `size` (named `id` when sent with one) was acknowledged at `now`: the path carries
+   * it, even if the probe was counted lost before (its timer expired, RFC 8899 §5.1.1): the size
+   * is no longer assumed to fail.
+   */
+  onAcked(size: number, now: number, id?: number): void {
     if (size > this.current) this.current = size;
-    if (this.inFlight === size) this.inFlight = undefined;
+    if (this.failing <= size) this.failing = size + 1;
+    if (this.inFlight !== undefined && (id === undefined ? this.inFlight.size === size : this.inFlight.id === id)) this.inFlight = undefined;
     // Losses of sizes up to the one acknowledged were not the path's limit.
     for (const lost of this.losses.keys()) if (lost <= size) this.losses.delete(lost);
     this.noteCompletion(now);
   }
 
-  /** The probe of `size` was found lost at `now`. */
-  onLost(size: number, now: number): void {
-    if (this.inFlight === size) this.inFlight = undefined;
+  /**
+   * The probe of `size` was found lost at `now` by loss detection. A probe named `id` counts only
+   * while it is the one in flight: one whose PROBE_TIMER already counted it, or one of a search
+   * that has started over since (onBlackHole), is not counted again.
+   */
+  onLost(size: number, now: number, id?: number): void {
+    if (id !== undefined && this.inFlight?.id !== id) return;
+    this.countLoss(size, now);
+  }
+
+  /** RFC 8899 §5.1.2: a failed probe of `size`; MAX_PROBES of them make it the upper bound. */
+  private countLoss(size: number, now: number): void {
+    if (this.inFlight?.size === size) this.inFlight = undefined;
     const losses = (this.losses.get(size) ?? 0) + 1;
     this.losses.set(size, losses);
     if (losses >= MAX_PROBES) {

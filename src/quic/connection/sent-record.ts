@@ -18,7 +18,7 @@ export type SentFrameRecord =
   | { kind: 'retire-connection-id'; sequence: number }
   | { kind: 'new-token'; token: Uint8Array }
   | { kind: 'path-challenge'; data: Buffer }
-  /** A DPLPMTUD probe of this datagram size (RFC 9000 §14.3). */
-  | { kind: 'pmtu-probe'; size: number };
+  /** A DPLPMTUD probe of this datagram size (RFC 9000 §14.3), named by its packet number. */
+  | { kind: 'pmtu-probe'; size: number; packetNumber: number };
 
 export type SentRecords = SentFrameRecord[];

@@ -49,8 +49,16 @@ export interface PacketToTrack<T> {
   sentBytes: number;
   /** ECN codepoint the datagram carried; ask `ecn.codepointToSend()` (RFC 9000 §13.4.2). */
   ecn?: SentEcn;
+  /**
+   * Sent on another path than the one in use (a PATH_CHALLENGE to the previously active path, RFC
+   * 9000 §9.3.3): tagged OFF_PATH, so that it feeds no path's RTT estimate or congestion state (§9.4).
+   */
+  offPath?: boolean;
   payload: T;
 }
+
+/** SentPacket.path of packets sent on another path than the one in use (PacketToTrack.offPath). */
+export const OFF_PATH = -1;
 
 export interface AckResult<T> {
   /** Newly acknowledged packets, ascending packet number. */
@@ -242,13 +250,14 @@ export class LossDetection<T = unknown> {
       inFlight: packet.inFlight,
       sentBytes: packet.sentBytes,
       ecn: packet.ecn,
-      path: this.path.id,
+      path: packet.offPath === true ? OFF_PATH : this.path.id,
       payload: packet.payload,
     };
     state.sent.add(sent);
     if (packet.ecn !== undefined) this.ecn.onPacketSent(packet.ecn);
     if (sent.inFlight) {
-      this.congestion.onPacketSent(sent.sentBytes, now);
+      // RFC 9000 §9.4: a packet on another path spends none of this path's window.
+      if (sent.path === this.path.id) this.congestion.onPacketSent(sent.sentBytes, now);
       this.timerStaleSince = now; // RFC 9002 Appendix A.5: SetLossDetectionTimer(), on the next read
     }
     return sent;

@@ -67,8 +67,8 @@ function firstAbove(values: readonly number[], value: number): number {
 }
 
 /**
- * RFC 9002 §7.6.2: persistent congestion is established when two ack-eliciting packets declared
- * lost were both sent after the first RTT sample, more than `duration` apart, and no packet sent
+ * RFC 9002 §7.6.2: persistent congestion is established when two ack-eliciting packets in flight
+ * declared lost were both sent after the first RTT sample, more than `duration` apart, and no packet sent
  * between them (in any space) was acknowledged. `lost` is the batch just declared lost, in send
  * order; losses declared in earlier batches are not combined (as in RFC 9002 Appendix B.8).
  */
@@ -83,8 +83,10 @@ export function inPersistentCongestion(
   let runStart: SentPacket<unknown> | undefined;
   let previous: SentPacket<unknown> | undefined;
   for (const packet of lost) {
-    // RFC 9002 §7.6.2: only ack-eliciting packets; the receiver need not promptly ACK others.
-    if (!packet.ackEliciting || packet.timeSent <= firstRttSampleTime) continue;
+    // RFC 9002 §7.6.2: only ack-eliciting packets; the receiver need not promptly ACK others. And
+    // only packets counted in flight: the sender keeps out of flight what must cause no congestion
+    // reaction when lost, such as DPLPMTUD probes (RFC 9000 §14.4).
+    if (!packet.ackEliciting || !packet.inFlight || packet.timeSent <= firstRttSampleTime) continue;
     if (runStart === undefined || previous === undefined || acked.anyBetween(previous.timeSent, packet.timeSent)) {
       runStart = packet;
     } else if (packet.timeSent - runStart.timeSent > duration) {

@@ -4,7 +4,7 @@
  * completed at the maximum has no timer. And the search of a new path (RFC 9000 §14).
  */
 import { describe, expect, it } from 'vitest';
-import { BASE_PLPMTU, PMTU_RAISE_TIMER, PmtuSearch } from '../../../src/quic/connection/pmtu.js';
+import { BASE_PLPMTU, PMTU_RAISE_TIMER, PROBE_TIMER, PmtuSearch } from '../../../src/quic/connection/pmtu.js';
 import { computedTimeout, download, Pair } from '../sim/harness.js';
 
 /** Runs a whole search at time `now` on a path that carries `path` bytes; returns its probes. */
@@ -92,23 +92,28 @@ describe('PMTU_RAISE_TIMER on a connection', () => {
 
   it('with a maximum above the path MTU, a larger probe goes out again after 600 s, and not before', () => {
     const pair = new Pair({ link: { delay: 5, mtu: 1350 }, client: { transport }, serverRouter: { transport } });
-    // Transfers until the search has finished: a lost probe is found lost only by the
-    // acknowledgments of later packets (RFC 9002 §6.1; probes are not in flight, RFC 9000 §14.4).
-    const searching = () => !(pair.server as unknown as { pmtu: PmtuSearch }).pmtu.done;
-    for (let i = 0; i === 0 || (searching() && i < 20); i++) expect(download(pair, 100_000).ok).toBe(true);
-    expect(searching()).toBe(false);
+    // One transfer; probes still unanswered after it are found lost by PROBE_TIMER (RFC 8899
+    // §5.1.1), so the search completes with no more traffic.
+    const pmtu = () => (pair.server as unknown as { pmtu: PmtuSearch }).pmtu;
+    expect(download(pair, 100_000).ok).toBe(true);
+    expect(pair.run(() => pmtu().done, 20 * PROBE_TIMER)).toBe(true);
     pair.run(() => false, 1_000);
     const server = pair.server!;
     const size = server.datagramSize;
     expect(size).toBeLessThanOrEqual(1350);
     const above = () => pair.serverSent.filter((d) => d.data.length > 1350);
     const lastProbe = above().at(-1)!.at;
-    expect(computedTimeout(server)).toBeGreaterThanOrEqual(lastProbe + 600_000);
-    pair.run(() => false, lastProbe + 700_000 - pair.now);
+    // PMTU_RAISE_TIMER runs from the search's end: at most PROBE_TIMER after the last probe too
+    // large (its loss), and a round trip for a smaller probe after it.
+    const raiseAt = pmtu().raiseDeadline!;
+    expect(raiseAt).toBeGreaterThanOrEqual(lastProbe + 600_000);
+    expect(raiseAt).toBeLessThanOrEqual(lastProbe + PROBE_TIMER + 1_000 + 600_000);
+    expect(computedTimeout(server)).toBe(raiseAt);
+    pair.run(() => false, raiseAt + 100_000 - pair.now);
     const later = above().filter((d) => d.at > lastProbe);
     expect(later.length).toBeGreaterThan(0);
-    expect(later[0]!.at).toBeGreaterThanOrEqual(lastProbe + 600_000);
-    expect(later[0]!.at).toBeLessThan(lastProbe + 602_000);
+    expect(later[0]!.at).toBeGreaterThanOrEqual(raiseAt);
+    expect(later[0]!.at).toBeLessThan(raiseAt + 2_000);
     // The path still carries no more: the size stays, and nothing else failed.
     expect(server.datagramSize).toBe(size);
     expect(server.state).toBe('established');

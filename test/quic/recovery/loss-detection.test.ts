@@ -377,6 +377,24 @@ describe('LossDetection: persistent congestion (RFC 9002 §7.6.2 example)', () =
     expect(run(true)).toBe(false);
   });
 
+  it('packets kept out of flight (DPLPMTUD probes, RFC 9000 §14.4) establish none, however far apart', () => {
+    const cc = new NewReno(1200);
+    const ld = new LossDetection<string>({ isServer: true, congestion: cc, peerMaxAckDelay: 0 });
+    ld.onHandshakeConfirmed(0);
+    ld.onPacketSent(App, { packetNumber: 0, ackEliciting: true, inFlight: true, sentBytes: 1200, payload: '' }, 0);
+    ld.onAckReceived(App, ack([[0, 0]]), 10);
+    // Probes 20 s apart, each lost, none acknowledged in between.
+    for (let pn = 1; pn <= 4; pn++) {
+      ld.onPacketSent(App, { packetNumber: pn, ackEliciting: true, inFlight: false, sentBytes: 1452, payload: 'probe' }, pn * 20_000);
+    }
+    ld.onPacketSent(App, { packetNumber: 5, ackEliciting: true, inFlight: true, sentBytes: 1200, payload: '' }, 100_000);
+    const window = cc.congestionWindow;
+    const r = ld.onAckReceived(App, ack([[5, 5]]), 100_010);
+    expect(r.lost.map((p) => p.payload)).toEqual(['probe', 'probe', 'probe', 'probe']);
+    expect(r.persistentCongestion).toBe(false);
+    expect(cc.congestionWindow).toBeGreaterThanOrEqual(window);
+  });
+
   it('no persistent congestion without an RTT sample before the packets were sent', () => {
     const cc = new NewReno(1200);
     const ld = new LossDetection<string>({ isServer: true, congestion: cc, peerMaxAckDelay: 0 });

@@ -10,7 +10,7 @@ import { Cubic } from '../../../src/quic/congestion/cubic.js';
 import { NewReno } from '../../../src/quic/congestion/new-reno.js';
 import { initialWindow } from '../../../src/quic/congestion/window.js';
 import type { AckFrameInfo } from '../../../src/quic/recovery/ack-frame.js';
-import { LossDetection } from '../../../src/quic/recovery/loss-detection.js';
+import { LossDetection, OFF_PATH } from '../../../src/quic/recovery/loss-detection.js';
 import { INITIAL_RTT } from '../../../src/quic/recovery/rtt.js';
 import { PacketNumberSpace } from '../../../src/quic/recovery/space.js';
 
@@ -196,5 +196,29 @@ describe('LossDetection.restorePath (RFC 9000 §9.3.2)', () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('packets sent off the path in use (PacketToTrack.offPath, RFC 9000 §9.3.3, §9.4)', () => {
+  it('a challenge to the previously active path gives no RTT sample and spends or grows no window', () => {
+    const ld = new LossDetection<string>({ isServer: true, congestion: new NewReno(1200), peerMaxAckDelay: 25 });
+    ld.onHandshakeConfirmed(0);
+    ld.onPacketSent(App, { packetNumber: 0, ackEliciting: true, inFlight: true, sentBytes: 1200, payload: 'pn0' }, 0);
+    ld.onAckReceived(App, ack([[0, 0]]), 30);
+    const rtt = { smoothed: ld.rtt.smoothedRtt, latest: ld.rtt.latestRtt };
+    expect(rtt.latest).toBe(30);
+    const { congestionWindow } = ld.congestion;
+    // Even counted in flight, it spends nothing of this path's window.
+    const sent = ld.onPacketSent(App, { packetNumber: 1, ackEliciting: true, inFlight: true, offPath: true, sentBytes: 1200, payload: 'old path' }, 40);
+    expect(sent.path).toBe(OFF_PATH);
+    expect(ld.congestion.bytesInFlight).toBe(0);
+    // Acknowledged as the largest, 400 ms later: no sample, no window change.
+    const result = ld.onAckReceived(App, ack([[1, 1]]), 440);
+    expect(result.acked.map((p) => p.payload)).toEqual(['old path']);
+    expect(result.rttSampled).toBe(false);
+    expect(ld.rtt.smoothedRtt).toBe(rtt.smoothed);
+    expect(ld.rtt.latestRtt).toBe(30);
+    expect(ld.congestion.congestionWindow).toBe(congestionWindow);
+    expect(ld.congestion.bytesInFlight).toBe(0);
   });
 });
