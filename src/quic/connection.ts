@@ -1114,6 +1114,21 @@ export class Connection implements FrameHandlers {
     const left = { to: this.remote, dcid: this.peerCids.dcid, credit: this.addressValidated ? Infinity : this.amplificationBudget() };
     const underway = this.pathChallenge !== undefined && sameAddress(this.pathChallenge.to, this.remote) ? this.pathChallenge : undefined;
     this.changePathState(this.previousPath?.remote ?? this.remote, to);
+    const previous = this.previousPath;
+    if (this.role === 'server' && previous !== undefined && previous.validated && sameAddress(previous.remote, to)) {
+      // RFC 9000 §9.3: back to the last validated address after a spurious migration. Its
+      // validation is skipped ("An endpoint MAY skip validation of a peer address if that address
+      // has been seen recently") and its loss detection and congestion state came back above.
+      this.previousPath = undefined;
+      this.remote = to;
+      this.addressValidated = true;
+      this.loss.setAmplificationLimited(false, this.now);
+      const rotatedBack = this.peerCids.rotate();
+      if (rotatedBack) this.takeRetirements();
+      this.pathChallenge = undefined;
+      this.startOldPathCheck(left.to, left.dcid, rotatedBack, left.credit, underway?.sentAt === undefined ? undefined : underway);
+      return;
+    }
     // RFC 9000 §9.3.2: remember the old path, in case the new address was spoofed.
     this.previousPath ??= { remote: this.remote, validated: this.addressValidated };
     this.remote = to;
@@ -1222,6 +1237,8 @@ export class Connection implements FrameHandlers {
    * validation with an expanded datagram MUST follow (RFC 9000 §8.2.1, §8.2.3).
    */
   private onPathValidated(to: PeerAddress, expanded: boolean): void {
+    // RFC 9002 §6.2.2.1: the anti-amplification limit no longer holds the PTO back (§8.1).
+    this.loss.setAmplificationLimited(false, this.now);
     if (this.loss.hasStateAside || this.pmtuAside !== undefined) {
       this.pmtuAside = undefined;
       this.loss.startPath(this.maxDatagramSize, false, this.now);

@@ -268,6 +268,8 @@ describe('PATH_CHALLENGE and PATH_RESPONSE datagram sizes (RFC 9000 §8.2.1, §8
     expect(second!.length).toBeGreaterThanOrEqual(1200);
     // The second validation succeeds too.
     expect(run.atServerValidation.length).toBeGreaterThanOrEqual(2);
+    // Validated, the address no longer holds the PTO back (RFC 9002 §6.2.2.1, RFC 9000 §8.1).
+    expect((lossOf(run.pair.server!) as unknown as { amplificationLimited: boolean }).amplificationLimited).toBe(false);
     // The client's PATH_RESPONSE datagrams are expanded (it is not limited by amplification).
     const responses = packetsWith(run.clientLog, 'path_response');
     expect(responses.length).toBeGreaterThanOrEqual(2);

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection, OutgoingDatagram, PeerAddress, QlogEvent } from '../../../src/quic/connection.js';
+import type { LossDetection } from '../../../src/quic/recovery/loss-detection.js';
 import { CLIENT_ADDR, computedTimeout, Pair, SERVER_ADDR, StreamSink } from '../sim/harness.js';
 
 const ATTACKER: PeerAddress = { address: '198.51.100.7', port: 7777 };
@@ -18,9 +19,12 @@ interface Inside {
   peerCids: { dcid: Buffer };
   pathChallenge: { data: Buffer; to: PeerAddress } | undefined;
   oldPathCheck: { to: PeerAddress; matches(data: Uint8Array): boolean } | undefined;
+  addressValidated: boolean;
+  loss: LossDetection<unknown>;
   wake(): void;
 }
 const inside = (conn: Connection) => conn as unknown as Inside;
+const lossOf = (conn: Connection) => inside(conn).loss;
 
 /** The DCID of a short header packet (RFC 9000 §17.3.1) whose DCID is `length` bytes. */
 const dcidOf = (d: OutgoingDatagram, length: number) => d.data.subarray(1, 1 + length);
@@ -74,6 +78,7 @@ describe('validating the previously active path (RFC 9000 §9.3.3)', () => {
     const { pair, serverLog, clientLog } = settledPair();
     const server = pair.server!;
     const ack = clientAckOnly(pair);
+    const pathIdBefore = lossOf(server).pathId;
     const dcidLength = inside(server).peerCids.dcid.length;
     const oldDcid = Buffer.from(inside(server).peerCids.dcid);
     // The attacker's copy arrives first; the genuine datagram is lost (a duplicate anyway).
@@ -104,6 +109,12 @@ describe('validating the previously active path (RFC 9000 §9.3.3)', () => {
     // which carries a higher packet number than the copy: the server moves back (§9.3).
     expect(pair.run(() => same(server.remote, CLIENT_ADDR), 2_000)).toBe(true);
     expect(pair.now - movedAt).toBeLessThan(100);
+    // Back on the last validated address: no new validation, no amplification limit, and its
+    // recovery state restored (RFC 9000 §9.3 MAY, §9.3.2); the spurious address is checked instead.
+    expect(inside(server).addressValidated).toBe(true);
+    expect(inside(server).pathChallenge).toBeUndefined();
+    expect(lossOf(server).pathId).toBe(pathIdBefore);
+    expect(inside(server).oldPathCheck?.to).toEqual(ATTACKER);
     const responses = clientLog.filter((e) => e.name === 'transport:packet_sent' && (e.data['frames'] as string[]).includes('path_response'));
     expect(responses.length).toBeGreaterThan(0);
     for (const r of responses) expect((r.data['frames'] as string[]).some((f) => f !== 'path_response' && f !== 'padding')).toBe(true);
