@@ -318,6 +318,8 @@ export class Connection implements FrameHandlers {
   /** Client: the server's SCID from its first Initial or Handshake packet (§7.2). */
   private serverScid: Buffer | undefined;
   private peerParams: TransportParameters | undefined;
+  /** Server: the client's parameters as decoded to choose the version (RFC 9368 §2.3), until applied. */
+  private decodedClientParameters: { raw: Buffer; params: TransportParameters } | undefined;
   private handshakeConfirmed = false;
   private handshakeDonePending = false;
   /** The handshake completed and sendAfterHandshake() has not run yet. */
@@ -473,7 +475,10 @@ export class Connection implements FrameHandlers {
     const serverParameters = (fromClient: Buffer): Buffer => {
       let chosen = this.originalVersion;
       try {
-        chosen = chooseVersion(this.originalVersion, decodeTransportParameters(fromClient, 'client').versionInformation, this.versions);
+        const params = decodeTransportParameters(fromClient, 'client');
+        // applyPeerParameters takes these rather than decoding the same bytes again.
+        this.decodedClientParameters = { raw: fromClient, params };
+        chosen = chooseVersion(this.originalVersion, params.versionInformation, this.versions);
       } catch {
         // Malformed parameters are refused later, when they are applied (RFC 9000 §7.4).
       }
@@ -1019,7 +1024,9 @@ export class Connection implements FrameHandlers {
 
   /** RFC 9000 §7.3, §7.4: the peer's transport parameters, with the connection-ID authentication. */
   private applyPeerParameters(raw: Buffer): void {
-    const params = decodeTransportParameters(raw, this.role === 'client' ? 'server' : 'client');
+    const decoded = this.decodedClientParameters;
+    this.decodedClientParameters = undefined;
+    const params = decoded !== undefined && decoded.raw === raw ? decoded.params : decodeTransportParameters(raw, this.role === 'client' ? 'server' : 'client');
     if (this.role === 'client') {
       authenticateConnectionIds(params, { originalDcid: this.originalDcid, initialScid: this.serverScid, retryScid: this.retryScid, checkServerIds: true });
       checkServerVersionInformation(params.versionInformation, this.currentVersion, this.originalVersion);
