@@ -18,7 +18,7 @@ function helloBytes(overrides: Parameters<typeof makeClient>[0]): Buffer {
   throw new Error('no ClientHello');
 }
 
-function serverNameOf(hello: Buffer): string | undefined {
+function serverNameOf(hello: Buffer): string | null | undefined {
   const body = ext.findExtension(decodeClientHello(hello.subarray(4)).extensions, ext.ExtensionType.server_name);
   return body === undefined ? undefined : ext.decodeServerName(body);
 }
