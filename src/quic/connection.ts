@@ -1286,6 +1286,9 @@ export class Connection implements FrameHandlers {
     if (previous !== undefined) {
       this.remote = previous.remote;
       this.addressValidated = previous.validated;
+      // RFC 9002 §6.2.2.1: the PTO was off while the abandoned address's 3× limit blocked sending;
+      // back on the validated path it must run again.
+      this.loss.setAmplificationLimited(!this.addressValidated && this.amplificationBudget() <= 0, this.now);
       // Back on the path the old-path check was validating: it is the active path again.
       if (this.oldPathCheck !== undefined && sameAddress(this.oldPathCheck.to, previous.remote)) this.endOldPathCheck();
       // RFC 9000 §9.3.2: the last validated path comes back with the state it had; packets sent
@@ -1536,7 +1539,7 @@ export class Connection implements FrameHandlers {
     const dcid = this.peerCids.dcid;
     const planned: PlannedPacket = {
       space: ApplicationData, type: '1rtt', packetNumber, pnLength, dcid, frames: [{ type: 'ping' }],
-      records: [{ kind: 'pmtu-probe', size, packetNumber }], ackEliciting: true, payloadSize: 1,
+      records: [{ kind: 'pmtu-probe', size, packetNumber, search: this.pmtu }], ackEliciting: true, payloadSize: 1,
       padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
     const data = this.sealPacket(planned, true);
@@ -1917,8 +1920,9 @@ export class Connection implements FrameHandlers {
           this.spaces[record.space]!.ack.onAckOfAck(record.largest);
           break;
         case 'pmtu-probe':
-          this.pmtu.onAcked(record.size, this.now, record.packetNumber);
-          this.setDatagramSize(this.pmtu.current);
+          // RFC 9000 §14: a probe sent before a path change tells nothing about the new path.
+          record.search.onAcked(record.size, this.now, record.packetNumber);
+          if (record.search === this.pmtu) this.setDatagramSize(this.pmtu.current);
           break;
         default:
           break;
@@ -1971,7 +1975,7 @@ export class Connection implements FrameHandlers {
           }
           break;
         case 'pmtu-probe':
-          this.pmtu.onLost(record.size, this.now, record.packetNumber);
+          record.search.onLost(record.size, this.now, record.packetNumber);
           break;
         case 'ack':
           break;

@@ -7,6 +7,7 @@
  */
 import type { StreamControlFrame } from '../stream/stream-manager.js';
 import type { PacketNumberSpace } from '../recovery/space.js';
+import type { PmtuSearch } from './pmtu.js';
 
 export type SentFrameRecord =
   | { kind: 'crypto'; space: PacketNumberSpace; offset: number; length: number }
@@ -18,7 +19,10 @@ export type SentFrameRecord =
   | { kind: 'retire-connection-id'; sequence: number }
   | { kind: 'new-token'; token: Uint8Array }
   | { kind: 'path-challenge'; data: Buffer }
-  /** A DPLPMTUD probe of this datagram size (RFC 9000 §14.3), named by its packet number. */
-  | { kind: 'pmtu-probe'; size: number; packetNumber: number };
+  /**
+   * A DPLPMTUD probe of this datagram size (RFC 9000 §14.3), named by its packet number, with the
+   * search of the path it was sent on: its result belongs to that path only (RFC 9000 §14).
+   */
+  | { kind: 'pmtu-probe'; size: number; packetNumber: number; search: PmtuSearch };
 
 export type SentRecords = SentFrameRecord[];

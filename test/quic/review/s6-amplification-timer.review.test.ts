@@ -68,7 +68,7 @@ function rebindingDownload(afterValidation: (pair: Pair) => void, maxMs: number)
 }
 
 /**
- * Fails today: after the server validates the new address, loss detection still believes it is
+ * Failed before the fix: after the server validates the new address, loss detection still believes it is
  * at the anti-amplification limit (connection.ts onPathResponse sets addressValidated = true but
  * never calls loss.setAmplificationLimited(false)), so no PTO is armed: `stalls` is not empty,
  * and a tail loss after validation is never recovered: the connection idles out.
@@ -86,7 +86,7 @@ function ptoArmedAfterValidation(): void {
 }
 
 /**
- * Fails today, the same for §9.3.2: a spoofed packet moves the server to an address that never
+ * Failed before the fix, the same for §9.3.2: a spoofed packet moves the server to an address that never
  * answers; the server spends its 3x budget there; validation fails and the server returns to the
  * validated address (addressValidated = previous.validated), but loss detection keeps
  * amplificationLimited = true and arms no PTO for the packets then in flight.
@@ -115,16 +115,13 @@ function ptoArmedAfterFailedValidation(): void {
 }
 
 describe('the loss detection timer once a new path is validated (RFC 9000 §8.1, §9.3; RFC 9002 §6.2.2.1)', () => {
-  // Defect: see the two functions above. Fix in connection.ts: wherever addressValidated becomes
-  // true outside the handshake (onPathResponse, and onPathValidationFailed when previous.validated),
-  // call this.loss.setAmplificationLimited(false, this.now) — or, in one place,
-  // this.loss.setAmplificationLimited(!this.addressValidated && this.amplificationBudget() <= 0, this.now)
-  // after each change of addressValidated. Each becomes it(...) once fixed.
-  it.todo('after a NAT rebinding to a new IP address is validated, a PTO is armed while packets are in flight and a tail loss is recovered (ptoArmedAfterValidation)');
-  it.todo('after a failed validation returns the server to the validated address, a PTO is armed for the packets in flight (ptoArmedAfterFailedValidation)');
-  // The same defect end to end: s6-migration-scenarios' lossy NAT-rebinding download with seed 2
-  // stalls 30 s (idle timeout) with six packets in flight and no timer; it passes with the fix.
-  it.todo('s6-migration-scenarios: the lossy NAT-rebinding download completes with seed 2 (add 2 to SEEDS there)');
+  // Both found by review: the PTO stayed off after the limit of the validated address's
+  // anti-amplification (RFC 9000 §8.1) was reached once; connection.ts now clears it at validation
+  // (onPathValidated) and sets it for the address returned to (onPathValidationFailed).
+  it('after a NAT rebinding to a new IP address is validated, a PTO is armed while packets are in flight and a tail loss is recovered', ptoArmedAfterValidation);
+  it('after a failed validation returns the server to the validated address, a PTO is armed for the packets in flight', ptoArmedAfterFailedValidation);
+  // The same end to end: s6-migration-scenarios' lossy NAT-rebinding download with seed 2 stalled
+  // 30 s (idle timeout) with six packets in flight and no timer; it is in SEEDS there now.
 
   it('a port-only NAT rebinding keeps the transfer going (no limit reached: the control case)', () => {
     const pair = new Pair({ link: { delay: 10 } });

@@ -9,11 +9,11 @@ import { Pair, pattern } from '../sim/harness.js';
 
 /** The DPLPMTUD probe size in flight of a connection's path in use (private state under review). */
 function probeInFlight(conn: Connection): number | undefined {
-  return (conn as unknown as { pmtu: { inFlight: number | undefined } }).pmtu.inFlight;
+  return (conn as unknown as { pmtu: { inFlight: { size: number } | undefined } }).pmtu.inFlight?.size;
 }
 
 /**
- * Fails today: the ACK of the old path's probe reaches connection.ts handleAcked, which calls
+ * Failed before the fix: the ACK of the old path's probe reaches connection.ts handleAcked, which calls
  * this.pmtu.onAcked(size) on the search of the path in use — the new path's — and sets its size
  * to 1452 before validation (found: early = [1452]).
  */
@@ -48,7 +48,7 @@ function oldProbeLeavesNewPathAt1200(): void {
 }
 
 /**
- * Fails today: the same leak on a new path with a 1280-byte MTU: the client sends data packets of
+ * Failed before the fix: the same leak on a new path with a 1280-byte MTU: the client sends data packets of
  * 1446-1448 bytes on it (lost) until its black-hole detection falls back.
  */
 function oldProbeOnSmallerNewPath(): void {
@@ -89,10 +89,8 @@ function oldProbeOnSmallerNewPath(): void {
 }
 
 describe('PMTU probes across a client migration (RFC 9000 §14, §9.2, §9.4)', () => {
-  // Defect (see the two functions above): a PMTU probe's ACK or loss is applied to the search of
-  // the path in use when it is processed, not to the search of the path it was sent on. Fix: keep
-  // the PmtuSearch in the 'pmtu-probe' sent record and apply onAcked/onLost to it; call
-  // setDatagramSize only when that search is this.pmtu. Each becomes it(...) once fixed.
-  it.todo('a probe of the old path acknowledged after migrate() leaves the new path at 1200 bytes until it is validated (oldProbeLeavesNewPathAt1200)');
-  it.todo('on a new path that carries only 1280 bytes, a probe of the old path does not make the client send larger data packets (oldProbeOnSmallerNewPath)');
+  // A PMTU probe's ACK or loss goes to the search of the path it was sent on (its sent record
+  // keeps that PmtuSearch); the datagram size changes only when that search is the path in use's.
+  it('a probe of the old path acknowledged after migrate() leaves the new path at 1200 bytes until it is validated', oldProbeLeavesNewPathAt1200);
+  it('on a new path that carries only 1280 bytes, a probe of the old path does not make the client send larger data packets', oldProbeOnSmallerNewPath);
 });
