@@ -61,7 +61,7 @@ import { dispatchFrame, type FrameHandlers, type PacketContext } from './connect
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { BASE_PLPMTU, MAX_PROBES, PmtuSearch } from './connection/pmtu.js';
-import { sameIp } from './connection/path-change.js';
+import { isIpLiteral, sameIp } from './connection/path-change.js';
 import { OldPathCheck } from './connection/old-path-check.js';
 import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
@@ -273,6 +273,12 @@ export class Connection implements FrameHandlers {
 
   // Path (RFC 9000 §8, §9)
   remote: PeerAddress;
+  /**
+   * Client: `remote` is the server's IP address. A host name given to connect() is replaced by the
+   * source address of the first packet that authenticates; from then on, RFC 9000 §9: "If a
+   * client receives packets from an unknown server address, the client MUST discard these packets."
+   */
+  private serverAddressKnown: boolean;
   private addressValidated: boolean;
   /** Bytes received from and sent to the unvalidated address (RFC 9000 §8.1). */
   private amplificationReceived = 0;
@@ -408,6 +414,7 @@ export class Connection implements FrameHandlers {
     this.now = options.now;
     this.random = options.random;
     this.remote = options.remote;
+    this.serverAddressKnown = isIpLiteral(options.remote.address);
     this.qlog = options.qlog;
     this.onConnectionId = options.onConnectionId;
     this.onWake = options.onWake;
@@ -566,6 +573,11 @@ export class Connection implements FrameHandlers {
     if (this.state === 'closed' || this.state === 'draining') return;
     this.stats.datagramsReceived++;
     this.stats.bytesReceived += datagram.length;
+    // RFC 9000 §9: a client discards packets from any address but its server's.
+    if (this.role === 'client' && this.serverAddressKnown && !samePeer(from, this.remote)) {
+      this.stats.packetsDropped++;
+      return;
+    }
     if (this.state === 'closing') {
       // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, rate-limited.
       this.closeDatagramsOwed = Math.min(this.closeDatagramsOwed + 1, 1);
@@ -738,7 +750,14 @@ export class Connection implements FrameHandlers {
     this.lastActivity = now;
     this.ackElicitingSinceReceive = false;
     // RFC 9000 §9.3: a non-probing packet with the largest packet number from a new address moves the path.
-    if (spaceId === ApplicationData && isLargest && !probingOnly && !sameAddress(from, this.remote)) this.onPeerMigrated(from);
+    if (this.role === 'client') {
+      if (!this.serverAddressKnown) {
+        this.remote = from;
+        this.serverAddressKnown = true;
+      }
+    } else if (spaceId === ApplicationData && isLargest && !probingOnly && !sameAddress(from, this.remote)) {
+      this.onPeerMigrated(from);
+    }
     // Per-packet events are built only when a qlog sink listens.
     if (this.qlog !== undefined) this.log('transport:packet_received', { packet_type: header.type, packet_number: pn, frames: frames.length });
     return true;
@@ -2392,6 +2411,11 @@ function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
 
 function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.port === b.port && a.address === b.address;
+}
+
+/** The same UDP peer, an IPv4-mapped IPv6 address being its IPv4 address (path-change.ts sameIp). */
+function samePeer(a: PeerAddress, b: PeerAddress): boolean {
+  return a.port === b.port && sameIp(a, b);
 }
 
 /** A header re-based to a packet copied out of its datagram (offsets from 0). */

@@ -15,3 +15,11 @@ function canonicalIp(address: string): string {
 export function sameIp(a: PeerAddress, b: PeerAddress): boolean {
   return a.address === b.address || canonicalIp(a.address) === canonicalIp(b.address);
 }
+
+/**
+ * Whether `address` is an IP address rather than a host name: IPv6 text has colons (RFC 4291
+ * §2.2), which no host name has; IPv4 is four dotted decimals.
+ */
+export function isIpLiteral(address: string): boolean {
+  return address.includes(':') || /^\d{1,3}(?:\.\d{1,3}){3}$/.test(address);
+}

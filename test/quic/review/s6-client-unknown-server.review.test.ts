@@ -9,7 +9,7 @@ import type { ConnectionEvent } from '../../../src/quic/connection.js';
 import { Pair, SERVER_ADDR } from '../sim/harness.js';
 
 /**
- * Fails today: the client processes the packet, delivers its stream, and moves `remote` to the
+ * Failed before the fix: the client processes the packet, delivers its stream, and moves `remote` to the
  * unknown address (connection.ts receivePacket → onPeerMigrated has no role check).
  */
 function clientDiscardsUnknownServerAddress(): void {
@@ -31,10 +31,9 @@ function clientDiscardsUnknownServerAddress(): void {
 }
 
 describe('a client and packets from an unknown server address (RFC 9000 §9)', () => {
-  // Defect: see clientDiscardsUnknownServerAddress. Fix in connection.ts receive(): a client drops
-  // (stats.packetsDropped++) a datagram whose source is not this.remote, before any processing,
-  // and onPeerMigrated is reached by the server only. Becomes it(...) once fixed.
-  it.todo('discards a 1-RTT packet from an address other than the server\'s, and keeps its remote (clientDiscardsUnknownServerAddress)');
+  // Found by review (clientDiscardsUnknownServerAddress): connection.ts receive() now drops such a
+  // datagram before any processing, and onPeerMigrated is reached by the server only.
+  it('discards a 1-RTT packet from an address other than the server\'s, and keeps its remote', clientDiscardsUnknownServerAddress);
 
   it('a server datagram from the server\'s address is processed (the check above keys on the address)', () => {
     const pair = new Pair({ link: { delay: 10 } });
