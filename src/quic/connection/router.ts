@@ -58,6 +58,9 @@ export interface RouterOptions {
   aeadLimits?: AeadLimits;
   /** Datagrams one connection's transmit() returns at most per call (Connection's default: 64). */
   maxDatagramsPerTransmit?: number;
+  /** DPLPMTUD timers for every connection in ms (RFC 8899 §5.1.1): PMTU_RAISE_TIMER (600 s) and PROBE_TIMER (20 s). */
+  pmtuRaiseTimer?: number;
+  pmtuProbeTimer?: number;
   maxConnections?: number;
   maxHandshakes?: number;
   /** How long address validation tokens stay valid. Default 10 s (Retry), 24 h (NEW_TOKEN). */
@@ -171,6 +174,8 @@ export class ConnectionRouter {
       versions: this.options.versions,
       aeadLimits: this.options.aeadLimits,
       maxDatagramsPerTransmit: this.options.maxDatagramsPerTransmit,
+      pmtuRaiseTimer: this.options.pmtuRaiseTimer,
+      pmtuProbeTimer: this.options.pmtuProbeTimer,
       keylog: this.options.keylog,
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onWake: this.onWake,

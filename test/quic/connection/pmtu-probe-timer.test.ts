@@ -9,7 +9,8 @@ import { MAX_PROBES, MIN_PROBE_TIMER, PROBE_TIMER, PmtuSearch } from '../../../s
 import type { QlogEvent } from '../../../src/quic/connection.js';
 import type { LossDetection } from '../../../src/quic/recovery/loss-detection.js';
 import { DirectPair } from '../sim/direct-pair.js';
-import { computedTimeout, download, Pair } from '../sim/harness.js';
+import { ConnectionRouter } from '../../../src/quic/connection/router.js';
+import { CA, computedTimeout, download, Pair, SERVER_ADDR, START, seededBytes } from '../sim/harness.js';
 
 describe('PmtuSearch PROBE_TIMER (RFC 8899 §5.1.1)', () => {
   it('is at least 1 s (MUST) and by default longer than 15 s (SHOULD)', () => {
@@ -134,5 +135,18 @@ describe('PROBE_TIMER on a connection (RFC 8899 §5.1.1, RFC 9000 §14.4)', () =
     expect(pair.run(() => pmtu.done, 20 * PROBE_TIMER)).toBe(true);
     expect(pair.now - start).toBeLessThan(20 * 1_000);
     expect(pair.client.datagramSize).toBeLessThanOrEqual(1350);
+  });
+});
+
+describe('DPLPMTUD timers as router options (every connection of an endpoint)', () => {
+  const connectWith = (options: { pmtuProbeTimer?: number; pmtuRaiseTimer?: number }) =>
+    new ConnectionRouter({ random: seededBytes('router-options'), ...options })
+      .connect(SERVER_ADDR, { serverName: 'localhost', alpn: ['h3'], ca: [CA] }, START);
+
+  it('reach the connections the router makes: values the RFC forbids are refused there', () => {
+    expect(() => connectWith({})).not.toThrow();
+    expect(() => connectWith({ pmtuProbeTimer: 2_000, pmtuRaiseTimer: 60_000 })).not.toThrow();
+    expect(() => connectWith({ pmtuProbeTimer: MIN_PROBE_TIMER - 1 })).toThrow(RangeError);
+    expect(() => connectWith({ pmtuRaiseTimer: 0 })).toThrow(RangeError);
   });
 });
