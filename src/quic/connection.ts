@@ -1497,12 +1497,15 @@ export class Connection implements FrameHandlers {
     // A one-packet datagram is the packet itself: its header protection can wait for the burst's.
     const data = sealed === undefined ? this.sealPacket(last, true) : Buffer.concat(sealed);
     let inFlight = false;
+    // A PATH_RESPONSE to an address that only probes (RFC 9000 §9.1) is not on the path in use:
+    // it spends none of its window and feeds none of its state (§9.4), like an old-path check.
+    const offPath = last.to !== undefined;
     for (let i = 0; i < packets.length; i++) {
       const p = packets[i]!;
       const sentBytes = sealed === undefined ? data.length : sealed[i]!.length;
-      const isInFlight = p.ackEliciting || p.padding > 0;
+      const isInFlight = !offPath && (p.ackEliciting || p.padding > 0);
       if (isInFlight) inFlight = true;
-      this.loss.onPacketSent(p.space, { packetNumber: p.packetNumber, ackEliciting: p.ackEliciting, inFlight: isInFlight, sentBytes, payload: p.records }, now);
+      this.loss.onPacketSent(p.space, { packetNumber: p.packetNumber, ackEliciting: p.ackEliciting, inFlight: isInFlight, sentBytes, offPath, payload: p.records }, now);
       if (p.type === '1rtt') this.keyPhase!.onPacketSent(p.packetNumber);
       else if (p.type === '0rtt') this.zeroRttRecords.push(p.records);
       if (p.space === Handshake && this.role === 'client' && !this.sentHandshakePacket) {

@@ -229,8 +229,12 @@ describe('which packets move the server (RFC 9000 §9.1, §9.3)', () => {
     server.receive(probe!.data, from, pair.now + 10);
     expect(server.remote).toEqual(CLIENT_ADDR);
     expect(inside(server).oldPathCheck).toBeUndefined();
+    const inFlightBefore = lossOf(server).congestion.bytesInFlight;
     const answer = server.transmit(pair.now + 10);
     expect(answer.filter((d) => same(d.to, from)).length).toBe(1);
+    // The response is off the path in use (RFC 9000 §9.4): it spends none of its window.
+    expect(answer.every((d) => same(d.to, from))).toBe(true);
+    expect(lossOf(server).congestion.bytesInFlight).toBe(inFlightBefore);
   });
 
   it('only the highest-numbered non-probing packet: a reordered older one from the old address moves nothing', () => {
