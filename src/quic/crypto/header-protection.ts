@@ -23,7 +23,9 @@ export interface HeaderProtection {
    * The masks of `count` samples laid back to back in `samples` (16 bytes each), in one call: mask i
    * is bytes 16i..16i+4 of the result. AES-ECB works block by block (RFC 9001 §5.4.3), so the masks
    * of a whole batch of packets cost one cipher call instead of one each. The result may be a
-   * scratch buffer that the next call overwrites. RangeError if `samples` holds fewer than `count` samples.
+   * scratch buffer that the next call overwrites, but never `samples` itself: callers gather the
+   * samples in one shared buffer (header-protection batches) and read the masks after it is reused.
+   * RangeError if `samples` holds fewer than `count` samples.
    */
   masksOf(samples: Uint8Array, count: number): Uint8Array;
 }

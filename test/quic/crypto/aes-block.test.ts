@@ -57,4 +57,13 @@ describe('AES-128 block (FIPS 197)', () => {
   it('refuses a key that is not 16 bytes', () => {
     expect(() => aes128KeySchedule(new Uint8Array(32))).toThrow(RangeError);
   });
+
+  it('a schedule keeps at most 16 schedules\' memory alive (its shared slab)', () => {
+    // A key that stays on the JavaScript path (an idle connection's) pins its whole slab.
+    for (let i = 0; i < 40; i++) {
+      const w = aes128KeySchedule(new Uint8Array(16).fill(i));
+      expect(w.length).toBe(44);
+      expect(w.buffer.byteLength).toBeLessThanOrEqual(16 * 44 * 4);
+    }
+  });
 });
