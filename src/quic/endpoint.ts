@@ -63,9 +63,32 @@ export interface EndpointOptions extends RouterOptions {
   clock?: () => number;
 }
 
+function socketType(options: EndpointOptions): 'udp4' | 'udp6' {
+  return options.type ?? (options.host !== undefined && isIPv6(options.host) ? 'udp6' : 'udp4');
+}
+
+/** A bound UDP socket with room for bursts of a window's worth of datagrams. */
+async function bindSocket(type: 'udp4' | 'udp6', host: string | undefined, port: number | undefined): Promise<Socket> {
+  const socket = createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(port ?? 0, host ?? (type === 'udp6' ? '::' : '0.0.0.0'), () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  try {
+    socket.setRecvBufferSize(4 * 1024 * 1024);
+    socket.setSendBufferSize(4 * 1024 * 1024);
+  } catch {
+    // not permitted on every system; the defaults work, only slower
+  }
+  return socket;
+}
+
 export class QuicEndpoint {
   readonly router: ConnectionRouter;
-  private readonly socket: Socket;
+  private socket: Socket;
   private readonly clock: () => number;
   private timer: NodeJS.Timeout | undefined;
   private timerAt = Infinity;
@@ -84,7 +107,14 @@ export class QuicEndpoint {
     this.clock = options.clock ?? Date.now;
     // qlog files when QLOGDIR is set (qlog.ts), unless the caller brought its own sink.
     this.router = new ConnectionRouter({ qlog: qlogSinks(undefined, this.clock), keylog: keylogFromEnvironment(), ...options });
-    socket.on('message', (msg, rinfo) => this.onMessage(msg, { address: rinfo.address, port: rinfo.port }));
+    this.attach(socket);
+  }
+
+  private attach(socket: Socket): void {
+    socket.on('message', (msg, rinfo) => {
+      // Datagrams still queued on a socket that rebind() replaced are dropped with it.
+      if (socket === this.socket) this.onMessage(msg, { address: rinfo.address, port: rinfo.port });
+    });
     socket.on('error', () => {
       // ICMP errors surface here on some platforms; QUIC recovers by itself (RFC 9000 §14.2).
     });
@@ -92,23 +122,30 @@ export class QuicEndpoint {
 
   /** Binds a UDP socket and starts the endpoint. */
   static async listen(options: EndpointOptions = {}): Promise<QuicEndpoint> {
-    const type = options.type ?? (options.host !== undefined && isIPv6(options.host) ? 'udp6' : 'udp4');
-    const socket = createSocket({ type, reuseAddr: false, lookup: literalFirstLookup });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(options.port ?? 0, options.host ?? (type === 'udp6' ? '::' : '0.0.0.0'), () => {
-        socket.off('error', reject);
-        resolve();
-      });
-    });
-    // Larger socket buffers let bursts of a window's worth of datagrams through.
-    try {
-      socket.setRecvBufferSize(4 * 1024 * 1024);
-      socket.setSendBufferSize(4 * 1024 * 1024);
-    } catch {
-      // not permitted on every system; the defaults work, only slower
-    }
-    return new QuicEndpoint(socket, options);
+    return new QuicEndpoint(await bindSocket(socketType(options), options.host, options.port), options);
+  }
+
+  /**
+   * Client connection migration (RFC 9000 §9.2): moves every connection to a new local socket, on
+   * `host` (default: the same local address) and `port` (default: any). Each connection probes the
+   * new path with PATH_CHALLENGE under a fresh connection ID (§9.5) and keeps its congestion, RTT
+   * and datagram-size state if only the port changed (§9.4); otherwise it starts them over once the
+   * path is validated. A server cannot migrate (§9: only clients initiate migration), and nothing
+   * migrates before handshake confirmation (§9). The old socket is closed.
+   */
+  async rebind(options: { host?: string; port?: number } = {}): Promise<void> {
+    if (this.options.server !== undefined) throw new Error('a server endpoint cannot migrate (RFC 9000 §9)');
+    if (this.closed) throw new Error('the endpoint is closed');
+    const before = this.address.address;
+    const socket = await bindSocket(socketType(this.options), options.host ?? before, options.port);
+    const old = this.socket;
+    this.socket = socket;
+    this.attach(socket);
+    if (!this.referenced) socket.unref();
+    old.close();
+    const portOnly = this.address.address === before;
+    for (const conn of this.router.connections) conn.migrate({ portOnly });
+    this.scheduleFlush();
   }
 
   get address(): PeerAddress {
