@@ -135,9 +135,14 @@ export class QuicEndpoint {
    */
   async rebind(options: { host?: string; port?: number } = {}): Promise<void> {
     if (this.options.server !== undefined) throw new Error('a server endpoint cannot migrate (RFC 9000 §9)');
-    if (this.closed) throw new Error('the endpoint is closed');
+    if (this.closing !== undefined) throw new Error('the endpoint is closed');
     const before = this.address.address;
     const socket = await bindSocket(socketType(this.options), options.host ?? before, options.port);
+    if (this.closing !== undefined) {
+      // close() began while the new socket was being bound: it closes the socket it knows.
+      socket.close();
+      throw new Error('the endpoint is closed');
+    }
     const old = this.socket;
     this.socket = socket;
     this.attach(socket);

@@ -82,6 +82,20 @@ describe('QuicEndpoint.rebind(): client migration over loopback UDP (RFC 9000 §
     expect(clientLog).toContain('connectivity:path_validated');
   }, 30_000);
 
+  it('an endpoint that is closing does not rebind, and its socket is closed', async () => {
+    const client = await QuicEndpoint.listen({ host: '127.0.0.1' });
+    const port = client.address.port;
+    const rebinding = client.rebind();
+    const closing = client.close(0, '', 200);
+    await expect(rebinding).rejects.toThrow(/closed/);
+    await closing;
+    await expect(client.rebind()).rejects.toThrow(/closed/);
+    // The port is free again: the socket close() knew was the one in use.
+    const again = await QuicEndpoint.listen({ host: '127.0.0.1', port });
+    endpoints.push(again);
+    expect(again.address.port).toBe(port);
+  });
+
   it('a server endpoint refuses to migrate (RFC 9000 §9)', async () => {
     const srv = await server();
     await expect(srv.endpoint.rebind()).rejects.toThrow(/server/);
