@@ -1564,12 +1564,7 @@ export class Connection implements FrameHandlers {
       records: [{ kind: 'pmtu-probe', size, packetNumber, search: this.pmtu }], ackEliciting: true, payloadSize: 1,
       padding: size - headerSize('1rtt', dcid, pnLength, this.longHeader) - 1 - TAG, size, to: undefined,
     };
-    const data = this.sealPacket(planned, true);
-    this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: data.length, payload: planned.records }, now);
-    this.keyPhase.onPacketSent(packetNumber);
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += data.length;
-    this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: data.length, frames: ['ping', 'padding'], pmtu_probe: true });
+    const data = this.sendAlone(planned, false, now, { frames: ['ping', 'padding'], pmtu_probe: true });
     return { data, to: this.remote };
   }
 
@@ -1596,14 +1591,24 @@ export class Connection implements FrameHandlers {
       records: [], ackEliciting: true, payloadSize: challengeLength,
       padding: size - header - challengeLength - TAG, size, to: check.to,
     };
-    const sealed = this.sealPacket(planned, true);
-    this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: sealed.length, offPath: true, payload: planned.records }, now);
-    this.keyPhase.onPacketSent(packetNumber);
+    const sealed = this.sendAlone(planned, true, now, { frames: ['path_challenge', 'padding'], old_path: true });
     check.onSent(data, sealed.length, now);
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += sealed.length;
-    this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: sealed.length, frames: ['path_challenge', 'padding'], old_path: true });
     return { data: sealed, to: check.to };
+  }
+
+  /**
+   * Seals a 1-RTT packet that makes a datagram on its own and is not in flight (a PMTU probe, RFC
+   * 9000 §14.4; a challenge of another path, §9.3.3, `offPath`), and records it as sent.
+   */
+  private sendAlone(planned: PlannedPacket, offPath: boolean, now: number, logged: Record<string, unknown>): Buffer {
+    const data = this.sealPacket(planned, true);
+    const { packetNumber } = planned;
+    this.loss.onPacketSent(ApplicationData, { packetNumber, ackEliciting: true, inFlight: false, sentBytes: data.length, offPath, payload: planned.records }, now);
+    this.keyPhase!.onPacketSent(packetNumber);
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += data.length;
+    this.log('transport:packet_sent', { packet_type: '1rtt', packet_number: packetNumber, length: data.length, ...logged });
+    return data;
   }
 
   /**
