@@ -544,8 +544,9 @@ export class Connection implements FrameHandlers {
   private installInitialKeys(): void {
     const initial = initialPacketKeys(this.currentVersion, this.initialDcid);
     const space = this.spaces[Initial]!;
-    space.writeKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.client : initial.server);
-    space.readKeys = new PacketProtector(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.server : initial.client);
+    // Each set of keys was derived here for one protector, which keeps it without a copy.
+    space.writeKeys = PacketProtector.adopt(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.client : initial.server);
+    space.readKeys = PacketProtector.adopt(TLS_AES_128_GCM_SHA256, this.role === 'client' ? initial.server : initial.client);
   }
 
   /**

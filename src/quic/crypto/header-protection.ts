@@ -67,11 +67,12 @@ class AesHeaderProtection implements HeaderProtection {
   /** maskAt()'s result on the JS path, overwritten by each call. */
   private scratch: Buffer | undefined;
 
+  /** `key` is this object's own (createHeaderProtection copies it when it must). */
   constructor(
     private readonly algorithm: 'aes-128-ecb' | 'aes-256-ecb',
-    key: Uint8Array,
+    key: Buffer,
   ) {
-    this.key = Buffer.from(key);
+    this.key = key;
     this.jsBlocksLeft = algorithm === 'aes-128-ecb' ? JS_AES_BLOCKS_PER_KEY : 0;
   }
 
@@ -150,13 +151,17 @@ class ChaChaHeaderProtection implements HeaderProtection {
   }
 }
 
-/** Header protection for a suite's "quic hp" key; the key lasts the whole connection (RFC 9001 §6). */
-export function createHeaderProtection(suite: CipherSuite, hpKey: Uint8Array): HeaderProtection {
+/**
+ * Header protection for a suite's "quic hp" key; the key lasts the whole connection (RFC 9001 §6).
+ * The key is copied unless `adoptKey`: a key derived for this header protection alone, which no
+ * one else holds or changes (PacketProtector.adopt).
+ */
+export function createHeaderProtection(suite: CipherSuite, hpKey: Uint8Array, adoptKey = false): HeaderProtection {
   const params = CIPHER_SUITES[suite];
   if (hpKey.length !== params.hpKeyLength) {
     throw new RangeError(`${params.name} header protection key is ${params.hpKeyLength} bytes`);
   }
   return params.headerProtection === 'chacha20'
     ? new ChaChaHeaderProtection(hpKey)
-    : new AesHeaderProtection(params.headerProtection, hpKey);
+    : new AesHeaderProtection(params.headerProtection, adoptKey && Buffer.isBuffer(hpKey) ? hpKey : Buffer.from(hpKey));
 }
