@@ -75,7 +75,9 @@ export class AckTracker {
     if (!(decimation.every >= this.ackElicitingThreshold) || !(decimation.after >= 0) || !(decimation.delay >= 0)) {
       throw new RangeError('ACK decimation: every ≥ the threshold, after ≥ 0 and delay ≥ 0');
     }
-    this.decimation = { ...decimation, delay: Math.min(decimation.delay, this.maxAckDelay) };
+    // A copy of its own (setDecimationDelay changes it), as a literal: a spread followed by a
+    // property is copied in V8's runtime, about 1 µs per connection (issue 5).
+    this.decimation = { after: decimation.after, every: decimation.every, delay: Math.min(decimation.delay, this.maxAckDelay) };
   }
 
   /** A new longest wait for a decimated group (the connection follows its RTT estimate). */

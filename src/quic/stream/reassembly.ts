@@ -364,9 +364,8 @@ export class Reassembler {
  * connection closes with CRYPTO_BUFFER_EXCEEDED.
  */
 export function createCryptoReassembler(maxBytes: number = DEFAULT_LIMITS.maxCryptoBufferBytes): Reassembler {
-  return new Reassembler({
-    maxAhead: Math.max(maxBytes, 4096),
-    hasFinalSize: false,
-    limitError: { code: TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, section: 'RFC 9000 §7.5' },
-  });
+  return new Reassembler({ maxAhead: Math.max(maxBytes, 4096), hasFinalSize: false, limitError: CRYPTO_BUFFER_LIMIT });
 }
+
+/** Shared by every CRYPTO reassembler, three per connection (issue 5: objects a connection keeps for its life). */
+const CRYPTO_BUFFER_LIMIT = { code: TransportErrorCode.CRYPTO_BUFFER_EXCEEDED, section: 'RFC 9000 §7.5' } as const;

@@ -105,6 +105,8 @@ interface Chunk {
 }
 
 const EMPTY = new Uint8Array(0);
+/** The callback an option left out: one function for every stream, not three closures per stream (issue 5). */
+const ignore = (): void => {};
 
 export class SendStream {
   readonly id: number;
@@ -142,9 +144,9 @@ export class SendStream {
     this.id = options.streamId;
     this.flow = new SendCredit(options.initialCredit);
     this.connection = options.connectionCredit;
-    this.onSendable = options.onSendable ?? (() => {});
-    this.onControl = options.onControl ?? (() => {});
-    this.onStateChange = options.onStateChange ?? (() => {});
+    this.onSendable = options.onSendable ?? ignore;
+    this.onControl = options.onControl ?? ignore;
+    this.onStateChange = options.onStateChange ?? ignore;
   }
 
   get state(): SendState {

@@ -407,3 +407,27 @@ describe('ClientHello extensions that come from the options', () => {
     }
   });
 });
+
+describe('offered suites, groups and signature schemes (RFC 8446 §4.1.2, §4.2.3, §4.2.7)', () => {
+  const offered = (client: ReturnType<typeof makeClient>) => {
+    client.start();
+    const ch = decodeClientHello((client.poll() as { data: Buffer }).data.subarray(4));
+    const body = (type: number) => ch.extensions.find((e) => e.type === type)!.data;
+    return {
+      suites: ch.cipherSuites,
+      groups: ext.decodeU16List(body(ext.ExtensionType.supported_groups), 'groups'),
+      schemes: ext.decodeU16List(body(ext.ExtensionType.signature_algorithms), 'schemes'),
+    };
+  };
+
+  it('a client with its own lists offers them, and the defaults other clients share stay as they were', () => {
+    const before = offered(makeClient());
+    expect(before.suites).toEqual([0x1301, 0x1302, 0x1303]);
+    expect(before.groups[0]).toBe(NamedGroup.x25519);
+    const own = offered(makeClient({ suites: [0x1303, 0x9999], groups: [NamedGroup.secp256r1], signatureSchemes: [0x0403] }));
+    expect(own.suites).toEqual([0x1303]); // an unknown suite is left out
+    expect(own.groups).toEqual([NamedGroup.secp256r1]);
+    expect(own.schemes).toEqual([0x0403]);
+    expect(offered(makeClient())).toEqual(before);
+  });
+});
