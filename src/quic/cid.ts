@@ -30,13 +30,31 @@ export function statelessResetToken(staticKey: Uint8Array, cid: Uint8Array): Buf
     prepared = { key: Buffer.from(staticKey), hmac: new HmacSha256(staticKey) };
     preparedKeys.set(staticKey, prepared);
   }
-  return prepared.hmac.mac(cid).subarray(0, RESET_TOKEN_LENGTH);
+  // The MAC written at the token's length: the first 16 bytes of HMAC-SHA256, without a view.
+  return prepared.hmac.mac(cid, RESET_TOKEN_LENGTH);
 }
 
 export interface IssuedConnectionId {
-  sequence: number;
-  cid: Buffer;
-  resetToken: Buffer;
+  readonly sequence: number;
+  readonly cid: Buffer;
+  readonly resetToken: Buffer;
+}
+
+/**
+ * An ID we issued, its reset token derived when first asked for: a client never sends the token
+ * of its first ID (only a server's stateless_reset_token and NEW_CONNECTION_ID carry tokens,
+ * RFC 9000 §10.3, §18.2, §19.15), so a client's handshake need not compute it (issue 5).
+ */
+class IssuedId implements IssuedConnectionId {
+  private token: Buffer | undefined;
+  constructor(
+    readonly sequence: number,
+    readonly cid: Buffer,
+    private readonly makeToken: (cid: Buffer) => Buffer,
+  ) {}
+  get resetToken(): Buffer {
+    return (this.token ??= this.makeToken(this.cid));
+  }
 }
 
 /** The connection IDs we hand out (RFC 9000 §5.1.1). Sequence 0 is the one in our first long header. */
@@ -55,7 +73,7 @@ export class LocalConnectionIds {
 
   /** Registers an ID chosen elsewhere (sequence 0, or the CID a Retry told the client to use). */
   add(cid: Buffer): IssuedConnectionId {
-    const issued = { sequence: this.nextSequence++, cid, resetToken: this.makeToken(cid) };
+    const issued = new IssuedId(this.nextSequence++, cid, this.makeToken);
     this.active.set(issued.sequence, issued);
     this.onChange(cid, true);
     return issued;

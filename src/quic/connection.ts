@@ -472,12 +472,13 @@ export class Connection implements FrameHandlers {
       this.makeNewToken = options.makeNewToken;
     }
     // Sequence number 0 (RFC 9000 §5.1.1); its reset token is the server's stateless_reset_token
-    // transport parameter (§18.2), so it is derived once, here.
+    // transport parameter (§18.2), derived when the server's parameters are built (a client never sends it).
     const firstCid = this.localCids.add(this.scid);
     this.initialDcid = initialDcid;
     this.installInitialKeys();
 
-    const serverIds = { originalDcid: this.originalDcid, retryScid: this.retryScid, resetToken: firstCid.resetToken };
+    const originalDcid = this.originalDcid;
+    const retryScid = this.retryScid;
     // RFC 9368 §2.3: the server picks the version once it sees the client's version_information.
     const serverParameters = (fromClient: Buffer): Buffer => {
       let chosen = this.originalVersion;
@@ -490,6 +491,7 @@ export class Connection implements FrameHandlers {
         // Malformed parameters are refused later, when they are applied (RFC 9000 §7.4).
       }
       if (chosen !== this.currentVersion) this.switchVersion(chosen);
+      const serverIds = { originalDcid, retryScid, resetToken: firstCid.resetToken };
       return localTransportParameters(this.settings, this.scid, serverIds, { chosenVersion: this.currentVersion, availableVersions: [...this.versions] });
     };
     const now = () => this.now;

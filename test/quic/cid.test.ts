@@ -54,6 +54,22 @@ describe('connection IDs we issue (RFC 9000 §5.1.1, §19.16)', () => {
     expect(changes).toEqual(['+0', '+1', '+2', '+3']);
   });
 
+  it('derives a reset token only when it is asked for, once, and the token it would have derived', () => {
+    let calls = 0;
+    const ids = new LocalConnectionIds(() => cid(9), (c) => (calls++, token(c[0]!)));
+    const first = ids.add(cid(3));
+    // A client never sends the token of its first ID (RFC 9000 §18.2: stateless_reset_token is the server's).
+    expect(calls).toBe(0);
+    expect(first.resetToken).toEqual(token(3));
+    expect(first.resetToken).toBe(first.resetToken);
+    expect(calls).toBe(1);
+    // IDs sent in NEW_CONNECTION_ID carry theirs (§19.15), the same whichever way they are read.
+    const [second] = ids.issueUpToLimit();
+    expect(ids.get(second!.sequence)!.resetToken).toEqual(token(9));
+    expect(ids.all().map((i) => i.resetToken)).toEqual([token(3), token(9)]);
+    expect(calls).toBe(2);
+  });
+
   it('retiring a sequence never issued, or the ID in use by this packet, is a PROTOCOL_VIOLATION', () => {
     const { ids } = local();
     ids.issueUpToLimit();
