@@ -5,7 +5,7 @@
  * and graceful shutdown.
  */
 import { createHash } from 'node:crypto';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { readAll } from '../../src/core/body.js';
 import type { Handler } from '../../src/core/types.js';
 import { demoHandler } from '../../src/demo/routes.js';
@@ -223,7 +223,9 @@ describe('HTTP/3 requests: bodies, headers and the handler interface', () => {
       }
     }
     const pending = client.request({ method: 'POST', scheme: 'https', authority: 'localhost', path: '/', body: source() });
-    await new Promise((r) => setTimeout(r, 50));
+    // Until the link has nothing it may deliver: the client waits for 'writable', the server's
+    // stream is paused (a fixed sleep was too short on a loaded machine).
+    await idle(link);
     // Server body buffer (16 KB) + link window (8 KB) + one piece: far less than the 256 KB body.
     expect(produced).toBeLessThan(64 * 1024);
     expect(link.server.inbound.get(0)?.paused).toBe(true);
@@ -245,13 +247,19 @@ describe('HTTP/3 requests: bodies, headers and the handler interface', () => {
   });
 
   it('a handler that throws after the head resets the stream with H3_INTERNAL_ERROR', async () => {
+    // The handler throws once the client holds the head (a fixed 5 ms let a slow turn of the link
+    // see the reset first, which discards the unread head: RFC 9000 §3.2, then no response at all).
+    let headArrived!: () => void;
+    const headSeen = new Promise<void>((r) => (headArrived = r));
     const { client, link } = connect(async (_req, res) => {
       res.write('partial');
       res.flush();
-      await new Promise((r) => setTimeout(r, 5));
+      await headSeen;
       throw new Error('boom');
     });
     const res = await get(client, '/');
+    expect(res.status).toBe(200);
+    headArrived();
     await expect(readAll(res.body)).rejects.toMatchObject({ code: H3ErrorCode.H3_INTERNAL_ERROR });
     expect(link.server.resets).toContainEqual({ id: 0, code: H3ErrorCode.H3_INTERNAL_ERROR });
   });
@@ -284,9 +292,11 @@ describe('HTTP/3 requests: bodies, headers and the handler interface', () => {
     }
     const res = await client.request({ method: 'POST', scheme: 'https', authority: 'localhost', path: '/', body: slow() });
     expect(await text(res)).toBe('early');
-    await new Promise((r) => setTimeout(r, 30));
-    expect(link.server.stopSendings).toContainEqual({ id: 0, code: H3ErrorCode.H3_NO_ERROR });
-    expect(client.activeRequests).toBe(0);
+    // The STOP_SENDING crosses the link in later turns: wait for it, not for a fixed time.
+    await vi.waitFor(() => {
+      expect(link.server.stopSendings).toContainEqual({ id: 0, code: H3ErrorCode.H3_NO_ERROR });
+      expect(client.activeRequests).toBe(0);
+    }, { timeout: 10_000, interval: 2 });
   });
 });
 
@@ -356,8 +366,8 @@ describe('HTTP/3 graceful shutdown (RFC 9114 §5.2)', () => {
     server.shutdown();
     // A request sent after GOAWAY left but before it arrived: the server rejects it.
     const late = get(client, '/late');
-    late.catch(() => {}); // asserted below
-    await new Promise((r) => setTimeout(r, 20));
+    // Rejected while the accepted requests are still open (not by the connection's end).
+    await expect(late).rejects.toBeInstanceOf(H3RequestRejected);
     releases.forEach((r) => r());
     const bodies = await Promise.all(first.map(async (p) => text(await p)));
     expect(bodies).toEqual(['done', 'done']);

@@ -12,9 +12,52 @@ import { closeH3Connections, h3Request } from '../../src/h3/client.js';
 import { listenH3 } from '../../src/h3/server.js';
 import type { H3Listener } from '../../src/protocols.js';
 import { testCertificate } from '../helpers/cert.js';
+import type { Handler } from '../../src/core/types.js';
 
 let server: H3Listener;
 const cert = testCertificate();
+
+/** Server-side write times of /stream responses, by the x-probe-id each one is given. */
+const streamWrites = new Map<string, { chunk: string; at: number }[]>();
+let probes = 0;
+
+/** The release of the /gated route: the test calls it with the count of chunks it has read. */
+const gate: { release?: (read: number) => void } = {};
+
+/**
+ * The demo routes, with /stream's writes timed where they happen, and /gated: n chunks, each
+ * written once the client has read the one before.
+ */
+const handler: Handler = async (req, res) => {
+  if (req.path.startsWith('/stream')) {
+    const id = String(++probes);
+    const log: { chunk: string; at: number }[] = [];
+    streamWrites.set(id, log);
+    res.setHeader('x-probe-id', id);
+    const write = res.write.bind(res);
+    res.write = (chunk) => {
+      log.push({ chunk: Buffer.from(chunk).toString(), at: Date.now() });
+      return write(chunk);
+    };
+  } else if (req.path.startsWith('/gated')) {
+    const n = Number(new URL(req.path, 'https://x').searchParams.get('n'));
+    let read = 0;
+    let wake: (() => void) | undefined;
+    gate.release = (count) => {
+      read = count;
+      wake?.();
+    };
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    for (let i = 1; i <= n; i++) {
+      res.write(`chunk ${i}\n`);
+      res.flush();
+      if (i < n) while (read < i) await new Promise<void>((r) => (wake = r));
+    }
+    await res.end();
+    return;
+  }
+  return demoHandler(req, res);
+};
 
 beforeAll(async () => {
   server = await listenH3({
@@ -22,7 +65,7 @@ beforeAll(async () => {
     port: 0,
     cert: cert.certPem,
     key: cert.keyPem,
-    handler: demoHandler,
+    handler,
     limits: resolveLimits({ shutdownTimeoutMs: 2000 }),
   });
 });
@@ -65,7 +108,17 @@ describe('h3 server and client over loopback UDP', () => {
   }, 20_000);
 
   it('/stream chunks arrive one by one, spaced by the interval', async () => {
-    const res = await h3Request(url('/stream?n=3&interval=100'), { insecure: true });
+    // Wall-clock facts that hold however loaded the machine is. The server writes chunk i+1 at
+    // least `interval` after chunk i (the route's promise, observed where it is kept: the handler
+    // runs in this process); a chunk reaches the client after it was written, so the last one
+    // arrives at least (n - 1) * interval after the request left. The client-side gap between two
+    // chunks is not asserted: a stall of the process before chunk 1 is read shrinks it to nothing.
+    // A timer may fire up to a millisecond early by Date.now (libuv counts whole milliseconds).
+    const n = 3;
+    const interval = 100;
+    const slack = interval / 10;
+    const started = Date.now();
+    const res = await h3Request(url(`/stream?n=${n}&interval=${interval}`), { insecure: true });
     const times: number[] = [];
     const chunks: string[] = [];
     for await (const c of res.body) {
@@ -73,8 +126,25 @@ describe('h3 server and client over loopback UDP', () => {
       chunks.push(Buffer.from(c).toString());
     }
     expect(chunks.join('')).toBe('chunk 1\nchunk 2\nchunk 3\n');
-    expect(chunks.length).toBeGreaterThanOrEqual(3);
-    expect(times[times.length - 1]! - times[0]!).toBeGreaterThanOrEqual(150);
+    // One flush, one chunk: each arrives as its own read (never two flushes merged), in order.
+    expect(chunks).toEqual(['chunk 1\n', 'chunk 2\n', 'chunk 3\n']);
+    const written = streamWrites.get(res.headers.get('x-probe-id')!)!;
+    expect(written.map((w) => w.chunk)).toEqual(chunks);
+    for (let i = 1; i < n; i++) expect(written[i]!.at - written[i - 1]!.at).toBeGreaterThanOrEqual(interval - slack);
+    for (let i = 0; i < n; i++) expect(times[i]!).toBeGreaterThanOrEqual(written[i]!.at);
+    expect(times[n - 1]! - started).toBeGreaterThanOrEqual((n - 1) * (interval - slack));
+  });
+
+  it('/stream: each flushed chunk reaches the client before the next is written (no buffering)', async () => {
+    // Ordered by events, not by time: the handler writes chunk i+1 only once the client has read
+    // chunk i, so a chunk held back anywhere (server coalescing, endpoint, client body) hangs here.
+    const res = await h3Request(url('/gated?n=4'), { insecure: true });
+    const chunks: string[] = [];
+    for await (const c of res.body) {
+      chunks.push(Buffer.from(c).toString());
+      gate.release?.(chunks.length);
+    }
+    expect(chunks).toEqual(['chunk 1\n', 'chunk 2\n', 'chunk 3\n', 'chunk 4\n']);
   });
 
   it('POST /echo streams the body back; /trailers carries x-checksum', async () => {
