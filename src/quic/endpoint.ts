@@ -4,7 +4,8 @@
  * DESIGN.md: datagrams in go to the sans-I/O ConnectionRouter (connection/router.ts: routing by
  * connection ID, server connections from valid Initials, Version Negotiation, Retry, stateless
  * reset, connection and handshake limits), datagrams out go to `socket.send`, and one timer per
- * endpoint fires at the earliest deadline of all its connections.
+ * endpoint fires at the earliest deadline of all its connections. After a client's rebind()
+ * (RFC 9000 §9.2), the socket it replaced keeps receiving for a few PTOs (§9.3) before it closes.
  *
  * Work is batched per event-loop turn: every datagram that arrived in one turn is processed (as one
  * batch, in arrival order), the application's events are delivered, and then each connection
@@ -86,6 +87,38 @@ async function bindSocket(type: 'udp4' | 'udp6', host: string | undefined, port:
   return socket;
 }
 
+/**
+ * How long a socket that rebind() replaced keeps receiving, at most (RFC 9000 §9.3: an endpoint
+ * keeps accepting packets on the old path for a while). It covers a path validation that takes its
+ * full time: three PTOs at kInitialRtt is about 2 s (§8.2.4).
+ */
+export const REBIND_DRAIN_CAP_MS = 3_000;
+
+/** RFC 9000 §18.2: the default max_ack_delay, which a PTO period includes for 1-RTT packets. */
+const DEFAULT_MAX_ACK_DELAY_MS = 25;
+
+/**
+ * A connection's PTO period as the endpoint can estimate it (RFC 9002 §6.2.1: smoothed_rtt +
+ * max(4 × rttvar, kGranularity) + max_ack_delay). The variance is not visible from here; 4 × rttvar
+ * is taken as 2 × smoothed_rtt, its value after the first sample (RFC 9002 §5.3).
+ */
+function ptoEstimate(conn: Connection): number {
+  return 3 * conn.recovery.smoothedRtt + DEFAULT_MAX_ACK_DELAY_MS;
+}
+
+/** A socket rebind() replaced, still receiving until `until` (endpoint clock). */
+interface DrainingSocket {
+  socket: Socket;
+  timer: NodeJS.Timeout | undefined;
+  /** When the drain began and when it ends at the latest (endpoint clock). */
+  since: number;
+  until: number;
+  /** The longest PTO of the connections when it began: one more is granted while the peer still sends here. */
+  pto: number;
+  /** When the last datagram arrived on it. */
+  lastArrival: number;
+}
+
 export class QuicEndpoint {
   readonly router: ConnectionRouter;
   private socket: Socket;
@@ -101,6 +134,8 @@ export class QuicEndpoint {
   private closed = false;
   /** Whether the socket and the timer keep the process alive (net.Socket's ref()/unref()). */
   private referenced = true;
+  /** The socket the last rebind() replaced, while it drains (at most one: a second rebind closes it). */
+  private draining: DrainingSocket | undefined;
 
   private constructor(socket: Socket, private readonly options: EndpointOptions) {
     this.socket = socket;
@@ -112,8 +147,15 @@ export class QuicEndpoint {
 
   private attach(socket: Socket): void {
     socket.on('message', (msg, rinfo) => {
-      // Datagrams still queued on a socket that rebind() replaced are dropped with it.
-      if (socket === this.socket) this.onMessage(msg, { address: rinfo.address, port: rinfo.port });
+      // A socket that rebind() replaced still receives while it drains (RFC 9000 §9.3): what the
+      // peer sent to the old address before it learned of the new one is not lost. The router
+      // routes by connection ID, so such a datagram is taken as any other from that peer.
+      if (socket !== this.socket) {
+        const draining = this.draining;
+        if (draining?.socket !== socket) return;
+        draining.lastArrival = this.clock();
+      }
+      this.onMessage(msg, { address: rinfo.address, port: rinfo.port });
     });
     socket.on('error', () => {
       // ICMP errors surface here on some platforms; QUIC recovers by itself (RFC 9000 §14.2).
@@ -131,7 +173,14 @@ export class QuicEndpoint {
    * new path with PATH_CHALLENGE under a fresh connection ID (§9.5) and keeps its congestion, RTT
    * and datagram-size state if only the port changed (§9.4); otherwise it starts them over once the
    * path is validated. A server cannot migrate (§9: only clients initiate migration), and nothing
-   * migrates before handshake confirmation (§9). The old socket is closed.
+   * migrates before handshake confirmation (§9).
+   *
+   * The old socket keeps receiving for a while (§9.3; §9.2: the old path may still carry packets
+   * until the new one is validated): the peer sends there until a packet from the new address
+   * reaches it, and what it sent meanwhile would otherwise be lost and retransmitted. It drains for
+   * three PTOs of the slowest connection, then one PTO more each time datagrams still arrived there
+   * in the last one (the peer has not moved yet: its validation or our packets are late), up to
+   * REBIND_DRAIN_CAP_MS; then it is closed. A second rebind() closes a socket still draining.
    */
   async rebind(options: { host?: string; port?: number } = {}): Promise<void> {
     if (this.options.server !== undefined) throw new Error('a server endpoint cannot migrate (RFC 9000 §9)');
@@ -147,10 +196,55 @@ export class QuicEndpoint {
     this.socket = socket;
     this.attach(socket);
     if (!this.referenced) socket.unref();
-    old.close();
+    this.drain(old);
     const portOnly = this.address.address === before;
     for (const conn of this.router.connections) conn.migrate({ portOnly });
     this.scheduleFlush();
+  }
+
+  /** Keeps `old` receiving for the drain period (see rebind()), closing the one that drained before. */
+  private drain(old: Socket): void {
+    this.stopDraining();
+    let pto = 0;
+    for (const conn of this.router.connections) pto = Math.max(pto, ptoEstimate(conn));
+    // No connection: nothing can be on its way to the old socket.
+    if (pto === 0) {
+      old.close();
+      return;
+    }
+    const now = this.clock();
+    this.draining = { socket: old, timer: undefined, since: now, until: now + Math.min(3 * pto, REBIND_DRAIN_CAP_MS), pto, lastArrival: -Infinity };
+    this.armDrainTimer();
+  }
+
+  /**
+   * The drain timer; the endpoint's clock decides when the period is over (a timer that fires
+   * early by that clock is armed again for the rest).
+   */
+  private armDrainTimer(): void {
+    const draining = this.draining!;
+    draining.timer = setTimeout(() => {
+      draining.timer = undefined;
+      const now = this.clock();
+      if (now < draining.until) return this.armDrainTimer();
+      // Still hearing from the peer there within the last PTO: it has not moved to the new address.
+      const capped = draining.since + REBIND_DRAIN_CAP_MS;
+      if (draining.lastArrival > now - draining.pto && now < capped) {
+        draining.until = Math.min(now + draining.pto, capped);
+        return this.armDrainTimer();
+      }
+      this.stopDraining();
+    }, Math.max(0, Math.ceil(draining.until - this.clock())));
+    if (!this.referenced) draining.timer.unref();
+  }
+
+  /** Closes the draining socket, if any, and clears its timer. */
+  private stopDraining(): void {
+    const draining = this.draining;
+    if (draining === undefined) return;
+    this.draining = undefined;
+    if (draining.timer !== undefined) clearTimeout(draining.timer);
+    draining.socket.close();
   }
 
   get address(): PeerAddress {
@@ -173,6 +267,8 @@ export class QuicEndpoint {
     this.referenced = false;
     this.socket.unref();
     this.timer?.unref();
+    this.draining?.socket.unref();
+    this.draining?.timer?.unref();
     return this;
   }
 
@@ -181,6 +277,8 @@ export class QuicEndpoint {
     this.referenced = true;
     this.socket.ref();
     this.timer?.ref();
+    this.draining?.socket.ref();
+    this.draining?.timer?.ref();
     return this;
   }
 
@@ -345,6 +443,7 @@ export class QuicEndpoint {
     this.pump();
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopDraining();
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 }

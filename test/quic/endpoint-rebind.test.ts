@@ -1,11 +1,14 @@
 /**
  * Client connection migration over real UDP sockets (RFC 9000 §9.2): QuicEndpoint.rebind() moves a
  * client's connections to a new local socket in the middle of a download; the server validates the
- * new path and sends the rest there, every byte once and in order.
+ * new path and sends the rest there, every byte once and in order. The replaced socket drains
+ * (RFC 9000 §9.3): what the server still sends to the old port arrives, then the socket closes,
+ * on its own, at close(), or at the next rebind().
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { createSocket } from 'node:dgram';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../src/quic/connection.js';
-import { QuicEndpoint } from '../../src/quic/endpoint.js';
+import { QuicEndpoint, REBIND_DRAIN_CAP_MS } from '../../src/quic/endpoint.js';
 import { CA, CERT, KEY, pattern, sha256 } from './sim/harness.js';
 
 const endpoints: QuicEndpoint[] = [];
@@ -15,15 +18,15 @@ afterEach(async () => {
 
 const BODY = pattern(4 * 1024 * 1024);
 
-/** A server that answers a stream's FIN with BODY, and lists its connections. */
-async function server(): Promise<{ endpoint: QuicEndpoint; conns: Connection[] }> {
+/** A server that answers a stream's FIN with `body`, and lists its connections. */
+async function server(body = BODY): Promise<{ endpoint: QuicEndpoint; conns: Connection[] }> {
   const conns: Connection[] = [];
   const offsets = new Map<number, number>();
   const pump = (conn: Connection, id: number) => {
     let offset = offsets.get(id)!;
-    while (offset < BODY.length) {
-      const end = Math.min(offset + 64 * 1024, BODY.length);
-      const more = conn.write(id, BODY.subarray(offset, end), end === BODY.length);
+    while (offset < body.length) {
+      const end = Math.min(offset + 64 * 1024, body.length);
+      const more = conn.write(id, body.subarray(offset, end), end === body.length);
       offset = end;
       if (!more) break;
     }
@@ -43,6 +46,69 @@ async function server(): Promise<{ endpoint: QuicEndpoint; conns: Connection[] }
   endpoints.push(endpoint);
   return { endpoint, conns };
 }
+
+/** Whether a UDP socket can be bound on 127.0.0.1:`port` now (no socket of ours holds it). */
+async function portFree(port: number): Promise<boolean> {
+  const probe = createSocket({ type: 'udp4', reuseAddr: false });
+  const bound = await new Promise<boolean>((resolve) => {
+    probe.once('error', () => resolve(false));
+    probe.bind(port, '127.0.0.1', () => resolve(true));
+  });
+  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  return bound;
+}
+
+/** Polls portFree() until it answers true or `ms` pass (a socket closes asynchronously). */
+async function becomesFree(port: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await portFree(port)) return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * A client endpoint connected to `srv`, with one request answered (so the handshake is confirmed
+ * by then: HANDSHAKE_DONE precedes the response, RFC 9001 §4.1.2, and migration waits for it,
+ * RFC 9000 §9). `request()` sends "GET" on a new stream and resolves with the whole answer.
+ * `slowdown` slows the client's clock: the drain period, counted in PTOs on that clock, then lasts
+ * that many times longer in real time, so that a check made during it stays within it however
+ * loaded the machine is.
+ */
+async function connectedClient(srv: { endpoint: QuicEndpoint }, slowdown = 1): Promise<{ client: QuicEndpoint; request: () => Promise<Buffer> }> {
+  const t0 = Date.now();
+  const pending = new Map<number, { parts: Buffer[]; resolve: (body: Buffer) => void }>();
+  let conn!: Connection;
+  let handshake!: () => void;
+  const ready = new Promise<void>((r) => (handshake = r));
+  const client = await QuicEndpoint.listen({
+    host: '127.0.0.1',
+    clock: () => t0 + (Date.now() - t0) / slowdown,
+    onEvent(_c, e) {
+      if (e.type === 'handshake-complete') handshake();
+      if (e.type === 'stream-data') {
+        const stream = pending.get(e.id)!;
+        stream.parts.push(Buffer.from(e.data));
+        if (e.fin) stream.resolve(Buffer.concat(stream.parts));
+      }
+    },
+  });
+  endpoints.push(client);
+  conn = client.connect(srv.endpoint.address, { serverName: 'localhost', alpn: ['h3'], ca: [CA] });
+  const request = () => new Promise<Buffer>((resolve) => {
+    const id = conn.openStream()!;
+    pending.set(id, { parts: [], resolve });
+    conn.write(id, Buffer.from('GET'), true);
+    client.flush();
+  });
+  await ready;
+  await request();
+  return { client, request };
+}
+
+const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> =>
+  Promise.race([p, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms).unref())]);
 
 describe('QuicEndpoint.rebind(): client migration over loopback UDP (RFC 9000 §9.2)', () => {
   it('a download continues on the new socket: the server validates it and moves there', async () => {
@@ -99,5 +165,101 @@ describe('QuicEndpoint.rebind(): client migration over loopback UDP (RFC 9000 §
   it('a server endpoint refuses to migrate (RFC 9000 §9)', async () => {
     const srv = await server();
     await expect(srv.endpoint.rebind()).rejects.toThrow(/server/);
+  });
+});
+
+/** Two loop turns: a UDP handle is released in the close phase after its 'close' event. */
+async function settle(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r));
+}
+
+/** The sockets and timers that keep this process alive now. */
+function handles(): { sockets: number; timers: number } {
+  const info = process.getActiveResourcesInfo();
+  return { sockets: info.filter((r) => r === 'UDPWrap').length, timers: info.filter((r) => r === 'Timeout').length };
+}
+
+describe('QuicEndpoint.rebind(): the replaced socket drains, then closes (RFC 9000 §9.3)', () => {
+  const SMALL = pattern(64 * 1024, 3);
+
+  it('a response the server still sends to the old port after rebind() is delivered', async () => {
+    const srv = await server(SMALL);
+    const { client, request } = await connectedClient(srv, 10);
+    const oldPort = client.address.port;
+    // A server that has not seen the client's new address yet: every datagram goes to the old port.
+    const router = srv.endpoint.router;
+    const transmit = router.transmit.bind(router);
+    let toOldPort = 0;
+    const redirect = vi.spyOn(router, 'transmit').mockImplementation((now: number) => transmit(now).map((d) => {
+      toOldPort++;
+      return { ...d, to: { address: d.to.address, port: oldPort } };
+    }));
+    await client.rebind();
+    expect(client.address.port).not.toBe(oldPort);
+    // Closed at once, the old socket would lose the response and every retransmission of it.
+    const body = await within(request(), 10_000);
+    redirect.mockRestore();
+    expect(body).not.toBe('timeout');
+    expect(sha256(body as Buffer)).toBe(sha256(SMALL));
+    expect(toOldPort).toBeGreaterThan(0);
+  });
+
+  it('the old socket is open during the drain period and closed after it; the connection carries on', async () => {
+    const srv = await server(SMALL);
+    const { client, request } = await connectedClient(srv, 10);
+    const oldPort = client.address.port;
+    await client.rebind();
+    // Three PTOs of at least max_ack_delay (25 ms) on a clock 10 times slower: 750 ms at least.
+    expect(await portFree(oldPort)).toBe(false);
+    // Some PTOs more while the server still sends there, never past the cap (30 s on this clock).
+    expect(await becomesFree(oldPort, 20_000)).toBe(true);
+    expect(sha256(await request())).toBe(sha256(SMALL));
+    expect(srv.conns[0]!.remote.port).toBe(client.address.port);
+  }, 30_000);
+
+  it('with a real clock the drain ends well within the cap', async () => {
+    const srv = await server(SMALL);
+    const { client } = await connectedClient(srv);
+    const oldPort = client.address.port;
+    await client.rebind();
+    expect(await becomesFree(oldPort, REBIND_DRAIN_CAP_MS + 2_000)).toBe(true);
+  });
+
+  it('close() during the drain closes the old socket too and leaves no socket or timer behind', async () => {
+    await settle(); // the sockets of the tests before, closed by afterEach
+    const before = handles();
+    const srv = await server(SMALL);
+    const { client } = await connectedClient(srv, 10);
+    const oldPort = client.address.port;
+    await client.rebind();
+    const newPort = client.address.port;
+    expect(await portFree(oldPort)).toBe(false);
+    await client.close(0, '', 200);
+    expect(await portFree(oldPort)).toBe(true);
+    expect(await portFree(newPort)).toBe(true);
+    await srv.endpoint.close(0, '', 200);
+    await settle();
+    expect(handles()).toEqual(before);
+  });
+
+  it('a second rebind() closes the socket still draining from the first; the one it replaces drains', async () => {
+    const srv = await server(SMALL);
+    const { client, request } = await connectedClient(srv, 10);
+    const first = client.address.port;
+    await client.rebind();
+    const second = client.address.port;
+    expect(await portFree(first)).toBe(false);
+    await client.rebind();
+    expect(await portFree(first)).toBe(true);
+    expect(await portFree(second)).toBe(false);
+    expect(sha256(await request())).toBe(sha256(SMALL));
+  });
+
+  it('an endpoint without connections closes the old socket at once', async () => {
+    const client = await QuicEndpoint.listen({ host: '127.0.0.1' });
+    endpoints.push(client);
+    const oldPort = client.address.port;
+    await client.rebind();
+    expect(await portFree(oldPort)).toBe(true);
   });
 });
