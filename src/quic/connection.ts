@@ -94,6 +94,18 @@ const ACK_DECIMATION = { after: 100, every: 10, delay: INITIAL_RTT / 4 };
  * a frozen object's properties one by one in its runtime, several times slower (issue 5).
  */
 const DEFAULT_SETTINGS: TransportSettings = { ...DEFAULT_TRANSPORT_SETTINGS };
+/**
+ * The empty set of stream IDs every connection starts with in place of its own (Connection.ownSet):
+ * a Set is some 150 bytes a connection would keep for its life, and the GC copies what lives
+ * (issue 5). Read-only by type; writing to it anyway throws rather than share IDs between connections.
+ */
+class NoStreamIds extends Set<number> {
+  override add(): this {
+    throw new Error('NO_STREAM_IDS is shared and stays empty');
+  }
+}
+const NO_STREAM_IDS: ReadonlySet<number> = new NoStreamIds();
+
 /** Datagrams produced by one transmit() call at most, so one call never monopolises the loop. */
 const MAX_DATAGRAMS_PER_CALL = 64;
 /**
@@ -354,8 +366,10 @@ export class Connection implements FrameHandlers {
 
   // Application side
   private readonly events: ConnectionEvent[] = [];
-  private readonly readable = new Set<number>();
-  private readonly paused = new Set<number>();
+  // The four sets of stream IDs below start as NO_STREAM_IDS and get their own Set when first
+  // written (ownSet): a handshake needs none of them (issue 5).
+  private readable: ReadonlySet<number> = NO_STREAM_IDS;
+  private paused: ReadonlySet<number> = NO_STREAM_IDS;
   private readonly highWaterMark: number;
   /** Whether the application chose the stream mark; the default one follows the window (streamMark). */
   private readonly highWaterMarkChosen: boolean;
@@ -364,9 +378,9 @@ export class Connection implements FrameHandlers {
   private bufferedTotal = 0;
   /** A write was refused by the connection's mark: wake every waiting stream when it drains. */
   private connectionBlocked = false;
-  private readonly wantWritable = new Set<number>();
+  private wantWritable: ReadonlySet<number> = NO_STREAM_IDS;
   /** Streams that may still hold data to send, for the graceful close; pruned as it doubles. */
-  private readonly knownStreams = new Set<number>();
+  private knownStreams: ReadonlySet<number> = NO_STREAM_IDS;
   private knownStreamsPruneAt = 256;
   private streamsBlockedWanted = { bidi: false, uni: false };
   private readonly qlog: ((event: QlogEvent) => void) | undefined;
@@ -868,13 +882,13 @@ export class Connection implements FrameHandlers {
 
   onStream(frame: Extract<Frame, { type: 'stream' }>): void {
     const stream = this.streams.onStreamFrame(frame);
-    if (stream !== undefined) this.readable.add(stream.id);
+    if (stream !== undefined) this.ownSet('readable').add(stream.id);
     this.acceptNewStreams();
   }
 
   onResetStream(frame: Extract<Frame, { type: 'reset_stream' }>): void {
     const stream = this.streams.onResetStream(frame);
-    if (stream !== undefined) this.readable.add(stream.id);
+    if (stream !== undefined) this.ownSet('readable').add(stream.id);
     this.acceptNewStreams();
   }
 
@@ -2245,7 +2259,7 @@ export class Connection implements FrameHandlers {
     this.noteStream(id);
     if (this.bufferedTotal >= this.connectionHighWaterMark) this.connectionBlocked = true;
     const below = send.bufferedBytes < this.streamMark() && !this.connectionBlocked;
-    if (!below) this.wantWritable.add(id);
+    if (!below) this.ownSet('wantWritable').add(id);
     return below;
   }
 
@@ -2273,20 +2287,20 @@ export class Connection implements FrameHandlers {
   stopSending(id: number, code: number): void {
     this.wake();
     this.streams.get(id)?.recv?.stopSending(code);
-    this.readable.delete(id);
+    if (this.readable.has(id)) this.ownSet('readable').delete(id);
     this.collectStreamControl();
   }
 
   /** Stops delivering data of stream `id`: flow control then holds the peer back. */
   pauseReading(id: number): void {
     this.wake();
-    this.paused.add(id);
+    this.ownSet('paused').add(id);
   }
 
   resumeReading(id: number): void {
     this.wake();
-    this.paused.delete(id);
-    this.readable.add(id);
+    if (this.paused.has(id)) this.ownSet('paused').delete(id);
+    this.ownSet('readable').add(id);
   }
 
   /** Bytes on stream `id` written and not yet acknowledged. */
@@ -2305,7 +2319,7 @@ export class Connection implements FrameHandlers {
   private readStreams(): void {
     for (const id of this.readable) {
       if (this.paused.has(id)) continue;
-      this.readable.delete(id);
+      this.ownSet('readable').delete(id);
       const recv = this.streams.get(id)?.recv;
       if (recv === undefined) continue;
       for (;;) {
@@ -2348,7 +2362,7 @@ export class Connection implements FrameHandlers {
     if (!this.wantWritable.has(id)) return;
     const send = this.streams.get(id)?.send;
     if (send === undefined) {
-      this.wantWritable.delete(id);
+      this.ownSet('wantWritable').delete(id);
       return;
     }
     if (this.bufferedTotal >= this.connectionHighWaterMark) return;
@@ -2358,7 +2372,7 @@ export class Connection implements FrameHandlers {
       return;
     }
     if (send.bufferedBytes < this.streamMark()) {
-      this.wantWritable.delete(id);
+      this.ownSet('wantWritable').delete(id);
       this.events.push({ type: 'writable', id });
     }
   }
@@ -2370,7 +2384,7 @@ export class Connection implements FrameHandlers {
     for (const id of this.wantWritable) {
       const send = this.streams.get(id)?.send;
       if (send === undefined || send.bufferedBytes < mark) {
-        this.wantWritable.delete(id);
+        this.ownSet('wantWritable').delete(id);
         if (send !== undefined) this.events.push({ type: 'writable', id });
       }
     }
@@ -2383,13 +2397,20 @@ export class Connection implements FrameHandlers {
   /** Forgets streams the stream manager has dropped (both parts terminal, RFC 9000 §3.3). */
   private pruneKnownStreams(): void {
     for (const id of this.knownStreams) {
-      if (this.streams.get(id) === undefined) this.knownStreams.delete(id);
+      if (this.streams.get(id) === undefined) this.ownSet('knownStreams').delete(id);
     }
     this.knownStreamsPruneAt = Math.max(256, 2 * this.knownStreams.size);
   }
 
+  /** The connection's own set `name`, made when first written (the field starts as NO_STREAM_IDS). */
+  private ownSet(name: 'readable' | 'paused' | 'wantWritable' | 'knownStreams'): Set<number> {
+    let set = this[name];
+    if (set === NO_STREAM_IDS) this[name] = set = new Set<number>();
+    return set as Set<number>;
+  }
+
   private noteStream(id: number): void {
-    this.knownStreams.add(id);
+    this.ownSet('knownStreams').add(id);
     if (this.knownStreams.size > this.knownStreamsPruneAt) this.pruneKnownStreams();
   }
 
