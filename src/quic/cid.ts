@@ -8,6 +8,10 @@
  *   the stateless reset tokens that come with them (§10.3.1).
  * - `statelessResetToken`: a token derived from a static key and the connection ID, so that an
  *   endpoint that lost all state can still produce it (§10.3.2).
+ *
+ * Either side may choose a zero-length ID in its first long header (§5.1). It is then the only ID
+ * that side ever has: no NEW_CONNECTION_ID from it, no RETIRE_CONNECTION_ID to it (§5.1.1, §19.15,
+ * §19.16), and every packet toward it carries an empty Destination Connection ID on every path.
  */
 import { timingSafeEqual } from 'node:crypto';
 import { TransportError, TransportErrorCode } from './errors.js';
@@ -63,6 +67,8 @@ export class LocalConnectionIds {
   private nextSequence = 0;
   /** The peer's active_connection_id_limit; 2 until its transport parameters arrive (§18.2). */
   peerLimit = 2;
+  /** We chose a zero-length ID (sequence 0): RFC 9000 §5.1.1, it is the only one we ever issue. */
+  private zeroLength = false;
 
   constructor(
     private readonly makeCid: () => Buffer,
@@ -74,6 +80,7 @@ export class LocalConnectionIds {
   /** Registers an ID chosen elsewhere (sequence 0, or the CID a Retry told the client to use). */
   add(cid: Buffer): IssuedConnectionId {
     const issued = new IssuedId(this.nextSequence++, cid, this.makeToken);
+    if (issued.sequence === 0 && cid.length === 0) this.zeroLength = true;
     this.active.set(issued.sequence, issued);
     this.onChange(cid, true);
     return issued;
@@ -81,6 +88,9 @@ export class LocalConnectionIds {
 
   /** New IDs to announce with NEW_CONNECTION_ID, up to the peer's limit (§5.1.1). */
   issueUpToLimit(maxActive = 8): IssuedConnectionId[] {
+    // RFC 9000 §5.1.1: "An endpoint that selects a zero-length connection ID during the handshake
+    // cannot issue a new connection ID" (§18.2: it ignores the peer's active_connection_id_limit).
+    if (this.zeroLength) return [];
     const out: IssuedConnectionId[] = [];
     while (this.active.size < Math.min(this.peerLimit, maxActive)) out.push(this.add(this.makeCid()));
     return out;
@@ -91,6 +101,11 @@ export class LocalConnectionIds {
    * as is retiring the ID the packet carrying the frame was sent to. Returns whether one was retired.
    */
   retire(sequence: number, packetDcid: Uint8Array): boolean {
+    // RFC 9000 §19.16: "An endpoint that provides a zero-length connection ID MUST treat receipt of
+    // a RETIRE_CONNECTION_ID frame as a connection error of type PROTOCOL_VIOLATION."
+    if (this.zeroLength) {
+      throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, 'RETIRE_CONNECTION_ID to an endpoint with a zero-length connection ID', 'RFC 9000 §19.16', 0x19);
+    }
     if (sequence >= this.nextSequence) {
       throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, `retiring connection ID ${sequence}, never issued`, 'RFC 9000 §19.16', 0x19);
     }
@@ -158,8 +173,19 @@ export class PeerConnectionIds {
     if (zero) zero.resetToken = token;
   }
 
+  /** The peer chose a zero-length ID: every packet we send carries an empty DCID (RFC 9000 §5.1.1). */
+  get zeroLength(): boolean {
+    return this.current.cid.length === 0;
+  }
+
   /** NEW_CONNECTION_ID (RFC 9000 §19.15). */
   onNewConnectionId(sequence: number, retirePriorTo: number, cid: Buffer, resetToken: Buffer): void {
+    // RFC 9000 §19.15: "An endpoint that is sending packets with a zero-length Destination
+    // Connection ID MUST treat receipt of a NEW_CONNECTION_ID frame as a connection error of type
+    // PROTOCOL_VIOLATION" (a peer that chose a zero-length ID cannot issue others, §5.1.1).
+    if (this.zeroLength) {
+      throw new TransportError(TransportErrorCode.PROTOCOL_VIOLATION, 'NEW_CONNECTION_ID from a peer that uses a zero-length connection ID', 'RFC 9000 §19.15', 0x18);
+    }
     const known = this.ids.get(sequence);
     if (known !== undefined) {
       // §19.15: the same sequence number with a different ID or token is a PROTOCOL_VIOLATION.
