@@ -45,7 +45,12 @@ export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.fr
 export interface ServerParameterIds {
   originalDcid: Buffer;
   retryScid: Buffer | undefined;
-  resetToken: Buffer;
+  /**
+   * stateless_reset_token; undefined for a server with a zero-length connection ID: the token is
+   * derived from the ID (RFC 9000 §10.3.2, "it cannot provide a zero-length connection ID"), and a
+   * token of the empty ID would be every such connection's token.
+   */
+  resetToken: Buffer | undefined;
 }
 
 /**
@@ -130,8 +135,8 @@ function checkConnectionId(cid: Uint8Array): void {
 
 /**
  * Our quic_transport_parameters (RFC 9000 §7.3, §18.2): the settings' parameters (see
- * fixedPart), then original_destination_connection_id, stateless_reset_token,
- * initial_source_connection_id and retry_source_connection_id.
+ * fixedPart), then original_destination_connection_id, stateless_reset_token (when there is
+ * one), initial_source_connection_id and retry_source_connection_id.
  */
 export function localTransportParameters(
   s: TransportSettings,
@@ -144,8 +149,8 @@ export function localTransportParameters(
   let length = fixed.length + 2 + scid.length;
   if (server !== undefined) {
     checkConnectionId(server.originalDcid);
-    if (server.resetToken.length !== 16) throw new RangeError('stateless_reset_token is not 16 bytes (RFC 9000 §18.2)');
-    length += 2 + server.originalDcid.length + 2 + 16;
+    if (server.resetToken !== undefined && server.resetToken.length !== 16) throw new RangeError('stateless_reset_token is not 16 bytes (RFC 9000 §18.2)');
+    length += 2 + server.originalDcid.length + (server.resetToken !== undefined ? 2 + 16 : 0);
     if (server.retryScid !== undefined) {
       checkConnectionId(server.retryScid);
       length += 2 + server.retryScid.length;
@@ -155,7 +160,7 @@ export function localTransportParameters(
   let at = fixed.copy(out, 0);
   if (server !== undefined) {
     at = writeShortParameter(out, at, TransportParameterId.original_destination_connection_id, server.originalDcid);
-    at = writeShortParameter(out, at, TransportParameterId.stateless_reset_token, server.resetToken);
+    if (server.resetToken !== undefined) at = writeShortParameter(out, at, TransportParameterId.stateless_reset_token, server.resetToken);
   }
   // RFC 9000 §7.3: both endpoints authenticate the connection IDs of the handshake.
   at = writeShortParameter(out, at, TransportParameterId.initial_source_connection_id, scid);
@@ -187,6 +192,12 @@ export function authenticateConnectionIds(params: TransportParameters, expected:
     check('original_destination_connection_id', params.originalDestinationConnectionId, expected.originalDcid);
     // RFC 9000 §7.3: retry_source_connection_id is present exactly when the client processed a Retry.
     check('retry_source_connection_id', params.retrySourceConnectionId, expected.retryScid);
+    // RFC 9000 §18.2: "A server that chooses a zero-length connection ID MUST NOT provide a
+    // preferred address. [...] A client MUST treat a violation of these requirements as a
+    // connection error of type TRANSPORT_PARAMETER_ERROR."
+    if (params.preferredAddress !== undefined && expected.initialScid?.length === 0) {
+      throw new TransportError(TransportErrorCode.TRANSPORT_PARAMETER_ERROR, 'preferred_address from a server with a zero-length connection ID', 'RFC 9000 §18.2');
+    }
   }
 }
 
