@@ -505,7 +505,8 @@ export class Connection implements FrameHandlers {
         // Malformed parameters are refused later, when they are applied (RFC 9000 §7.4).
       }
       if (chosen !== this.currentVersion) this.switchVersion(chosen);
-      const serverIds = { originalDcid, retryScid, resetToken: firstCid.resetToken };
+      // RFC 9000 §10.3.2: no stateless reset token for a zero-length ID (transport-parameters.ts).
+      const serverIds = { originalDcid, retryScid, resetToken: this.scid.length > 0 ? firstCid.resetToken : undefined };
       return localTransportParameters(this.settings, this.scid, serverIds, { chosenVersion: this.currentVersion, availableVersions: [...this.versions] });
     };
     const now = () => this.now;
@@ -1212,6 +1213,17 @@ export class Connection implements FrameHandlers {
   }
 
   /**
+   * Whether migrate() would migrate: only a client (RFC 9000 §9), once the handshake is confirmed
+   * (§9), and not to a server that chose a zero-length connection ID (§9.5: "An endpoint SHOULD NOT
+   * initiate migration with a peer that has requested a zero-length connection ID"; such a server
+   * routes by our address, and would not find the connection from a new one). A driver asks before
+   * it moves its socket.
+   */
+  get canMigrate(): boolean {
+    return this.role === 'client' && this.handshakeConfirmed && !this.peerCids.zeroLength;
+  }
+
+  /**
    * Client: move to a new local address (RFC 9000 §9.2) — the endpoint rebinds its socket and calls
    * this; we probe with PATH_CHALLENGE from there and switch to a fresh connection ID (§9.5).
    * `portOnly`: only the local port changed, so the path keeps its congestion, RTT and datagram
@@ -1220,7 +1232,7 @@ export class Connection implements FrameHandlers {
    */
   migrate(options: { portOnly?: boolean } = {}): void {
     this.wake();
-    if (this.role !== 'client' || !this.handshakeConfirmed) return;
+    if (!this.canMigrate) return;
     if (options.portOnly === true) this.restartBlackHoleCount();
     else this.startNewPath();
     if (this.peerCids.rotate()) this.takeRetirements();

@@ -162,9 +162,18 @@ export class QuicEndpoint {
     });
   }
 
-  /** Binds a UDP socket and starts the endpoint. */
+  /**
+   * Binds a UDP socket and starts the endpoint. Options the router refuses (e.g. `cidLength: 0`
+   * with `server`, router.ts) reject, and the socket is closed again.
+   */
   static async listen(options: EndpointOptions = {}): Promise<QuicEndpoint> {
-    return new QuicEndpoint(await bindSocket(socketType(options), options.host, options.port), options);
+    const socket = await bindSocket(socketType(options), options.host, options.port);
+    try {
+      return new QuicEndpoint(socket, options);
+    } catch (err) {
+      socket.close();
+      throw err;
+    }
   }
 
   /**
@@ -252,7 +261,11 @@ export class QuicEndpoint {
     return { address: a.address, port: a.port };
   }
 
-  /** Opens a client connection to `remote`. */
+  /**
+   * Opens a client connection to `remote`. With `cidLength: 0` the endpoint routes by the server's
+   * address (RFC 9000 §5.2.1): `remote` must be an IP address, and one connection per server
+   * address and port is open at a time (router.ts connect throws otherwise).
+   */
   connect(remote: PeerAddress, tls: ClientTlsSettings, token?: Buffer): Connection {
     const conn = this.router.connect(remote, tls, this.clock(), token);
     this.scheduleFlush();

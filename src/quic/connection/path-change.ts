@@ -6,7 +6,7 @@
 import type { PeerAddress } from './types.js';
 
 /** `::ffff:192.0.2.1` and `192.0.2.1` name the same IPv4 host (RFC 4291 §2.5.5.2). */
-function canonicalIp(address: string): string {
+export function canonicalIp(address: string): string {
   const lower = address.toLowerCase();
   return lower.startsWith('::ffff:') && lower.includes('.') ? lower.slice(7) : lower;
 }

@@ -1,7 +1,8 @@
 /**
  * Many connections behind one UDP port, sans-I/O (RFC 9000 §5.2, §5.2.2, §6.1, §8.1.2, §10.3):
  * routes each datagram to its connection by Destination Connection ID (short headers carry no
- * length, so every ID we issue has the same length), creates server connections from valid client
+ * length, so every ID we issue has the same length) — or, for a client that uses zero-length IDs,
+ * by the server's address (§5.2.1, address-routes.ts) — creates server connections from valid client
  * Initials (in datagrams of at least 1200 bytes, §14.1), answers unknown versions with Version
  * Negotiation (§6.1), asks for address validation with Retry when configured (§8.1.2), and answers
  * short-header packets for unknown connections with a stateless reset (§10.3).
@@ -18,6 +19,7 @@ import { buildVersionNegotiation } from '../packet/version-negotiation.js';
 import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
 import { claimedTokenKind, openToken, sealToken } from '../token.js';
 import { buildInvalidTokenClose, buildRefusedClose, initialOpens } from './stateless-close.js';
+import { AddressRoutes } from './address-routes.js';
 import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
   Connection,
@@ -41,9 +43,10 @@ export interface RouterOptions {
   };
   random?: (n: number) => Buffer;
   /**
-   * Length of the connection IDs we issue, 1 to 20 (RFC 9000 §17.2). Default 8. Zero-length IDs
-   * are not supported: routing would have to go by address (§5.2) and no NEW_CONNECTION_ID could
-   * be sent (§5.1.1), so they are refused here rather than failing in the first handshake.
+   * Length of the connection IDs we issue, 0 to 20 (RFC 9000 §17.2). Default 8. 0 only for a
+   * client router: its connections are then told apart by their server's address (§5.2,
+   * address-routes.ts: one connection per server address and port). A server refuses 0: it tells
+   * many clients apart by the IDs it issued (see ZERO_LENGTH_SERVER).
    */
   cidLength?: number;
   transport?: Partial<TransportSettings>;
@@ -70,6 +73,15 @@ export interface RouterOptions {
   qlog?: (odcid: Buffer, role: 'client' | 'server') => ((event: QlogEvent) => void) | undefined;
   keylog?: (line: string) => void;
 }
+
+/**
+ * Why a server router refuses zero-length connection IDs. Every client would send short headers
+ * with an empty Destination Connection ID, leaving only its address to route by (RFC 9000 §5.2),
+ * which NAT rebinding and migration change mid-connection (§5.1: "MUST NOT use the same IP address
+ * and port for multiple concurrent connections with zero-length connection IDs"); and the stateless
+ * reset token, derived from the connection ID of a packet, needs an ID to derive from (§10.3.2).
+ */
+const ZERO_LENGTH_SERVER = 'cidLength 0: a server tells its clients apart by the connection IDs it issues; with zero-length IDs only their addresses would be left, which NAT rebinding and migration change (RFC 9000 §5.1, §5.2), and no stateless reset token could be derived (§10.3.2)';
 
 /** Smallest stateless reset: 5 unpredictable bytes and the 16-byte token (RFC 9000 §10.3). */
 const MIN_STATELESS_RESET = 21;
@@ -129,9 +141,11 @@ export class ConnectionRouter {
     // Many small unpredictable values per handshake: drawn from a pool (random-pool.ts).
     this.random = options.random ?? pooledRandomBytes();
     this.cidLength = options.cidLength ?? 8;
-    if (!Number.isInteger(this.cidLength) || this.cidLength < 1 || this.cidLength > 20) {
-      throw new RangeError(`cidLength ${this.cidLength}: connection IDs here are 1 to 20 bytes (RFC 9000 §5.1, §17.2)`);
+    if (this.cidLength === 0 && options.server !== undefined) throw new RangeError(ZERO_LENGTH_SERVER);
+    if (!Number.isInteger(this.cidLength) || this.cidLength < 0 || this.cidLength > 20) {
+      throw new RangeError(`cidLength ${this.cidLength}: connection IDs are 0 to 20 bytes (RFC 9000 §5.1, §17.2)`);
     }
+    if (this.cidLength === 0) this.byServerAddress = new AddressRoutes();
     this.resetKey = this.random(32);
     this.tokenKey = this.random(32);
     this.ticketKey = options.server?.ticketKey ?? this.random(32);
@@ -139,12 +153,23 @@ export class ConnectionRouter {
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_LIMITS.maxQuicHandshakes;
   }
 
-  /** Starts a client connection to `remote`. */
+  /**
+   * Starts a client connection to `remote`. With zero-length connection IDs, `remote` must be an IP
+   * address that no open connection of this router uses (address-routes.ts; throws otherwise).
+   */
   connect(remote: PeerAddress, tls: ClientTlsSettings, now: number, token?: Buffer): Connection {
     const holder: RouteHolder = { keys: new Set() };
     // RFC 9000 §7.2: an unpredictable first DCID of at least 8 bytes; it also names the qlog file.
     const initialDcid = this.random(Math.max(8, this.cidLength));
-    const conn = new Connection(Object.assign(this.common(remote, now, holder, initialDcid, 'client'), { role: 'client' as const, tls, token, initialDcid }));
+    // Checked before the connection exists: a refused one must leave nothing behind.
+    this.byServerAddress?.add(remote, holder, (other) => other.conn !== undefined && other.conn.state !== 'closed');
+    let conn: Connection;
+    try {
+      conn = new Connection(Object.assign(this.common(remote, now, holder, initialDcid, 'client'), { role: 'client' as const, tls, token, initialDcid }));
+    } catch (err) {
+      this.byServerAddress?.delete(holder);
+      throw err;
+    }
     this.bind(holder, conn);
     return conn;
   }
@@ -180,6 +205,8 @@ export class ConnectionRouter {
       qlog: odcid !== undefined ? this.options.qlog?.(odcid, role) : undefined,
       onWake: this.onWake,
       onConnectionId(cid: Buffer, added: boolean) {
+        // A zero-length ID routes by address (byServerAddress), never by the empty key.
+        if (cid.length === 0) return;
         const key = routeKey(cid);
         if (!added) {
           holder.keys.delete(key);
@@ -247,6 +274,11 @@ export class ConnectionRouter {
 
   /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
   private readonly holders = new Map<Connection, RouteHolder>();
+  /**
+   * With zero-length connection IDs (a client router only): the connections by their server's
+   * address (RFC 9000 §5.2.1). Keyed by route holder, which exists before its connection does.
+   */
+  private readonly byServerAddress: AddressRoutes<RouteHolder> | undefined;
 
   /** A datagram arrived from `from`; returns the connection that took it, if one did. */
   receive(datagram: Buffer, from: PeerAddress, now: number): Connection | undefined {
@@ -258,6 +290,8 @@ export class ConnectionRouter {
     if (isLong && datagram.length < 7) return this.drop();
     const dcidEnd = dcidStart + (isLong ? datagram[5]! : this.cidLength);
     if (datagram.length < dcidEnd) return this.drop();
+    // RFC 9000 §5.2.1: a zero-length Destination Connection ID is matched by the sender's address.
+    if (dcidEnd === dcidStart && this.byServerAddress !== undefined) return this.receiveByAddress(datagram, from, now);
     const conn = this.routes.get(datagram.toString('latin1', dcidStart, dcidEnd)); // = routeKey(DCID)
     if (conn !== undefined) {
       conn.receive(datagram, from, now);
@@ -277,6 +311,19 @@ export class ConnectionRouter {
     }
     if (this.options.server !== undefined) return this.onNewLongHeader(datagram, from, now);
     return this.drop();
+  }
+
+  /**
+   * RFC 9000 §5.2.1: "Packets that do not match an existing connection -- based on Destination
+   * Connection ID or, if this value is zero length, local IP address and port -- are discarded."
+   * The local address is this router's socket; the server's address picks the connection. A
+   * stateless reset from the server (§10.3) comes this way too, and its connection checks it.
+   */
+  private receiveByAddress(datagram: Buffer, from: PeerAddress, now: number): Connection | undefined {
+    const conn = this.byServerAddress!.get(from)?.conn;
+    if (conn === undefined) return this.drop();
+    conn.receive(datagram, from, now);
+    return conn;
   }
 
   private drop(): undefined {
@@ -460,7 +507,9 @@ export class ConnectionRouter {
       this.awakeSet.delete(conn);
       if (this.sleeping.delete(conn)) this.sleepingEarliestStale = true;
       this.handshaking.delete(conn);
-      for (const key of this.holders.get(conn)?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
+      const holder = this.holders.get(conn);
+      for (const key of holder?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
+      if (holder !== undefined) this.byServerAddress?.delete(holder);
       this.holders.delete(conn);
       return true;
     }

@@ -84,10 +84,11 @@ describe('review: router route keys (RFC 9000 §5.2, §10.3)', () => {
   });
 
   it('connection ID lengths the connections cannot use are refused when the router is made (RFC 9000 §5.1.1, §17.2)', () => {
-    // A zero-length ID would make every connection's route the empty key, and the first
-    // NEW_CONNECTION_ID (which needs 1 to 20 bytes, §19.15) would throw inside a handshake.
-    for (const cidLength of [0, 21, -1, 1.5, Number.NaN]) expect(() => new ConnectionRouter({ cidLength })).toThrow(RangeError);
-    for (const cidLength of [1, 8, 20]) expect(() => new ConnectionRouter({ cidLength })).not.toThrow();
+    // A zero-length ID is for a client router only, which routes by the server's address (§5.2.1,
+    // zero-length-cid.test.ts); a server router routes its clients by the IDs it issues and refuses it.
+    for (const cidLength of [21, -1, 1.5, Number.NaN]) expect(() => new ConnectionRouter({ cidLength })).toThrow(RangeError);
+    expect(() => new ConnectionRouter({ cidLength: 0, server: { certificateChain: [], privateKey: '', alpn: [] } })).toThrow(RangeError);
+    for (const cidLength of [0, 1, 8, 20]) expect(() => new ConnectionRouter({ cidLength })).not.toThrow();
     const pair = new Pair({ serverRouter: { cidLength: 20 }, client: { cidLength: 1 } });
     expect(pair.handshake()).toBe(true);
   });
