@@ -1216,11 +1216,13 @@ export class Connection implements FrameHandlers {
    * Whether migrate() would migrate: only a client (RFC 9000 §9), once the handshake is confirmed
    * (§9), and not to a server that chose a zero-length connection ID (§9.5: "An endpoint SHOULD NOT
    * initiate migration with a peer that has requested a zero-length connection ID"; such a server
-   * routes by our address, and would not find the connection from a new one). A driver asks before
-   * it moves its socket.
+   * routes by our address, and would not find the connection from a new one), nor to a server that
+   * sent disable_active_migration (§18.2: "the endpoint MUST NOT use a new local address when
+   * sending to the address that the peer used during the handshake"; we take no preferred_address).
+   * A driver asks before it moves its socket.
    */
   get canMigrate(): boolean {
-    return this.role === 'client' && this.handshakeConfirmed && !this.peerCids.zeroLength;
+    return this.role === 'client' && this.handshakeConfirmed && !this.peerCids.zeroLength && this.peerParams?.disableActiveMigration !== true;
   }
 
   /**

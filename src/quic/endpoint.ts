@@ -194,12 +194,19 @@ export class QuicEndpoint {
   async rebind(options: { host?: string; port?: number } = {}): Promise<void> {
     if (this.options.server !== undefined) throw new Error('a server endpoint cannot migrate (RFC 9000 §9)');
     if (this.closing !== undefined) throw new Error('the endpoint is closed');
+    this.assertAllCanMigrate();
     const before = this.address.address;
     const socket = await bindSocket(socketType(this.options), options.host ?? before, options.port);
     if (this.closing !== undefined) {
       // close() began while the new socket was being bound: it closes the socket it knows.
       socket.close();
       throw new Error('the endpoint is closed');
+    }
+    try {
+      this.assertAllCanMigrate(); // a connection may have started while the socket was being bound
+    } catch (err) {
+      socket.close();
+      throw err;
     }
     const old = this.socket;
     this.socket = socket;
@@ -210,6 +217,21 @@ export class QuicEndpoint {
     for (const conn of this.router.connections) conn.migrate({ portOnly });
     this.scheduleFlush();
   }
+  /**
+   * A new local socket is a new local address for every connection on it, so each must be allowed
+   * to migrate (Connection.canMigrate): not before its handshake is confirmed (RFC 9000 §9), not to
+   * a server that sent disable_active_migration (§18.2) or uses a zero-length connection ID (§9.5).
+   * Moving such a connection anyway would leave the server unable to route to it.
+   */
+  private assertAllCanMigrate(): void {
+    for (const conn of this.router.connections) {
+      const live = conn.state === 'handshake' || conn.state === 'established';
+      if (live && !conn.canMigrate) {
+        throw new Error('a connection on this endpoint cannot migrate (handshake not confirmed, or the server disabled migration or uses zero-length connection IDs; RFC 9000 §9, §9.5, §18.2)');
+      }
+    }
+  }
+
 
   /** Keeps `old` receiving for the drain period (see rebind()), closing the one that drained before. */
   private drain(old: Socket): void {

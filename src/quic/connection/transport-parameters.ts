@@ -24,6 +24,14 @@ export interface TransportSettings {
   activeConnectionIdLimit: number;
   /** Largest UDP payload we accept (RFC 9000 §18.2). */
   maxUdpPayloadSize: number;
+  /**
+   * A server's disable_active_migration (RFC 9000 §18.2): clients must not move to a new local
+   * address, e.g. behind a load balancer that routes by address. NAT rebinding is still handled
+   * (§9), and a client that migrates anyway is validated and followed (§9: "MUST either drop ...
+   * or proceed with path validation"). Not server-only, but meaningless from a client: servers do
+   * not migrate in QUIC v1.
+   */
+  disableActiveMigration: boolean;
 }
 
 /** What we advertise unless told otherwise. */
@@ -39,6 +47,7 @@ export const DEFAULT_TRANSPORT_SETTINGS: Readonly<TransportSettings> = Object.fr
   ackDelayExponent: 3,
   activeConnectionIdLimit: DEFAULT_LIMITS.activeConnectionIdLimit,
   maxUdpPayloadSize: 1452,
+  disableActiveMigration: false,
 });
 
 /** What only a server sends (RFC 9000 §18.2). */
@@ -80,7 +89,8 @@ function sameSettings(a: Readonly<TransportSettings>, b: Readonly<TransportSetti
     a.maxAckDelay === b.maxAckDelay &&
     a.ackDelayExponent === b.ackDelayExponent &&
     a.activeConnectionIdLimit === b.activeConnectionIdLimit &&
-    a.maxUdpPayloadSize === b.maxUdpPayloadSize
+    a.maxUdpPayloadSize === b.maxUdpPayloadSize &&
+    a.disableActiveMigration === b.disableActiveMigration
   );
 }
 
@@ -110,6 +120,8 @@ function fixedPart(s: TransportSettings, versionInformation: VersionInformation 
   };
   // RFC 9368 §3: version_information, for compatible version negotiation.
   if (versionInformation !== undefined) params.versionInformation = versionInformation;
+  // RFC 9000 §18.2: a zero-length value, present when set.
+  if (s.disableActiveMigration) params.disableActiveMigration = true;
   const bytes = encodeTransportParameters(params); // checks the §18.2 ranges
   if (fixedParameters.length >= MAX_FIXED_PARAMETERS) fixedParameters.shift();
   fixedParameters.push({

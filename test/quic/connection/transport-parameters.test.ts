@@ -20,6 +20,7 @@ const settingsArb: fc.Arbitrary<TransportSettings> = fc.record({
   ackDelayExponent: fc.nat({ max: 20 }),
   activeConnectionIdLimit: fc.integer({ min: 2, max: 2 ** 20 }),
   maxUdpPayloadSize: fc.integer({ min: 1200, max: 65527 }),
+  disableActiveMigration: fc.boolean(),
 });
 const cidArb = fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b));
 const versionsArb = fc.option(fc.record({ chosenVersion: fc.constantFrom(1, 0x6b3343cf), availableVersions: fc.constant<number[]>([1, 0x6b3343cf]) }), { nil: undefined });
@@ -56,6 +57,7 @@ describe('localTransportParameters', () => {
           expect(p.ackDelayExponent).toBe(settings.ackDelayExponent);
           expect(p.activeConnectionIdLimit).toBe(settings.activeConnectionIdLimit);
           expect(p.maxUdpPayloadSize).toBe(settings.maxUdpPayloadSize);
+          expect(p.disableActiveMigration).toBe(settings.disableActiveMigration);
           expect(Buffer.from(p.initialSourceConnectionId!).equals(scid)).toBe(true);
           expect(p.versionInformation).toEqual(versions);
           if (server) {
@@ -91,6 +93,7 @@ describe('localTransportParameters', () => {
       ackDelayExponent: 5,
       activeConnectionIdLimit: 3,
       maxUdpPayloadSize: 1_350,
+      disableActiveMigration: true,
     };
     for (const field of Object.keys(DEFAULT_TRANSPORT_SETTINGS) as (keyof TransportSettings)[]) {
       expect(other[field], field).not.toBe(DEFAULT_TRANSPORT_SETTINGS[field]);
