@@ -27,15 +27,31 @@ export const RESET_TOKEN_LENGTH = 16;
  */
 const preparedKeys = new WeakMap<Uint8Array, { key: Buffer; hmac: HmacSha256 }>();
 
-/** RFC 9000 §10.3.2: token = a keyed hash of the connection ID; HMAC-SHA256 truncated to 16 bytes. */
-export function statelessResetToken(staticKey: Uint8Array, cid: Uint8Array): Buffer {
+/** `staticKey` prepared for HMAC, shared by everyone who passes the same key object, as it is now. */
+function preparedKey(staticKey: Uint8Array): HmacSha256 {
   let prepared = preparedKeys.get(staticKey);
   if (prepared === undefined || !prepared.key.equals(staticKey)) {
     prepared = { key: Buffer.from(staticKey), hmac: new HmacSha256(staticKey) };
     preparedKeys.set(staticKey, prepared);
   }
+  return prepared.hmac;
+}
+
+/** RFC 9000 §10.3.2: token = a keyed hash of the connection ID; HMAC-SHA256 truncated to 16 bytes. */
+export function statelessResetToken(staticKey: Uint8Array, cid: Uint8Array): Buffer {
   // The MAC written at the token's length: the first 16 bytes of HMAC-SHA256, without a view.
-  return prepared.hmac.mac(cid, RESET_TOKEN_LENGTH);
+  return preparedKey(staticKey).mac(cid, RESET_TOKEN_LENGTH);
+}
+
+/**
+ * statelessResetToken under one key for the life of a connection: the key is prepared at the first
+ * token and kept as it was then, so a connection never gives one ID two tokens (RFC 9000 §19.15),
+ * and each later token skips the look-up and the check that the key is unchanged (issue 5: a
+ * connection derives one per ID it issues, up to the peer's active_connection_id_limit).
+ */
+export function resetTokenDeriver(staticKey: Uint8Array): (cid: Uint8Array) => Buffer {
+  let hmac: HmacSha256 | undefined;
+  return (cid) => (hmac ??= preparedKey(staticKey)).mac(cid, RESET_TOKEN_LENGTH);
 }
 
 export interface IssuedConnectionId {

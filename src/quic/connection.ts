@@ -25,7 +25,7 @@
  */
 import { DecodeError, ProtocolError } from '../core/errors.js';
 import { DEFAULT_LIMITS } from '../core/limits.js';
-import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from './cid.js';
+import { LocalConnectionIds, PeerConnectionIds, resetTokenDeriver } from './cid.js';
 import { initialPacketKeys } from './crypto/keys.js';
 import { HeaderMaskQueue, PrefetchedMasks, removeHeaderProtection, SAMPLE_OFFSET_FROM_PN } from './crypto/packet-protection.js';
 import type { HeaderProtection } from './crypto/header-protection.js';
@@ -449,7 +449,7 @@ export class Connection implements FrameHandlers {
     this.pmtu = new PmtuSearch(this.settings.maxUdpPayloadSize, options.pmtuRaiseTimer, options.pmtuProbeTimer);
     this.localCids = new LocalConnectionIds(
       () => this.random(this.cidLength),
-      (cid) => statelessResetToken(this.resetKey, cid),
+      resetTokenDeriver(this.resetKey),
       (cid, added) => this.onConnectionId?.(cid, added),
     );
     this.spaces = SPACES.map((id) => new PacketSpace(id, this.settings.maxAckDelay, DEFAULT_LIMITS.maxCryptoBufferBytes));

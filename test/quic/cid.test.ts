@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { LocalConnectionIds, PeerConnectionIds, statelessResetToken } from '../../src/quic/cid.js';
+import { LocalConnectionIds, PeerConnectionIds, resetTokenDeriver, statelessResetToken } from '../../src/quic/cid.js';
 import { TransportErrorCode } from '../../src/quic/errors.js';
 
 const cid = (n: number) => Buffer.alloc(8, n);
@@ -33,6 +33,30 @@ describe('stateless reset tokens (RFC 9000 §10.3.2)', () => {
     key.fill(2);
     expect(statelessResetToken(key, cid(1))).toEqual(statelessResetToken(Buffer.alloc(32, 2), cid(1)));
     expect(statelessResetToken(key, cid(1))).not.toEqual(before);
+  });
+});
+
+describe('a connection\'s reset token deriver (RFC 9000 §10.3.2, §19.15)', () => {
+  it('gives statelessResetToken\'s tokens for any key and connection ID', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 1, maxLength: 80 }), fc.array(fc.uint8Array({ maxLength: 20 }), { minLength: 1, maxLength: 4 }), (key, ids) => {
+        const derive = resetTokenDeriver(key);
+        for (const id of ids) expect(derive(id).equals(statelessResetToken(key, id))).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('keeps the key as it was at its first token: an ID never gets a second token (§19.15)', () => {
+    const key = Buffer.alloc(32, 1);
+    const derive = resetTokenDeriver(key);
+    const first = derive(cid(1));
+    key.fill(2); // changed in place afterwards
+    expect(derive(cid(1))).toEqual(first);
+    expect(derive(cid(2))).toEqual(statelessResetToken(Buffer.alloc(32, 1), cid(2)));
+    // A deriver made before any token takes the key as it is at its first one.
+    const later = resetTokenDeriver(key);
+    expect(later(cid(1))).toEqual(statelessResetToken(Buffer.alloc(32, 2), cid(1)));
   });
 });
 
