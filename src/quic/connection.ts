@@ -1706,8 +1706,11 @@ export class Connection implements FrameHandlers {
 
     // RFC 9000 §13.2: an ACK when one is due, or riding along with anything we send anyway.
     let ackFrame: Frame | undefined;
-    // RFC 9000 §12.4: 0-RTT packets carry no ACK frames.
-    const ackInfo = !zeroRtt && space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
+    // RFC 9000 §12.4: 0-RTT packets carry no ACK frames. Nor does the packet that answers a challenge
+    // through an old local socket (PeerAddress.via): an ACK would make it non-probing (§9.1), and the
+    // peer would take it for a move back to that path (§9.3); the ACK goes in the next packet.
+    const throughOldSocket = id === ApplicationData && this.pathResponses.length > 0 && this.pathResponses[0]!.to.via !== undefined;
+    const ackInfo = !zeroRtt && !throughOldSocket && space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
     if (ackInfo !== undefined) {
       const exponent = id === ApplicationData ? this.settings.ackDelayExponent : 3;
       ackFrame = {
@@ -1781,10 +1784,12 @@ export class Connection implements FrameHandlers {
       addFrame(plan, { type: 'handshake_done' }, { kind: 'handshake-done' }, 1);
     }
     // RFC 9000 §8.2.2: a PATH_RESPONSE goes on the path its challenge came from. One for another
-    // address than the peer's (a probe of a path it has not moved to, §9.1) goes first, in a packet
-    // of its own to that address; the packet holds at most an ACK besides, which any path may carry.
+    // address than the peer's (a probe of a path it has not moved to, §9.1), or one that came in
+    // through another local socket than the current one (PeerAddress.via: ours, after a migration),
+    // goes first, in a packet of its own to that address; the packet holds at most an ACK besides,
+    // which any path may carry (but not through an old socket: see the ACK above).
     const elsewhere = this.pathResponses[0];
-    if (elsewhere !== undefined && !sameAddress(elsewhere.to, this.remote) && !plan.ackEliciting && limit - plan.payloadSize > 9) {
+    if (elsewhere !== undefined && !onCurrentPath(elsewhere.to, this.remote) && !plan.ackEliciting && limit - plan.payloadSize > 9) {
       this.pathResponses.shift();
       const frame: Frame = { type: 'path_response', data: elsewhere.data };
       addFrame(plan, frame, undefined, frameLength(frame));
@@ -1792,7 +1797,7 @@ export class Connection implements FrameHandlers {
       this.pathFramePlanned = true;
       return elsewhere.to;
     }
-    while (this.pathResponses.length > 0 && sameAddress(this.pathResponses[0]!.to, this.remote) && limit - plan.payloadSize > 10) {
+    while (this.pathResponses.length > 0 && onCurrentPath(this.pathResponses[0]!.to, this.remote) && limit - plan.payloadSize > 10) {
       const response = this.pathResponses.shift()!;
       const frame: Frame = { type: 'path_response', data: response.data };
       addFrame(plan, frame, undefined, frameLength(frame));
@@ -2453,6 +2458,11 @@ function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
   for (; i + 4 <= end; i += 4) if (a.readUInt32LE(i) !== b.readUInt32LE(i)) return false;
   for (; i < end; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/** Whether a datagram to `to` travels the path in use: the peer's address, from the current local socket (PeerAddress.via). */
+function onCurrentPath(to: PeerAddress, remote: PeerAddress): boolean {
+  return to.via === undefined && sameAddress(to, remote);
 }
 
 function sameAddress(a: PeerAddress, b: PeerAddress): boolean {

@@ -18,7 +18,7 @@ import { isIP, isIPv6 } from 'node:net';
 import type { ClientTlsSettings, Connection, ConnectionEvent } from './connection.js';
 import { ConnectionRouter, type RouterOptions } from './connection/router.js';
 import { receiveBatch } from './connection/receive-lookahead.js';
-import type { PeerAddress } from './connection/types.js';
+import type { OutgoingDatagram, PeerAddress } from './connection/types.js';
 import { qlogSinks } from './qlog.js';
 import { appendFileSync } from 'node:fs';
 
@@ -117,6 +117,8 @@ interface DrainingSocket {
   pto: number;
   /** When the last datagram arrived on it. */
   lastArrival: number;
+  /** Marks the datagrams that arrive on it, and the answers that must leave through it (PeerAddress.via). */
+  generation: number;
 }
 
 export class QuicEndpoint {
@@ -136,6 +138,8 @@ export class QuicEndpoint {
   private referenced = true;
   /** The socket the last rebind() replaced, while it drains (at most one: a second rebind closes it). */
   private draining: DrainingSocket | undefined;
+  /** How many sockets rebind() has replaced: the next draining socket's mark. */
+  private replacedSockets = 0;
 
   private constructor(socket: Socket, private readonly options: EndpointOptions) {
     this.socket = socket;
@@ -154,6 +158,9 @@ export class QuicEndpoint {
         const draining = this.draining;
         if (draining?.socket !== socket) return;
         draining.lastArrival = this.clock();
+        // Marked with the socket it came in on: a PATH_RESPONSE to it must leave through it (RFC 9000 §8.2.2).
+        this.onMessage(msg, { address: rinfo.address, port: rinfo.port, via: draining.generation });
+        return;
       }
       this.onMessage(msg, { address: rinfo.address, port: rinfo.port });
     });
@@ -244,7 +251,7 @@ export class QuicEndpoint {
       return;
     }
     const now = this.clock();
-    this.draining = { socket: old, timer: undefined, since: now, until: now + Math.min(3 * pto, REBIND_DRAIN_CAP_MS), pto, lastArrival: -Infinity };
+    this.draining = { socket: old, timer: undefined, since: now, until: now + Math.min(3 * pto, REBIND_DRAIN_CAP_MS), pto, lastArrival: -Infinity, generation: ++this.replacedSockets };
     this.armDrainTimer();
   }
 
@@ -368,9 +375,18 @@ export class QuicEndpoint {
     const onEvent = this.options.onEvent;
     for (let event = conn.poll(); event !== undefined; event = conn.poll()) onEvent?.(conn, event);
     if (this.closed) return;
-    for (const datagram of conn.transmit(this.clock())) {
-      this.socket.send(datagram.data, datagram.to.port, datagram.to.address);
-    }
+    for (const datagram of conn.transmit(this.clock())) this.send(datagram);
+  }
+
+  /**
+   * Sends from the current socket, or, for an answer marked with a draining socket (PeerAddress.via),
+   * from that one: RFC 9000 §8.2.2 puts a PATH_RESPONSE on the path its challenge came in on. Once
+   * that socket has closed the path is gone, and the answer is dropped rather than sent on another.
+   */
+  private send(datagram: OutgoingDatagram): void {
+    const { to } = datagram;
+    if (to.via === undefined) this.socket.send(datagram.data, to.port, to.address);
+    else if (this.draining !== undefined && this.draining.generation === to.via) this.draining.socket.send(datagram.data, to.port, to.address);
   }
 
   private scheduleFlush(): void {
@@ -393,9 +409,7 @@ export class QuicEndpoint {
     this.router.handleTimeout(now, this.forgotten);
     this.deliverEvents();
     const datagrams = this.router.transmit(now);
-    for (const datagram of datagrams) {
-      this.socket.send(datagram.data, datagram.to.port, datagram.to.address);
-    }
+    for (const datagram of datagrams) this.send(datagram);
     this.armTimer(datagrams.length > 0);
   }
 

@@ -5,7 +5,7 @@
  * (RFC 9000 §9.3): what the server still sends to the old port arrives, then the socket closes,
  * on its own, at close(), or at the next rebind().
  */
-import { createSocket } from 'node:dgram';
+import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../src/quic/connection.js';
 import { QuicEndpoint, REBIND_DRAIN_CAP_MS } from '../../src/quic/endpoint.js';
@@ -210,6 +210,29 @@ describe('QuicEndpoint.rebind(): the replaced socket drains, then closes (RFC 90
     expect(body).not.toBe('timeout');
     expect(sha256(body as Buffer)).toBe(sha256(SMALL));
     expect(toOldPort).toBeGreaterThan(0);
+  });
+
+  it('a PATH_CHALLENGE that reaches the old socket is answered through it (RFC 9000 §8.2.2)', async () => {
+    const srv = await server(SMALL);
+    const { client, request } = await connectedClient(srv, 10);
+    const oldPort = client.address.port;
+    await client.rebind();
+    const old = (client as unknown as { draining: { socket: Socket } }).draining.socket;
+    // What leaves through the old socket. Before §8.2.2 was kept, it sent nothing: the answer to the
+    // server's check of the old path (RFC 9000 §9.3.3) left from the new socket.
+    const sentFromOld: number[] = [];
+    const send = old.send.bind(old) as (...args: unknown[]) => void;
+    old.send = ((...args: unknown[]) => {
+      sentFromOld.push(args[1] as number);
+      send(...args);
+    }) as typeof old.send;
+    // Non-probing packets from the new port move the server, which then challenges the old one.
+    expect(sha256(await request())).toBe(sha256(SMALL));
+    const deadline = Date.now() + 5_000;
+    while (!sentFromOld.includes(srv.endpoint.address.port) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+    expect(sentFromOld).toContain(srv.endpoint.address.port);
+    expect(srv.conns[0]!.remote.port).toBe(client.address.port); // the server stays on the new path
+    expect(client.address.port).not.toBe(oldPort);
   });
 
   it('the old socket is open during the drain period and closed after it; the connection carries on', async () => {

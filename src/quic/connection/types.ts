@@ -8,6 +8,14 @@ import type { SessionTicket } from '../tls/handshake.js';
 export interface PeerAddress {
   address: string;
   port: number;
+  /**
+   * Set by a driver on a datagram that arrived on a local socket other than its current one (a
+   * client's socket still draining after a migration): the local half of the path. A PATH_RESPONSE
+   * to it carries the same mark, so the driver sends it back through that socket (RFC 9000 §8.2.2:
+   * "A PATH_RESPONSE frame MUST be sent on the network path where the PATH_CHALLENGE frame was
+   * received"). Absent means the current socket; addresses are compared without it.
+   */
+  via?: number;
 }
 
 /** A datagram to send, with its destination. */
