@@ -1708,8 +1708,9 @@ export class Connection implements FrameHandlers {
     let ackFrame: Frame | undefined;
     // RFC 9000 §12.4: 0-RTT packets carry no ACK frames. Nor does the packet that answers a challenge
     // through an old local socket (PeerAddress.via): an ACK would make it non-probing (§9.1), and the
-    // peer would take it for a move back to that path (§9.3); the ACK goes in the next packet.
-    const throughOldSocket = id === ApplicationData && this.pathResponses.length > 0 && this.pathResponses[0]!.to.via !== undefined;
+    // peer would take it for a move back to that path (§9.3); the ACK goes in the next packet. Only
+    // when that answer can go now: an ACK is never held back by congestion control (§13.2.1, RFC 9002 §7).
+    const throughOldSocket = mayCarryData && id === ApplicationData && this.pathResponses.length > 0 && this.pathResponses[0]!.to.via !== undefined;
     const ackInfo = !zeroRtt && !throughOldSocket && space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
     if (ackInfo !== undefined) {
       const exponent = id === ApplicationData ? this.settings.ackDelayExponent : 3;
