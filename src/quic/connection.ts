@@ -1213,16 +1213,17 @@ export class Connection implements FrameHandlers {
   }
 
   /**
-   * Whether migrate() would migrate: only a client (RFC 9000 §9), once the handshake is confirmed
-   * (§9), and not to a server that chose a zero-length connection ID (§9.5: "An endpoint SHOULD NOT
-   * initiate migration with a peer that has requested a zero-length connection ID"; such a server
-   * routes by our address, and would not find the connection from a new one), nor to a server that
+   * Whether migrate() would migrate: only a client (RFC 9000 §9), open (a closing or draining
+   * connection sends nothing new, §10.2), once the handshake is confirmed (§9), and not to a
+   * server that chose a zero-length connection ID (§9.5: "An endpoint SHOULD NOT initiate
+   * migration with a peer that has requested a zero-length connection ID"; such a server routes by
+   * our address, and would not find the connection from a new one), nor to a server that
    * sent disable_active_migration (§18.2: "the endpoint MUST NOT use a new local address when
    * sending to the address that the peer used during the handshake"; we take no preferred_address).
    * A driver asks before it moves its socket.
    */
   get canMigrate(): boolean {
-    return this.role === 'client' && this.handshakeConfirmed && !this.peerCids.zeroLength && this.peerParams?.disableActiveMigration !== true;
+    return this.role === 'client' && this.state === 'established' && this.handshakeConfirmed && !this.peerCids.zeroLength && this.peerParams?.disableActiveMigration !== true;
   }
 
   /**
@@ -1735,8 +1736,9 @@ export class Connection implements FrameHandlers {
       }
       if (id === ApplicationData && plan.to === undefined) this.addStreamFrames(plan, limit);
     }
-    // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else.
-    if (space.probesOwed > 0) {
+    // RFC 9002 §6.2.4: a probe must be ack-eliciting; PING when there is nothing else. A packet to
+    // another path (a PATH_RESPONSE, plan.to) is not the probe: it is not in flight on this one.
+    if (space.probesOwed > 0 && plan.to === undefined) {
       if (!plan.ackEliciting) addFrame(plan, { type: 'ping' }, undefined, 1);
       space.probesOwed--;
     }

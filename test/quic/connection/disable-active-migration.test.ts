@@ -35,6 +35,10 @@ describe('disable_active_migration (RFC 9000 §18.2)', () => {
     expect(pair.client.canMigrate).toBe(false); // still in the handshake
     expect(pair.handshake()).toBe(true);
     expect(pair.run(() => pair.client.canMigrate, 5_000)).toBe(true);
+    // A closing connection sends nothing new (RFC 9000 §10.2): it does not migrate either.
+    pair.client.close();
+    expect(pair.client.state).toBe('closing');
+    expect(pair.client.canMigrate).toBe(false);
   });
 
   it('a NAT rebinding is still followed: the server validates the new address and sends there (RFC 9000 §9.3)', () => {
