@@ -163,7 +163,9 @@ export class ConnectionRouter {
     // RFC 9000 §7.2: an unpredictable first DCID of at least 8 bytes; it also names the qlog file.
     const initialDcid = this.random(Math.max(8, this.cidLength));
     // Checked before the connection exists: a refused one must leave nothing behind.
-    this.byServerAddress?.add(remote, holder, (other) => other.conn !== undefined && other.conn.state !== 'closed');
+    // A draining connection sends nothing and may drop what comes (RFC 9000 §10.2.2): its server
+    // address is free for a new connection. A closing one still answers with CONNECTION_CLOSE (§10.2.1).
+    this.byServerAddress?.add(remote, holder, (other) => other.conn !== undefined && other.conn.state !== 'closed' && other.conn.state !== 'draining');
     let conn: Connection;
     try {
       conn = new Connection(Object.assign(this.common(remote, now, holder, initialDcid, 'client'), { role: 'client' as const, tls, token, initialDcid }));

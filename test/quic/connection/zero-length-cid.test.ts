@@ -271,6 +271,19 @@ describe('routers and zero-length connection IDs (RFC 9000 §5.1, §5.2)', () =>
     expect(() => router.connect(SERVER_ADDR, TLS, now)).not.toThrow();
   });
 
+  it('a zero-length client reconnects to a server that closed it while the old connection drains (RFC 9000 §10.2.2)', () => {
+    const { pair } = zeroLengthClientPair();
+    expect(pair.handshake()).toBe(true);
+    pair.server!.close(0, 'bye');
+    expect(pair.run(() => pair.client.state === 'draining', 5_000)).toBe(true);
+    // The draining connection sends nothing and takes nothing: the server address is free again.
+    const second = pair.clientRouter.connect(SERVER_ADDR, TLS, pair.now);
+    expect(pair.run(() => second.isHandshakeComplete, 5_000)).toBe(true);
+    expect(pair.client.state === 'draining' || pair.client.state === 'closed').toBe(true);
+    expect(pair.run(() => pair.client.state === 'closed', 10_000)).toBe(true);
+    expect(second.state).toBe('established');
+  });
+
   it('a client router with cidLength 0 drops long headers with a non-empty DCID and anything from unknown addresses', () => {
     const router = new ConnectionRouter({ cidLength: 0, random: seededBytes('zl-router-2') });
     const conn = router.connect(SERVER_ADDR, TLS, START);
