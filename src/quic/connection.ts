@@ -2232,8 +2232,14 @@ export class Connection implements FrameHandlers {
   }
 
   /** RTT and window, for tests and tracing. */
-  get recovery(): { smoothedRtt: number; congestionWindow: number; bytesInFlight: number } {
-    return { smoothedRtt: this.loss.rtt.smoothedRtt, congestionWindow: this.loss.congestion.congestionWindow, bytesInFlight: this.loss.congestion.bytesInFlight };
+  get recovery(): { smoothedRtt: number; congestionWindow: number; bytesInFlight: number; ptoPeriod: number } {
+    return {
+      smoothedRtt: this.loss.rtt.smoothedRtt,
+      congestionWindow: this.loss.congestion.congestionWindow,
+      bytesInFlight: this.loss.congestion.bytesInFlight,
+      // RFC 9002 §6.2.1: smoothed_rtt + max(4·rttvar, kGranularity) + the peer's max_ack_delay, without backoff.
+      ptoPeriod: this.loss.basePtoPeriod(ApplicationData),
+    };
   }
 
   /**

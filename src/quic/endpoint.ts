@@ -94,16 +94,9 @@ async function bindSocket(type: 'udp4' | 'udp6', host: string | undefined, port:
  */
 export const REBIND_DRAIN_CAP_MS = 3_000;
 
-/** RFC 9000 §18.2: the default max_ack_delay, which a PTO period includes for 1-RTT packets. */
-const DEFAULT_MAX_ACK_DELAY_MS = 25;
-
-/**
- * A connection's PTO period as the endpoint can estimate it (RFC 9002 §6.2.1: smoothed_rtt +
- * max(4 × rttvar, kGranularity) + max_ack_delay). The variance is not visible from here; 4 × rttvar
- * is taken as 2 × smoothed_rtt, its value after the first sample (RFC 9002 §5.3).
- */
+/** A connection's PTO period without backoff (RFC 9002 §6.2.1), as the connection computes it. */
 function ptoEstimate(conn: Connection): number {
-  return 3 * conn.recovery.smoothedRtt + DEFAULT_MAX_ACK_DELAY_MS;
+  return conn.recovery.ptoPeriod;
 }
 
 /** A socket rebind() replaced, still receiving until `until` (endpoint clock). */
