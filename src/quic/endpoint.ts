@@ -94,11 +94,6 @@ async function bindSocket(type: 'udp4' | 'udp6', host: string | undefined, port:
  */
 export const REBIND_DRAIN_CAP_MS = 3_000;
 
-/** A connection's PTO period without backoff (RFC 9002 §6.2.1), as the connection computes it. */
-function ptoEstimate(conn: Connection): number {
-  return conn.recovery.ptoPeriod;
-}
-
 /** A socket rebind() replaced, still receiving until `until` (endpoint clock). */
 interface DrainingSocket {
   socket: Socket;
@@ -217,6 +212,7 @@ export class QuicEndpoint {
     for (const conn of this.router.connections) conn.migrate({ portOnly });
     this.scheduleFlush();
   }
+
   /**
    * A new local socket is a new local address for every connection on it, so each must be allowed
    * to migrate (Connection.canMigrate): not before its handshake is confirmed (RFC 9000 §9), not to
@@ -232,12 +228,12 @@ export class QuicEndpoint {
     }
   }
 
-
   /** Keeps `old` receiving for the drain period (see rebind()), closing the one that drained before. */
   private drain(old: Socket): void {
     this.stopDraining();
     let pto = 0;
-    for (const conn of this.router.connections) pto = Math.max(pto, ptoEstimate(conn));
+    // RFC 9002 §6.2.1: each connection's PTO period without backoff, as it computes it.
+    for (const conn of this.router.connections) pto = Math.max(pto, conn.recovery.ptoPeriod);
     // No connection: nothing can be on its way to the old socket.
     if (pto === 0) {
       old.close();
