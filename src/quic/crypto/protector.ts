@@ -51,13 +51,6 @@ function aeadDecipher(aead: AeadName, key: Buffer, nonce: Buffer): AeadOpen {
     : createDecipheriv(aead, key, nonce, AEAD_OPTIONS);
 }
 
-/**
- * Set while fromSecret() or adopt() builds a protector from keys derived for it alone (fresh
- * HKDF outputs no one else holds): the constructor then keeps them instead of copying them. Each
- * copy is a Buffer of its own, and a handshake makes some six protectors per end (issue 5).
- */
-let adoptingKeys = false;
-
 export class PacketProtector implements HeaderProtection {
   readonly params: SuiteParams;
   /** Packets sealed with this key: a key update is due before `params.confidentialityLimit` (RFC 9001 §6.6). */
@@ -78,13 +71,18 @@ export class PacketProtector implements HeaderProtection {
 
   /**
    * `secret` and `version` are only needed for `nextGeneration()`; `headerProtection` lets a key
-   * update keep the connection's header protection key (RFC 9001 §6).
+   * update keep the connection's header protection key (RFC 9001 §6). `adoptKeys`: keep the key,
+   * IV and header protection key buffers instead of copying them — only for keys derived for this
+   * protector alone (fresh HKDF outputs no one else holds, as fromSecret(), adopt() and
+   * nextGeneration() have): a copy is a Buffer each, and a handshake makes some six protectors per
+   * end (issue 5).
    */
   constructor(
     readonly suite: CipherSuite,
     keys: PacketKeys,
     keyUpdate?: { version: number; secret: Uint8Array },
     headerProtection?: HeaderProtection,
+    adoptKeys = false,
   ) {
     this.params = CIPHER_SUITES[suite];
     if (keys.key.length !== this.params.keyLength || keys.iv.length !== this.params.ivLength) {
@@ -92,16 +90,14 @@ export class PacketProtector implements HeaderProtection {
     }
     // Our own copies, unless the keys were derived for this protector alone (adopt()): the
     // caller's buffers may be reused, and the nonce buffer is rewritten per packet.
-    const adopting = adoptingKeys;
-    adoptingKeys = false;
-    this.key = adopting ? keys.key : Buffer.from(keys.key);
+    this.key = adoptKeys ? keys.key : Buffer.from(keys.key);
     // The secret too: the next key phase is derived from it long after the caller has moved on
     // (RFC 9001 §6.1), and a buffer the caller reuses or wipes would give keys the peer never has.
     if (keyUpdate) this.keyUpdate = { version: keyUpdate.version, secret: Buffer.from(keyUpdate.secret) };
-    this.nonce = adopting ? keys.iv : Buffer.from(keys.iv);
+    this.nonce = adoptKeys ? keys.iv : Buffer.from(keys.iv);
     this.ivHigh = this.nonce.readUInt32BE(4);
     this.ivLow = this.nonce.readUInt32BE(8);
-    this.headerProtection = headerProtection ?? createHeaderProtection(suite, keys.hp, adopting);
+    this.headerProtection = headerProtection ?? createHeaderProtection(suite, keys.hp, adoptKeys);
   }
 
   /**
@@ -110,23 +106,12 @@ export class PacketProtector implements HeaderProtection {
    * it writes each packet's nonce into `keys.iv` (RFC 9001 §5.3).
    */
   static adopt(suite: CipherSuite, keys: PacketKeys): PacketProtector {
-    adoptingKeys = true;
-    try {
-      return new PacketProtector(suite, keys);
-    } finally {
-      adoptingKeys = false;
-    }
+    return new PacketProtector(suite, keys, undefined, undefined, true);
   }
 
   /** Protector for a TLS traffic secret (or an Initial secret with TLS_AES_128_GCM_SHA256). */
   static fromSecret(version: number, suite: CipherSuite, secret: Uint8Array): PacketProtector {
-    const keys = packetKeys(version, suite, secret);
-    adoptingKeys = true;
-    try {
-      return new PacketProtector(suite, keys, { version, secret });
-    } finally {
-      adoptingKeys = false;
-    }
+    return new PacketProtector(suite, packetKeys(version, suite, secret), { version, secret }, undefined, true);
   }
 
   /**
@@ -137,13 +122,7 @@ export class PacketProtector implements HeaderProtection {
     if (!this.keyUpdate) throw new Error('this protector was made from raw keys and has no secret to update');
     const { version, secret } = this.keyUpdate;
     const next = nextSecret(version, this.suite, secret);
-    const keys = packetKeys(version, this.suite, next);
-    adoptingKeys = true;
-    try {
-      return new PacketProtector(this.suite, keys, { version, secret: next }, this.headerProtection);
-    } finally {
-      adoptingKeys = false;
-    }
+    return new PacketProtector(this.suite, packetKeys(version, this.suite, next), { version, secret: next }, this.headerProtection, true);
   }
 
   /** Encrypts `payload` with `header` as associated data; returns ciphertext||tag (RFC 9001 §5.3). */
