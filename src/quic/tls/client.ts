@@ -119,15 +119,8 @@ const ALLOWED_IN_EE = new Set<number>([
 /** ClientHello extension bodies that are the same for every connection, encoded once (never written to). */
 const OFFERED_VERSIONS = encodeSupportedVersionsClient([TLS13]);
 const OFFERED_PSK_MODES = encodePskModes([PskKeyExchangeMode.psk_dhe_ke]);
-/**
- * The defaults as filtered for this process, shared by every client that sets none (issue 5: each
- * filter() was an array per connection, kept for its life). Never written to.
- */
-const SUPPORTED_DEFAULT_SUITES: readonly number[] = DEFAULT_CIPHER_SUITES.filter((s) => cipherSuite(s));
-const SUPPORTED_DEFAULT_GROUPS: readonly number[] = DEFAULT_GROUPS.filter(isSupportedGroup);
-const SUPPORTED_DEFAULT_SCHEMES: readonly number[] = DEFAULT_SIGNATURE_SCHEMES.filter(isSupportedScheme);
-const DEFAULT_GROUP_LIST = encodeU16List(SUPPORTED_DEFAULT_GROUPS);
-const DEFAULT_SCHEME_LIST = encodeU16List(SUPPORTED_DEFAULT_SCHEMES);
+const DEFAULT_GROUP_LIST = encodeU16List(DEFAULT_GROUPS);
+const DEFAULT_SCHEME_LIST = encodeU16List(DEFAULT_SIGNATURE_SCHEMES);
 
 /**
  * server_name bodies by host name (RFC 6066 §3), null for an address literal, which is not sent:
@@ -185,9 +178,11 @@ export class TlsClient extends HandshakeEndpoint {
 
   constructor(private readonly options: ClientOptions) {
     super(options.keylog);
-    this.suites = options.suites === undefined ? SUPPORTED_DEFAULT_SUITES : options.suites.filter((s) => cipherSuite(s));
-    this.groups = options.groups === undefined ? SUPPORTED_DEFAULT_GROUPS : options.groups.filter(isSupportedGroup);
-    this.schemes = options.signatureSchemes === undefined ? SUPPORTED_DEFAULT_SCHEMES : options.signatureSchemes.filter(isSupportedScheme);
+    // The defaults are all supported and shared by every client that sets none (issue 5: a filter()
+    // per connection was an array it kept for its life); only a caller's own lists are filtered.
+    this.suites = options.suites === undefined ? DEFAULT_CIPHER_SUITES : options.suites.filter((s) => cipherSuite(s));
+    this.groups = options.groups === undefined ? DEFAULT_GROUPS : options.groups.filter(isSupportedGroup);
+    this.schemes = options.signatureSchemes === undefined ? DEFAULT_SIGNATURE_SCHEMES : options.signatureSchemes.filter(isSupportedScheme);
     if (!this.suites.length || !this.groups.length || !this.schemes.length) throw new TypeError('no supported suite, group or signature scheme configured');
     // RFC 9001 §8.1: ALPN is mandatory; names are 1..255 bytes (RFC 7301 §3.1).
     if (!options.alpn.length || options.alpn.some((p) => p.length === 0 || Buffer.byteLength(p, 'latin1') > 255)) throw new TypeError('alpn needs 1..255-byte protocol names');

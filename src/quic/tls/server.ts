@@ -67,13 +67,6 @@ import {
   type TicketStore,
 } from './tickets.js';
 
-/**
- * The defaults as filtered for this process, shared by every server connection that sets none
- * (issue 5: each filter() was an array per connection, kept for its life). Never written to.
- */
-const SUPPORTED_DEFAULT_SUITES: readonly number[] = DEFAULT_CIPHER_SUITES.filter((s) => cipherSuite(s));
-const SUPPORTED_DEFAULT_GROUPS: readonly number[] = DEFAULT_GROUPS.filter(isSupportedGroup);
-
 export interface ServerOptions {
   /** PEM certificates, leaf first (one string may hold several). */
   certificateChain: string[];
@@ -177,8 +170,9 @@ export class TlsServer extends HandshakeEndpoint {
     super(options.keylog);
     ({ chain: this.chainDer, privateKey: this.privateKey } = loadCredentials(options.certificateChain, options.privateKey));
     if (options.alpn.length === 0) throw new TypeError('alpn must name at least one protocol (RFC 9001 §8.1)');
-    this.suites = options.suites === undefined ? SUPPORTED_DEFAULT_SUITES : options.suites.filter((s) => cipherSuite(s));
-    this.groups = options.groups === undefined ? SUPPORTED_DEFAULT_GROUPS : options.groups.filter(isSupportedGroup);
+    // The defaults are all supported and shared (issue 5); only a caller's own lists are filtered.
+    this.suites = options.suites === undefined ? DEFAULT_CIPHER_SUITES : options.suites.filter((s) => cipherSuite(s));
+    this.groups = options.groups === undefined ? DEFAULT_GROUPS : options.groups.filter(isSupportedGroup);
     this.ticketKey = options.ticketKey ?? options.random(32);
     this.ticketStore = options.ticketStore ?? new SingleUseTicketStore();
     this.quic = options.transportParameters !== null;

@@ -6,7 +6,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { SessionTicket } from '../../../src/quic/tls/handshake.js';
-import { NamedGroup } from '../../../src/quic/tls/key-exchange.js';
+import { cipherSuite, DEFAULT_CIPHER_SUITES } from '../../../src/quic/tls/cipher-suites.js';
+import { DEFAULT_GROUPS, isSupportedGroup, NamedGroup } from '../../../src/quic/tls/key-exchange.js';
+import { DEFAULT_SIGNATURE_SCHEMES, isSupportedScheme } from '../../../src/quic/tls/signature.js';
 import * as ext from '../../../src/quic/tls/extensions.js';
 import { encodeHandshake } from '../../../src/quic/tls/framing.js';
 import { decodeClientHello, encodeClientHello, HELLO_RETRY_REQUEST_RANDOM, HandshakeType } from '../../../src/quic/tls/messages.js';
@@ -419,6 +421,16 @@ describe('offered suites, groups and signature schemes (RFC 8446 §4.1.2, §4.2.
       schemes: ext.decodeU16List(body(ext.ExtensionType.signature_algorithms), 'schemes'),
     };
   };
+
+  it('every default suite, group and scheme is one we support: a client or server that sets none offers them unfiltered', () => {
+    expect(DEFAULT_CIPHER_SUITES.every((id) => cipherSuite(id) !== undefined)).toBe(true);
+    expect(DEFAULT_GROUPS.every(isSupportedGroup)).toBe(true);
+    expect(DEFAULT_SIGNATURE_SCHEMES.every(isSupportedScheme)).toBe(true);
+    const defaults = offered(makeClient());
+    expect(defaults.suites).toEqual([...DEFAULT_CIPHER_SUITES]);
+    expect(defaults.groups).toEqual([...DEFAULT_GROUPS]);
+    expect(defaults.schemes).toEqual([...DEFAULT_SIGNATURE_SCHEMES]);
+  });
 
   it('a client with its own lists offers them, and the defaults other clients share stay as they were', () => {
     const before = offered(makeClient());
