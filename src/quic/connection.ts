@@ -61,7 +61,7 @@ import { dispatchFrame, type FrameHandlers, type PacketContext } from './connect
 import { KeyPhase } from './connection/key-phase.js';
 import { PacketSpace } from './connection/packet-space.js';
 import { BASE_PLPMTU, MAX_PROBES, PmtuSearch } from './connection/pmtu.js';
-import { isIpLiteral, sameIp } from './connection/path-change.js';
+import { isIpLiteral, sameIp, samePeer } from './connection/path-change.js';
 import { OldPathCheck } from './connection/old-path-check.js';
 import { areCompatible, checkClientVersionInformation, checkServerVersionInformation, chooseVersion } from './connection/version-negotiation.js';
 import {
@@ -1156,7 +1156,9 @@ export class Connection implements FrameHandlers {
   private onPeerMigrated(to: PeerAddress): void {
     this.log('connectivity:path_updated', { from: this.remote, to });
     const left = { to: this.remote, dcid: this.peerCids.dcid, credit: this.addressValidated ? Infinity : this.amplificationBudget() };
-    const underway = this.pathChallenge !== undefined && sameAddress(this.pathChallenge.to, this.remote) ? this.pathChallenge : undefined;
+    // A validation of the path being left that has sent its challenge becomes the old-path check (§9.3.3).
+    const challenge = this.pathChallenge;
+    const underway = challenge !== undefined && challenge.sentAt !== undefined && sameAddress(challenge.to, this.remote) ? challenge : undefined;
     this.changePathState(this.previousPath?.remote ?? this.remote, to);
     const previous = this.previousPath;
     if (this.role === 'server' && previous !== undefined && previous.validated && sameAddress(previous.remote, to)) {
@@ -1170,7 +1172,7 @@ export class Connection implements FrameHandlers {
       const rotatedBack = this.peerCids.rotate();
       if (rotatedBack) this.takeRetirements();
       this.pathChallenge = undefined;
-      this.startOldPathCheck(left.to, left.dcid, rotatedBack, left.credit, underway?.sentAt === undefined ? undefined : underway);
+      this.startOldPathCheck(left.to, left.dcid, rotatedBack, left.credit, underway);
       return;
     }
     // RFC 9000 §9.3.2: remember the old path, in case the new address was spoofed.
@@ -1186,7 +1188,7 @@ export class Connection implements FrameHandlers {
     const rotated = this.peerCids.rotate();
     if (rotated) this.takeRetirements();
     this.pathChallenge = { data: this.random(8), to, sentAt: undefined };
-    if (this.role === 'server') this.startOldPathCheck(left.to, left.dcid, rotated, left.credit, underway?.sentAt === undefined ? undefined : underway);
+    if (this.role === 'server') this.startOldPathCheck(left.to, left.dcid, rotated, left.credit, underway);
   }
 
   /**
@@ -2476,11 +2478,6 @@ function onCurrentPath(to: PeerAddress, remote: PeerAddress): boolean {
 
 function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.port === b.port && a.address === b.address;
-}
-
-/** The same UDP peer, an IPv4-mapped IPv6 address being its IPv4 address (path-change.ts sameIp). */
-function samePeer(a: PeerAddress, b: PeerAddress): boolean {
-  return a.port === b.port && sameIp(a, b);
 }
 
 /** A header re-based to a packet copied out of its datagram (offsets from 0). */

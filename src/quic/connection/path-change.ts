@@ -64,6 +64,11 @@ export function sameIp(a: PeerAddress, b: PeerAddress): boolean {
   return a.address === b.address || canonicalIp(a.address) === canonicalIp(b.address);
 }
 
+/** The same UDP peer: the same IP address (in any text form, canonicalIp) and port. */
+export function samePeer(a: PeerAddress, b: PeerAddress): boolean {
+  return a.port === b.port && sameIp(a, b);
+}
+
 /**
  * Whether `address` is an IP address rather than a host name: IPv6 text has colons (RFC 4291
  * §2.2), which no host name has; IPv4 is four dotted decimals.

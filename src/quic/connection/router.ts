@@ -20,7 +20,7 @@ import { SingleUseTicketStore, type TicketStore } from '../tls/tickets.js';
 import { claimedTokenKind, openToken, sealToken } from '../token.js';
 import { buildInvalidTokenClose, buildRefusedClose, initialOpens } from './stateless-close.js';
 import { AddressRoutes } from './address-routes.js';
-import { sameIp } from './path-change.js';
+import { samePeer } from './path-change.js';
 import { QUIC_V1, SUPPORTED_VERSIONS, greaseVersion } from '../version.js';
 import {
   Connection,
@@ -305,7 +305,7 @@ export class ConnectionRouter {
       let matched = false;
       for (const c of this.connections) {
         // The server's address in either IPv4 form (RFC 4291 §2.5.5.2), as the connection checks it.
-        if (c.role === 'client' && c.remote.port === from.port && sameIp(c.remote, from)) {
+        if (c.role === 'client' && samePeer(c.remote, from)) {
           c.receive(datagram, from, now);
           matched = true;
         }
