@@ -13,6 +13,7 @@
  *  3. Full 1-RTT handshakes per second (RFC 9001 §4), sequential and some concurrent. Target ≥ 1,000/s.
  *     The server runs in this process and the client in a child (`node quic.js --handshake-client …`),
  *     so each end's CPU ms per handshake is measured apart; the one-process figure follows, labelled.
+ *     Each process first runs WARM_UP_HANDSHAKES, so that the figures are a long-running server's.
  *  4. ngtcp2 (gtlsclient ← gtlsserver, a static file) on the same loopback, the native reference,
  *     with the CPU both of its processes used per byte.
  *
@@ -33,20 +34,28 @@ import { findProgram, freePort, ratio, table } from './lib.js';
 const BULK_BYTES = Number(process.env.QUIC_BENCH_BYTES ?? 200_000_000);
 const DEFAULT_DATAGRAM = 1452;
 const JUMBO_DATAGRAM = 65_527;
-const SEQUENTIAL_HANDSHAKES = 300;
-const CONCURRENT_HANDSHAKES = 300;
+const SEQUENTIAL_HANDSHAKES = 600;
+const CONCURRENT_HANDSHAKES = 2_000;
 const CONCURRENCY = 20;
+/** The sets each pair of processes measures, in this order, after one warm-up. */
+const HANDSHAKE_SETS: readonly HandshakeSet[] = [
+  { count: SEQUENTIAL_HANDSHAKES, concurrency: 1 },
+  { count: CONCURRENT_HANDSHAKES, concurrency: CONCURRENCY },
+];
 /**
- * Handshakes run before each measured set, by each process that is measured. A child client is a
- * fresh process, and the server's TLS code is cold after the bulk section: the JIT keeps working
- * for some hundreds of handshakes, and its CPU lands in the measurement (server here + client
- * child, sequential, CPU ms per handshake of each end: 5.5-6.1 after 20, 4.6-4.9 after 300,
- * 4.2-4.4 after 600). It settles only after 1,500-2,000: a fresh server's CPU per in-memory
- * handshake, in batches of 100, went 4.0, 3.0, 2.4 ... 1.1 ms, with TurboFan compiling all along
- * (--trace-opt; onClientHello alone ~114 ms of compiler time); over UDP, 20 at a time, server and
- * client 2.53 and 2.66 ms after 50 warm-up handshakes, 1.78 and 1.75 ms after 2,000.
+ * Handshakes that each process runs before the measured sets, 20 at a time, so that what is
+ * measured is a long-running server's steady state and not V8's warm-up. A fresh process needs
+ * thousands: over UDP, client in a child, in batches of 1,000 the rate went 281, 433, 501, 705,
+ * 810, 764, 857, 844, 794, 815, 802, 714, 770, 823, 762, 726/s (server CPU per handshake 3.1, 2.0,
+ * 1.7, 1.2, then 0.93-1.19 ms). TurboFan kept compiling all along: --trace-opt counted 316, 168,
+ * 172, 69, 64, 47, 23, 13, 8, 4, 2 ... optimizations per 500 server handshakes, with "wrong map"
+ * deoptimizations (fields generalized by paths seen for the first time) until about 3,500, and
+ * the compiler threads used ~0.17 ms of CPU per handshake at 2,000-4,000 (earlier runs of this
+ * bench warmed up 2,000 and measured that). A warm-up at concurrency 1 would take minutes, and
+ * the code paths are the same ones.
  */
-const WARM_UP_HANDSHAKES = 2_000;
+const WARM_UP_HANDSHAKES = 6_000;
+const WARM_UP_CONCURRENCY = 20;
 /**
  * Bulk transfers run before the measured one, in the same two processes. Both ends keep getting
  * cheaper per byte for the first 150-200 MB that a process moves: V8 is still optimizing and
@@ -269,6 +278,12 @@ export async function transfer(
 
 // ==== Handshakes =================================================================================
 
+/** A measured set: `count` handshakes, `concurrency` of them in progress at any time. */
+interface HandshakeSet {
+  count: number;
+  concurrency: number;
+}
+
 /** What one set of handshakes measured: wall-clock rate and CPU per handshake of each end. */
 interface HandshakeResult {
   perSecond: number;
@@ -327,16 +342,20 @@ async function handshakeClient(cert: DevCertificate, server: { address: string; 
 }
 
 /** Both ends in this process: the figure of earlier runs, kept for comparison. */
-async function handshakesInOneProcess(cert: DevCertificate, count: number, concurrency: number): Promise<HandshakeResult> {
+async function handshakesInOneProcess(cert: DevCertificate, sets: readonly HandshakeSet[]): Promise<HandshakeResult[]> {
   const server = await listenHandshakeServer(cert);
   const { client, batch } = await handshakeClient(cert, server.address);
   try {
-    await batch(WARM_UP_HANDSHAKES, Math.min(concurrency, 10)); // warm-up
-    const cpu0 = cpuSeconds();
-    const t0 = performance.now();
-    await batch(count, concurrency);
-    const seconds = (performance.now() - t0) / 1000;
-    return { perSecond: count / seconds, bothCpu: (cpuSeconds() - cpu0) / count };
+    await batch(WARM_UP_HANDSHAKES, WARM_UP_CONCURRENCY);
+    const results: HandshakeResult[] = [];
+    for (const { count, concurrency } of sets) {
+      const cpu0 = cpuSeconds();
+      const t0 = performance.now();
+      await batch(count, concurrency);
+      const seconds = (performance.now() - t0) / 1000;
+      results.push({ perSecond: count / seconds, bothCpu: (cpuSeconds() - cpu0) / count });
+    }
+    return results;
   } finally {
     await client.close(0, '', 1000);
     await server.close(0, '', 1000);
@@ -344,26 +363,27 @@ async function handshakesInOneProcess(cert: DevCertificate, count: number, concu
 }
 
 /** Messages between this process (the handshake server) and the handshake client child. */
-type ToHandshakeClient = { type: 'go' };
+type ToHandshakeClient = { type: 'go'; set: HandshakeSet } | { type: 'end' };
 type FromHandshakeClient = { type: 'ready' } | { type: 'done'; seconds: number; cpuSeconds: number };
 
 /**
  * The client end of the two-process handshakes, run in a child process
- * (`node quic.js --handshake-client <certDir> <port> <count> <concurrency>`): it warms up, waits for
- * the go, runs `count` handshakes and reports its wall-clock and CPU seconds.
+ * (`node quic.js --handshake-client <certDir> <port>`): it warms up, says it is ready, then runs
+ * each set it is sent and reports its wall-clock and CPU seconds, until told to end.
  */
-async function runHandshakeClient(certDir: string, port: number, count: number, concurrency: number): Promise<void> {
+async function runHandshakeClient(certDir: string, port: number): Promise<void> {
   const cert = loadOrCreateDevCertificate(certDir);
   const { client, batch } = await handshakeClient(cert, { address: '127.0.0.1', port });
   const send = (m: FromHandshakeClient): void => void process.send!(m);
-  await batch(WARM_UP_HANDSHAKES, Math.min(concurrency, 10)); // warm-up
-  const go = new Promise<ToHandshakeClient>((resolve) => process.once('message', resolve));
+  const next = (): Promise<ToHandshakeClient> => new Promise((resolve) => process.once('message', resolve));
+  await batch(WARM_UP_HANDSHAKES, WARM_UP_CONCURRENCY);
   send({ type: 'ready' });
-  await go;
-  const cpu0 = cpuSeconds();
-  const t0 = performance.now();
-  await batch(count, concurrency);
-  send({ type: 'done', seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0 });
+  for (let m = await next(); m.type === 'go'; m = await next()) {
+    const cpu0 = cpuSeconds();
+    const t0 = performance.now();
+    await batch(m.set.count, m.set.concurrency);
+    send({ type: 'done', seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds() - cpu0 });
+  }
   await client.close(0, '', 1000);
   process.disconnect();
 }
@@ -372,9 +392,9 @@ async function runHandshakeClient(certDir: string, port: number, count: number, 
  * The server in this process and the client in a child, so that each end has a core and each
  * end's CPU per handshake is its own process's: the rate a server reaches with clients elsewhere.
  */
-async function handshakesWithClientChild(cert: DevCertificate, certDir: string, count: number, concurrency: number): Promise<HandshakeResult> {
+async function handshakesWithClientChild(cert: DevCertificate, certDir: string, sets: readonly HandshakeSet[]): Promise<HandshakeResult[]> {
   const server = await listenHandshakeServer(cert);
-  const child = fork(fileURLToPath(import.meta.url), ['--handshake-client', certDir, String(server.address.port), String(count), String(concurrency)], {
+  const child = fork(fileURLToPath(import.meta.url), ['--handshake-client', certDir, String(server.address.port)], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   try {
@@ -387,15 +407,21 @@ async function handshakesWithClientChild(cert: DevCertificate, certDir: string, 
       });
     });
     if ((await next()).type !== 'ready') throw new Error('handshake client did not start');
-    const done = next();
-    const cpu0 = cpuSeconds();
-    child.send({ type: 'go' } satisfies ToHandshakeClient);
-    const m = await done;
-    const serverCpu = (cpuSeconds() - cpu0) / count;
-    if (m.type !== 'done') throw new Error('handshake client: unexpected reply');
-    return { perSecond: count / m.seconds, serverCpu, clientCpu: m.cpuSeconds / count, bothCpu: serverCpu + m.cpuSeconds / count };
+    const results: HandshakeResult[] = [];
+    for (const set of sets) {
+      const done = next();
+      const cpu0 = cpuSeconds();
+      child.send({ type: 'go', set } satisfies ToHandshakeClient);
+      const m = await done;
+      const serverCpu = (cpuSeconds() - cpu0) / set.count;
+      if (m.type !== 'done') throw new Error('handshake client: unexpected reply');
+      const clientCpu = m.cpuSeconds / set.count;
+      results.push({ perSecond: set.count / m.seconds, serverCpu, clientCpu, bothCpu: serverCpu + clientCpu });
+    }
+    child.send({ type: 'end' } satisfies ToHandshakeClient);
+    return results;
   } catch (error) {
-    child.kill(); // it may be waiting for a 'go' that will not come
+    child.kill(); // it may be waiting for a message that will not come
     throw error;
   } finally {
     if (child.exitCode === null && child.signalCode === null) await new Promise((r) => child.once('exit', r));
@@ -503,10 +529,8 @@ export async function run(): Promise<void> {
     const jumbo = await transfer(cert, server, BULK_BYTES, JUMBO_DATAGRAM);
     const jumboCeiling = protectionCeiling(Math.max(jumbo.datagramSize, 1200));
     await server.stop();
-    const sequential = await handshakesWithClientChild(cert, certDir, SEQUENTIAL_HANDSHAKES, 1);
-    const concurrent = await handshakesWithClientChild(cert, certDir, CONCURRENT_HANDSHAKES, CONCURRENCY);
-    const sequentialOne = await handshakesInOneProcess(cert, SEQUENTIAL_HANDSHAKES, 1);
-    const concurrentOne = await handshakesInOneProcess(cert, CONCURRENT_HANDSHAKES, CONCURRENCY);
+    const [sequential, concurrent] = await handshakesWithClientChild(cert, certDir, HANDSHAKE_SETS);
+    const [sequentialOne, concurrentOne] = await handshakesInOneProcess(cert, HANDSHAKE_SETS);
     const ngtcp2 = await ngtcp2Goodput(cert, BULK_BYTES);
 
     const wall = normal.bytes / normal.seconds;
@@ -542,10 +566,10 @@ export async function run(): Promise<void> {
       [label, r.perSecond, ms(r.serverCpu), ms(r.clientCpu), ms(r.bothCpu), ratio(r.perSecond, 1000)];
     table('QUIC handshakes over loopback UDP (full 1-RTT, complete at both ends); 1,000/s needs ≤ 1 ms of CPU per handshake at each end',
       ['handshakes', 'per second', 'server CPU ms each', 'client CPU ms each', 'both ends CPU ms', 'of 1,000/s target'], [
-        handshakeRow(`${SEQUENTIAL_HANDSHAKES} sequential, client in a child process`, sequential),
-        handshakeRow(`${CONCURRENT_HANDSHAKES}, ${CONCURRENCY} at a time, client in a child process`, concurrent),
-        handshakeRow(`${SEQUENTIAL_HANDSHAKES} sequential, both ends in one process`, sequentialOne),
-        handshakeRow(`${CONCURRENT_HANDSHAKES}, ${CONCURRENCY} at a time, both ends in one process`, concurrentOne),
+        handshakeRow(`${SEQUENTIAL_HANDSHAKES} sequential, client in a child process`, sequential!),
+        handshakeRow(`${CONCURRENT_HANDSHAKES}, ${CONCURRENCY} at a time, client in a child process`, concurrent!),
+        handshakeRow(`${SEQUENTIAL_HANDSHAKES} sequential, both ends in one process`, sequentialOne!),
+        handshakeRow(`${CONCURRENT_HANDSHAKES}, ${CONCURRENCY} at a time, both ends in one process`, concurrentOne!),
       ]);
   } finally {
     await server.stop();
@@ -555,6 +579,6 @@ export async function run(): Promise<void> {
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   if (process.argv[2] === '--serve') await serveBulk(process.argv[3]!);
-  else if (process.argv[2] === '--handshake-client') await runHandshakeClient(process.argv[3]!, Number(process.argv[4]), Number(process.argv[5]), Number(process.argv[6]));
+  else if (process.argv[2] === '--handshake-client') await runHandshakeClient(process.argv[3]!, Number(process.argv[4]));
   else await run();
 }
