@@ -359,7 +359,14 @@ export class Connection implements FrameHandlers {
   private lastActivity: number;
   private ackElicitingSinceReceive = false;
   private closeDeadline = 0;
+  /** The CONNECTION_CLOSE to send, until the datagram carrying it is built (closeDatagram). */
   private closeFrame: Frame | undefined;
+  /**
+   * RFC 9000 §10.2.1: the datagram built when the closing state started, resent as it is to
+   * answer later packets ("Retransmitting the final packet requires less state"; the same packet
+   * number again is the exception to §12.3 that section allows).
+   */
+  private closeDatagram: Buffer | undefined;
   private closeDatagramsOwed = 0;
   private closeInfo: CloseInfo | undefined;
   private gracefulClose: { code: number; reason: string } | undefined;
@@ -1919,10 +1926,29 @@ export class Connection implements FrameHandlers {
     return (this.longHeaderFields = { version: this.version, scid: this.scid, token });
   }
 
-  /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */
+  /**
+   * The closing state's datagram (RFC 9000 §10.2.1): built once, with CONNECTION_CLOSE in every
+   * space we can send in (§10.2.3), and the very same bytes each time after.
+   */
   private buildCloseDatagram(): OutgoingDatagram | undefined {
+    this.closeDatagram ??= this.sealCloseDatagram();
+    const data = this.closeDatagram;
+    if (data === undefined) return undefined;
+    if (!this.addressValidated) {
+      // RFC 9000 §8.1: the anti-amplification limit holds for a CONNECTION_CLOSE too (§10.2.1).
+      if (this.amplificationBudget() < data.length) return undefined;
+      this.amplificationSent += data.length;
+    }
+    this.stats.datagramsSent++;
+    this.stats.bytesSent += data.length;
+    return { data, to: this.remote };
+  }
+
+  /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */
+  private sealCloseDatagram(): Buffer | undefined {
     const frame = this.closeFrame;
     if (frame === undefined) return undefined;
+    this.closeFrame = undefined;
     const parts: Buffer[] = [];
     for (const id of SPACES) {
       const space = this.spaces[id]!;
@@ -1951,14 +1977,7 @@ export class Connection implements FrameHandlers {
       parts.push(this.sealPacket(planned));
     }
     if (parts.length === 0) return undefined;
-    const data = Buffer.concat(parts);
-    if (!this.addressValidated) {
-      if (this.amplificationBudget() < data.length) return undefined;
-      this.amplificationSent += data.length;
-    }
-    this.stats.datagramsSent++;
-    this.stats.bytesSent += data.length;
-    return { data, to: this.remote };
+    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
   }
 
   // ==== Acknowledgments and loss (RFC 9002) =======================================================
