@@ -37,8 +37,12 @@ import type { OutgoingDatagram, PeerAddress } from './types.js';
 export interface RouterOptions {
   /** Server settings; without them the router only makes client connections. */
   server?: ServerTlsSettings & {
-    /** Send Retry to every new client without a valid token (RFC 9000 §8.1.2). */
-    retry?: boolean;
+    /**
+     * When a new client without a valid token is asked to prove its address with Retry (RFC 9000
+     * §8.1.2): `true` always, `false` never, or while at least `whenHandshakesInProgress`
+     * handshakes are in progress. Default: from half of maxHandshakes on (see retryThreshold).
+     */
+    retry?: boolean | { whenHandshakesInProgress: number };
     /** Send NEW_TOKEN after the handshake (RFC 9000 §8.1.3). Default true. */
     newTokens?: boolean;
   };
@@ -125,6 +129,16 @@ export class ConnectionRouter {
   private readonly tokenKey: Buffer;
   private readonly maxConnections: number;
   private readonly maxHandshakes: number;
+  /**
+   * Handshakes in progress from which a new client without a valid token gets Retry (RFC 9000
+   * §8.1.2, §21.1.1.2): 0 means always, Infinity never. By
+   * default half of maxHandshakes: below it every client is served at once; above it a flood of
+   * Initials from spoofed addresses, which never completes and holds its places until the idle
+   * timeout, is answered by Retry packets that cost the server no state and under a tenth of the
+   * CPU of a first flight (a token sealed and an integrity tag), while clients at real addresses
+   * come back with a token one round trip later and are served up to maxHandshakes.
+   */
+  private readonly retryThreshold: number;
   /** Session tickets are sealed with one key and checked against one store for all connections. */
   private readonly ticketKey: Buffer;
   private readonly ticketStore: TicketStore = new SingleUseTicketStore();
@@ -152,6 +166,8 @@ export class ConnectionRouter {
     this.ticketKey = options.server?.ticketKey ?? this.random(32);
     this.maxConnections = options.maxConnections ?? DEFAULT_LIMITS.maxQuicConnections;
     this.maxHandshakes = options.maxHandshakes ?? DEFAULT_LIMITS.maxQuicHandshakes;
+    const retry = options.server?.retry;
+    this.retryThreshold = retry === true ? 0 : retry === false ? Infinity : retry?.whenHandshakesInProgress ?? Math.ceil(this.maxHandshakes / 2);
   }
 
   /**
@@ -380,9 +396,9 @@ export class ConnectionRouter {
     if (header.type !== 'initial' || header.dcid.length < 8) return this.drop();
     // RFC 9000 §5.2.2: a server may refuse a new connection; it does past its limits and once
     // closeAll() has begun closing (a connection opened then would never be asked to close, §10.2).
-    if (this.closing || this.connections.size >= this.maxConnections || this.handshakesInProgress() >= this.maxHandshakes) {
-      return this.refuse(datagram, header, from, now);
-    }
+    // A full handshake table refuses only after the token check: a client without one is first
+    // asked for Retry, and may find a place when it comes back.
+    if (this.closing || this.connections.size >= this.maxConnections) return this.refuse(datagram, header, from, now);
 
     let originalDcid = Buffer.from(header.dcid);
     let retryScid: Buffer | undefined;
@@ -405,10 +421,12 @@ export class ConnectionRouter {
         if (newToken?.kind === 'new-token') addressValidated = true;
       }
     }
-    if (server.retry && !addressValidated) {
+    const inProgress = this.handshakesInProgress();
+    if (!addressValidated && inProgress >= this.retryThreshold) {
       this.sendRetry(header.version, header.dcid, header.scid, from, now);
       return;
     }
+    if (inProgress >= this.maxHandshakes) return this.refuse(datagram, header, from, now);
 
     const localCid = this.random(this.cidLength);
     const holder: RouteHolder = { keys: new Set() };
