@@ -463,7 +463,7 @@ export class Connection implements FrameHandlers {
     // RFC 9000 §13.2.2 (a SHOULD): an ACK per two packets costs both ends a packet each; in a long
     // transfer one ACK covers ACK_DECIMATION.every packets, a smaller group waits at most a quarter
     // of the minimum RTT (recovery/ack-tracker.ts).
-    this.spaces[ApplicationData]!.ack.enableDecimation(ACK_DECIMATION);
+    this.spaces[ApplicationData]!.ack!.enableDecimation(ACK_DECIMATION);
     const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
     this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
     // Bursts of up to 32 datagrams: timers in a busy event loop fire late, and a 10-packet bucket
@@ -676,7 +676,9 @@ export class Connection implements FrameHandlers {
   private receiveProtected(datagram: Buffer, header: LongHeader | ShortHeader, from: PeerAddress, now: number): boolean {
     const spaceId = header.type === 'initial' ? Initial : header.type === 'handshake' ? Handshake : ApplicationData;
     const space = this.spaces[spaceId]!;
-    if (space.discarded) return false;
+    // RFC 9001 §4.9: packets of a discarded space are dropped; its tracker went with its keys.
+    const ack = space.ack;
+    if (ack === undefined) return false;
     let initialKeys = space.readKeys;
     if (header.form === 'long' && header.version !== this.currentVersion) {
       if (this.role === 'client' && header.type === 'initial' && this.serverScid === undefined
@@ -733,7 +735,7 @@ export class Connection implements FrameHandlers {
     }
     // RFC 9000 §17.2, §17.3.1: non-zero reserved bits after removing protection.
     checkReservedBits(unmasked.header[0]!);
-    if (space.ack.hasReceived(pn)) return false; // RFC 9000 §12.3: duplicate
+    if (ack.hasReceived(pn)) return false; // RFC 9000 §12.3: duplicate
     if (nextPhase) this.keyPhase!.onNextPhaseOpened(pn, now, 3 * this.loss.ptoPeriod(ApplicationData));
 
     if (this.role === 'client' && header.form === 'long' && this.serverScid === undefined) {
@@ -767,8 +769,9 @@ export class Connection implements FrameHandlers {
       dispatchFrame(this, frame, ctx, this.role, frameType);
       if (this.state === 'draining' || this.state === 'closed' || this.state === 'closing') break;
     }
+    // A frame of the packet may have discarded its space (the handshake confirmed by its CRYPTO data).
     if (space.discarded) return true;
-    space.ack.onPacketReceived(pn, now, ackEliciting);
+    ack.onPacketReceived(pn, now, ackEliciting);
     const isLargest = space.largestReceived === undefined || pn > space.largestReceived;
     if (isLargest) space.largestReceived = pn;
     // RFC 9000 §10.1: a packet processed restarts the idle timer.
@@ -864,7 +867,7 @@ export class Connection implements FrameHandlers {
     this.loss.onRetryReceived(this.now);
     const space = this.spaces[Initial]!;
     // RFC 9000 §17.2.5.2: the ClientHello goes again in a new Initial carrying the token.
-    space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+    space.cryptoOut?.onLost(0, Number.MAX_SAFE_INTEGER, false);
     this.log('transport:packet_received', { packet_type: 'retry' });
   }
 
@@ -881,9 +884,11 @@ export class Connection implements FrameHandlers {
   }
 
   onCrypto(frame: Extract<Frame, { type: 'crypto' }>, ctx: PacketContext): void {
-    const space = this.spaces[ctx.space]!;
-    space.cryptoIn.insert(frame.offset, frame.data);
-    const data = space.cryptoIn.readAll();
+    // The space may have been discarded by an earlier frame of the same packet (RFC 9001 §4.9).
+    const cryptoIn = this.spaces[ctx.space]!.cryptoIn;
+    if (cryptoIn === undefined) return;
+    cryptoIn.insert(frame.offset, frame.data);
+    const data = cryptoIn.readAll();
     if (data !== null) this.tls.receive(LEVEL_OF[ctx.space], data);
     this.processTls();
   }
@@ -1000,7 +1005,8 @@ export class Connection implements FrameHandlers {
     for (let event = this.tls.poll(); event !== undefined; event = this.tls.poll()) {
       switch (event.type) {
         case 'handshake-data':
-          this.spaces[SPACE_OF[event.level]]!.cryptoOut.write(event.data);
+          // Nothing more is sent at a level whose keys are discarded (RFC 9001 §4.9).
+          this.spaces[SPACE_OF[event.level]]!.cryptoOut?.write(event.data);
           break;
         case 'keys':
           this.installKeys(event.level, event.direction, event.secret, event.suite as CipherSuite);
@@ -1691,13 +1697,14 @@ export class Connection implements FrameHandlers {
   }
 
   private hasDataFor(id: PacketNumberSpace): boolean {
-    if (this.spaces[id]!.cryptoOut.hasChunkToSend) return true;
+    if (this.spaces[id]!.cryptoOut?.hasChunkToSend === true) return true;
     return id === ApplicationData && (this.streams.nextStreamToSend() !== undefined || this.pendingControl.length > 0);
   }
 
   /** Chooses the frames of one packet in `space` within `budget` bytes (header and tag included). */
   private planPacket(space: PacketSpace, budget: number, mayCarryData: boolean, now: number, zeroRtt = false): PlannedPacket | undefined {
-    const id = space.id;
+    const { id, ack, cryptoOut } = space;
+    if (ack === undefined || cryptoOut === undefined) return undefined; // discarded (RFC 9001 §4.9)
     const type: PlannedPacket['type'] = id === Initial ? 'initial' : id === Handshake ? 'handshake' : zeroRtt ? '0rtt' : '1rtt';
     const packetNumber = space.nextPacketNumber;
     const pnLength = packetNumberLength(packetNumber, this.loss.largestAcked(id));
@@ -1709,7 +1716,7 @@ export class Connection implements FrameHandlers {
     if (limit < 32) return undefined;
     // RFC 9000 §13.2.1: an ACK that is not yet due waits unless the packet is sent anyway. With
     // nothing else to send (a receiver between ACKs), do not build an ACK frame only to drop it.
-    if (space.probesOwed === 0 && !space.ack.ackDue(now) && !(mayCarryData && this.mayHaveFramesFor(space, zeroRtt))) return undefined;
+    if (space.probesOwed === 0 && !ack.ackDue(now) && !(mayCarryData && this.mayHaveFramesFor(space, zeroRtt))) return undefined;
 
     // The plan is filled in place by addFrame: no closure and no second object per packet.
     const plan = newPlan(id, type, packetNumber, pnLength, dcid);
@@ -1721,7 +1728,7 @@ export class Connection implements FrameHandlers {
     // peer would take it for a move back to that path (§9.3); the ACK goes in the next packet. Only
     // when that answer can go now: an ACK is never held back by congestion control (§13.2.1, RFC 9002 §7).
     const throughOldSocket = mayCarryData && id === ApplicationData && this.pathResponses.length > 0 && this.pathResponses[0]!.to.via !== undefined;
-    const ackInfo = !zeroRtt && !throughOldSocket && space.ack.hasUnreportedPackets() ? space.ack.ackFrame(now) : undefined;
+    const ackInfo = !zeroRtt && !throughOldSocket && ack.hasUnreportedPackets() ? ack.ackFrame(now) : undefined;
     if (ackInfo !== undefined) {
       const exponent = id === ApplicationData ? this.settings.ackDelayExponent : 3;
       ackFrame = {
@@ -1736,9 +1743,9 @@ export class Connection implements FrameHandlers {
     if (mayCarryData) {
       if (id === ApplicationData && !zeroRtt) plan.to = this.addControlFrames(plan, limit);
       // CRYPTO (RFC 9000 §19.6): handshake bytes, then session tickets at the application level.
-      while (!zeroRtt && limit - plan.payloadSize > 24 && space.cryptoOut.hasChunkToSend) {
+      while (!zeroRtt && limit - plan.payloadSize > 24 && cryptoOut.hasChunkToSend) {
         const room = limit - plan.payloadSize;
-        const chunk = space.cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
+        const chunk = cryptoOut.nextChunk(room - 1 - 8 - (room > 16_000 ? 4 : 2));
         if (chunk === null || chunk.data.length === 0) break;
         const frame: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
         addFrame(plan, frame, { kind: 'crypto', space: id, offset: chunk.offset, length: chunk.data.length }, frameLength(frame));
@@ -1751,7 +1758,7 @@ export class Connection implements FrameHandlers {
       if (!plan.ackEliciting) addFrame(plan, { type: 'ping' }, undefined, 1);
       space.probesOwed--;
     }
-    const ackDue = space.ack.ackDue(now);
+    const ackDue = ack.ackDue(now);
     // RFC 9000 §13.2.4: after a run of ACK-only packets, one of them also elicits an ACK, so that the
     // peer reports which arrived and our sent table can let them go (sent only when the ACK is due
     // anyway, and when the congestion controller lets an ack-eliciting packet go).
@@ -1761,7 +1768,7 @@ export class Connection implements FrameHandlers {
     }
     // Nothing worth a packet: give back what was taken (an ACK alone waits for its deadline).
     if (!plan.ackEliciting && !(ackFrame !== undefined && ackDue)) return undefined;
-    if (ackFrame !== undefined) space.ack.onAckSent();
+    if (ackFrame !== undefined) ack.onAckSent();
     if (id === ApplicationData) this.ackOnlyPacketsInARow = plan.ackEliciting ? 0 : this.ackOnlyPacketsInARow + 1;
     space.nextPacketNumber++;
     // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
@@ -1775,7 +1782,7 @@ export class Connection implements FrameHandlers {
    * none): CRYPTO data, and in the application space STREAM data or a pending control frame.
    */
   private mayHaveFramesFor(space: PacketSpace, zeroRtt: boolean): boolean {
-    if (!zeroRtt && space.cryptoOut.hasChunkToSend) return true;
+    if (!zeroRtt && space.cryptoOut?.hasChunkToSend === true) return true;
     if (space.id !== ApplicationData) return false;
     if (this.streams.mayHaveDataToSend) return true;
     return !zeroRtt && (
@@ -1994,7 +2001,7 @@ export class Connection implements FrameHandlers {
     for (const record of packet.payload) {
       switch (record.kind) {
         case 'crypto':
-          this.spaces[record.space]!.cryptoOut.onAck(record.offset, record.length, false);
+          this.spaces[record.space]!.cryptoOut?.onAck(record.offset, record.length, false);
           break;
         case 'stream':
           this.bufferedTotal -= this.streams.onChunkAcked(record);
@@ -2004,7 +2011,7 @@ export class Connection implements FrameHandlers {
           this.streams.onControlFrameAcked(record.frame);
           break;
         case 'ack':
-          this.spaces[record.space]!.ack.onAckOfAck(record.largest);
+          this.spaces[record.space]!.ack?.onAckOfAck(record.largest);
           break;
         case 'pmtu-probe':
           // RFC 9000 §14: a probe sent before a path change tells nothing about the new path.
@@ -2034,7 +2041,7 @@ export class Connection implements FrameHandlers {
     for (const record of records) {
       switch (record.kind) {
         case 'crypto':
-          this.spaces[record.space]!.cryptoOut.onLost(record.offset, record.length, false);
+          this.spaces[record.space]!.cryptoOut?.onLost(record.offset, record.length, false);
           break;
         case 'stream':
           this.streams.onChunkLost(record);
@@ -2074,7 +2081,7 @@ export class Connection implements FrameHandlers {
     const c = this.loss.congestion;
     this.pacer.update(c.congestionWindow, this.loss.rtt.smoothedRtt, this.maxDatagramSize, now);
     this.streams.rttMs = this.loss.rtt.smoothedRtt;
-    this.spaces[ApplicationData]!.ack.setDecimationDelay(this.loss.rtt.minRtt / 4);
+    this.spaces[ApplicationData]!.ack?.setDecimationDelay(this.loss.rtt.minRtt / 4);
   }
 
   // ==== Timers ====================================================================================
@@ -2090,7 +2097,7 @@ export class Connection implements FrameHandlers {
     earliest = earlier(earliest, this.pmtuRaiseDeadline());
     earliest = earlier(earliest, this.pmtu.probeDeadline);
     earliest = earlier(earliest, this.oldPathCheck?.nextTimeout);
-    for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack.nextAckDeadline());
+    for (const space of this.spaces) if (space.canSend) earliest = earlier(earliest, space.ack?.nextAckDeadline());
     // transmit() stopped at its per-call cap with budget left: the rest is due now.
     if (this.stoppedAtCallLimit) return this.now;
     if (this.hasDataFor(ApplicationData) && this.keyPhase !== undefined) {
@@ -2149,7 +2156,7 @@ export class Connection implements FrameHandlers {
         const space = this.spaces[action.space]!;
         space.probesOwed = Math.min(2, space.probesOwed + 2);
         // RFC 9002 §6.2.4: probes carry data when possible — resend CRYPTO data not yet acknowledged.
-        if (action.space !== ApplicationData) space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+        if (action.space !== ApplicationData) space.cryptoOut?.onLost(0, Number.MAX_SAFE_INTEGER, false);
         else this.streams.repeatBlockedSignals();
         break;
       }
@@ -2158,7 +2165,7 @@ export class Connection implements FrameHandlers {
         const space = this.spaces[action.space]!;
         if (!space.discarded) {
           space.probesOwed = 1;
-          space.cryptoOut.onLost(0, Number.MAX_SAFE_INTEGER, false);
+          space.cryptoOut?.onLost(0, Number.MAX_SAFE_INTEGER, false);
         }
         break;
       }
