@@ -19,6 +19,10 @@
  * migration (§8.2, §9), connection IDs (§5.1, cid.ts), DPLPMTUD (§14.3, connection/pmtu.ts), and
  * the application API the HTTP/3 layer uses (streams, backpressure, events from poll()).
  *
+ * A connection that is closing, draining or closed keeps only what that state needs (RFC 9000
+ * §10.2): the CONNECTION_CLOSE datagram it resends as it is, its connection IDs and its deadline;
+ * the rest goes once the application has polled everything it is owed (release()).
+ *
  * Nothing here touches a socket, a timer or a clock: time comes in as `now` (ms) and randomness
  * through `options.random`. Helpers live in ./connection/: frame-dispatch (the §12.4 table),
  * packet-space, packet-writer, sent-record, transport-parameters, version-negotiation, router.
@@ -49,6 +53,7 @@ import type { SentPacket } from './recovery/sent-packets.js';
 import { PacketNumberSpace } from './recovery/space.js';
 import { StreamError } from './stream/errors.js';
 import { StreamManager, type StreamControlFrame } from './stream/stream-manager.js';
+import { SendStream } from './stream/send-stream.js';
 import { RecvState } from './stream/recv-stream.js';
 import { createClient, type TlsClient } from './tls/client.js';
 import type { CryptoLevel, SessionTicket, TlsEndpoint } from './tls/handshake.js';
@@ -266,7 +271,8 @@ export class Connection implements FrameHandlers {
   private now: number;
   private readonly random: (n: number) => Buffer;
   private readonly settings: TransportSettings;
-  private readonly tls: TlsEndpoint;
+  /** The TLS endpoint; once released (release()), a stub that keeps its answers (closedTls). */
+  private tls: TlsEndpoint;
   private readonly spaces: PacketSpace[];
   private keyPhase: KeyPhase | undefined;
   /** 0-RTT keys (RFC 9001 §4.6): the client's to send, the server's to receive. */
@@ -274,9 +280,10 @@ export class Connection implements FrameHandlers {
   private earlyRead: PacketProtector | undefined;
   /** What the client sent in 0-RTT, replayed as lost if the server rejects it (RFC 9001 §4.6.2). */
   private readonly zeroRttRecords: SentRecords[] = [];
-  private readonly loss: LossDetection<SentRecords>;
-  private readonly pacer: Pacer;
-  readonly streams: StreamManager;
+  // These three and `pmtu` become the shared RELEASED ones at release().
+  private loss: LossDetection<SentRecords>;
+  private pacer: Pacer;
+  streams: StreamManager;
   private readonly localCids: LocalConnectionIds;
   private readonly peerCids: PeerConnectionIds;
   private readonly scid: Buffer;
@@ -369,6 +376,11 @@ export class Connection implements FrameHandlers {
   private closeDatagram: Buffer | undefined;
   private closeDatagramsOwed = 0;
   private closeInfo: CloseInfo | undefined;
+  /**
+   * Set by release(): the state a closing, draining or closed connection no longer needs is gone,
+   * and `recovery` and `keyUpdates` answer with the values they had then.
+   */
+  private released: { recovery: Connection['recovery']; keyUpdates: number } | undefined;
   private gracefulClose: { code: number; reason: string } | undefined;
 
   // Application side
@@ -1483,6 +1495,7 @@ export class Connection implements FrameHandlers {
     this.quietTimeout = this.closeDeadline;
     this.quietUntil = this.closeDeadline;
     this.quiet = true;
+    this.release();
   }
 
   /**
@@ -2122,7 +2135,10 @@ export class Connection implements FrameHandlers {
     this.wake();
     if (this.state === 'closed') return;
     if (this.state === 'closing' || this.state === 'draining') {
-      if (now >= this.closeDeadline) this.state = 'closed';
+      if (now >= this.closeDeadline) {
+        this.state = 'closed';
+        this.closeDatagram = undefined;
+      }
       return;
     }
     const idle = this.idleDeadline();
@@ -2239,6 +2255,67 @@ export class Connection implements FrameHandlers {
     this.log('connectivity:connection_closed', { owner: info.source, code: info.code, reason: info.reason });
   }
 
+  /**
+   * RFC 9000 §10.2.1: a closing endpoint needs only enough to send its CONNECTION_CLOSE again
+   * (`closeDatagram`) and to recognise its packets (its connection IDs, which the router routes by);
+   * §10.2.2: a draining one sends nothing. Once the application has had every event and stream
+   * byte it is owed, everything else goes: streams and their buffers, the TLS endpoint, every
+   * space's keys, ACK tracker and CRYPTO buffers, loss detection and congestion state, path and
+   * PMTU state. The public members keep answering: getters with the values they had (`released`,
+   * closedTls), stream calls as for a stream that no longer exists.
+   */
+  private release(): void {
+    if (this.released !== undefined || this.state === 'handshake' || this.state === 'established') return;
+    // The closing state's datagram is not built yet: the keys are still needed (buildCloseDatagram).
+    if (this.state === 'closing' && this.closeFrame !== undefined) return;
+    if (this.events.length > 0 || this.readable.size > 0) return;
+    this.released = { recovery: Object.freeze(this.recovery), keyUpdates: this.keyUpdates };
+    this.closeFrame = undefined;
+    // Only the closing state sends it again (§10.2.2: a draining endpoint sends nothing).
+    if (this.state !== 'closing') this.closeDatagram = undefined;
+    this.tls = closedTls(this.tls);
+    for (const space of this.spaces) space.discard();
+    const shared = releasedParts();
+    // The application space keeps a CRYPTO send buffer, an empty shared one: a look at what is left
+    // to send there finds nothing rather than no buffer.
+    this.spaces[ApplicationData]!.cryptoOut = shared.cryptoOut;
+    this.keyPhase = undefined;
+    this.earlyWrite = undefined;
+    this.earlyRead = undefined;
+    this.originalInitialRead = undefined;
+    this.countedWriteKeys = undefined;
+    this.zeroRttRecords.length = 0;
+    this.undecryptable.length = 0;
+    this.pendingControl.length = 0;
+    this.pendingNewCids.length = 0;
+    this.pendingRetireCids.length = 0;
+    this.pathResponses.length = 0;
+    this.pathChallenge = undefined;
+    this.previousPath = undefined;
+    this.oldPathCheck = undefined;
+    this.pmtuAside = undefined;
+    this.peerParams = undefined;
+    this.decodedClientParameters = undefined;
+    this.longHeaderFields = undefined;
+    this.newTokenPending = undefined;
+    this.gracefulClose = undefined;
+    this.token = EMPTY;
+    this.paused = NO_STREAM_IDS;
+    this.wantWritable = NO_STREAM_IDS;
+    this.knownStreams = NO_STREAM_IDS;
+    this.bufferedTotal = 0;
+    this.connectionBlocked = false;
+    this.loss = shared.loss;
+    this.pacer = shared.pacer;
+    this.streams = shared.streams;
+    this.pmtu = shared.pmtu;
+  }
+
+  /** Whether release() has let the connection's state go (for tests and memory checks). */
+  get isReleased(): boolean {
+    return this.released !== undefined;
+  }
+
   /** How the connection ended, once it has. */
   get closeReason(): CloseInfo | undefined {
     return this.closeInfo;
@@ -2261,6 +2338,7 @@ export class Connection implements FrameHandlers {
 
   /** RTT and window, for tests and tracing. */
   get recovery(): { smoothedRtt: number; congestionWindow: number; bytesInFlight: number; ptoPeriod: number } {
+    if (this.released !== undefined) return this.released.recovery;
     return {
       smoothedRtt: this.loss.rtt.smoothedRtt,
       congestionWindow: this.loss.congestion.congestionWindow,
@@ -2282,12 +2360,15 @@ export class Connection implements FrameHandlers {
 
   /** Key updates completed (RFC 9001 §6). */
   get keyUpdates(): number {
+    if (this.released !== undefined) return this.released.keyUpdates;
     return this.keyPhase?.updates ?? 0;
   }
 
   /** Opens a stream; null when the peer's MAX_STREAMS does not allow one now ('streams-available' follows). */
   openStream(bidi = true): number | null {
     this.wake();
+    // RFC 9000 §10.2: nothing new is sent once closing or draining; a released connection has no streams.
+    if (this.released !== undefined) return null;
     const direction = bidi ? 'bidi' : 'uni';
     const stream = this.streams.openStream(direction);
     if (stream === null) {
@@ -2350,11 +2431,13 @@ export class Connection implements FrameHandlers {
   /** Stops delivering data of stream `id`: flow control then holds the peer back. */
   pauseReading(id: number): void {
     this.wake();
+    if (this.released !== undefined) return;
     this.ownSet('paused').add(id);
   }
 
   resumeReading(id: number): void {
     this.wake();
+    if (this.released !== undefined) return;
     if (this.paused.has(id)) this.ownSet('paused').delete(id);
     this.ownSet('readable').add(id);
   }
@@ -2369,7 +2452,10 @@ export class Connection implements FrameHandlers {
     // Quiet: no event and nothing readable (any input since would have ended it).
     if (this.quiet) return undefined;
     if (this.events.length === 0) this.readStreams();
-    return this.events.shift();
+    const event = this.events.shift();
+    // The last thing owed after the close was delivered: the state can go (release()).
+    if (event === undefined && this.state !== 'established' && this.state !== 'handshake') this.release();
+    return event;
   }
 
   private readStreams(): void {
@@ -2473,6 +2559,45 @@ export class Connection implements FrameHandlers {
   private log(name: string, data: Record<string, unknown>): void {
     this.qlog?.({ time: this.now, name, data });
   }
+}
+
+/**
+ * What a released connection (Connection.release) holds in place of its loss detection, pacer,
+ * streams and PMTU search: one of each, shared by every released connection and made at the first
+ * release. Nothing sends or receives with them: receive() and transmit() of a closing, draining or
+ * closed connection stop before any of them, and the stream calls find no stream in the empty
+ * manager.
+ */
+let releasedShared: { loss: LossDetection<SentRecords>; pacer: Pacer; streams: StreamManager; pmtu: PmtuSearch; cryptoOut: SendStream } | undefined;
+
+function releasedParts(): NonNullable<typeof releasedShared> {
+  if (releasedShared !== undefined) return releasedShared;
+  const congestion = createController('cubic', MIN_INITIAL_DATAGRAM);
+  return (releasedShared = {
+    loss: new LossDetection<SentRecords>({ isServer: true, congestion }),
+    pacer: new Pacer(MIN_INITIAL_DATAGRAM, congestion.congestionWindow, 0),
+    streams: new StreamManager({ role: 'server', local: DEFAULT_SETTINGS, maxLocalStreams: 0 }),
+    pmtu: new PmtuSearch(BASE_PLPMTU),
+    cryptoOut: new SendStream({ streamId: -1, initialCredit: 0 }),
+  });
+}
+
+function ignoreBytes(): void {}
+function noEvent(): undefined {
+  return undefined;
+}
+
+/** A TLS endpoint's answers kept after it is let go: it takes no more bytes and has no more events. */
+function closedTls(tls: TlsEndpoint): TlsEndpoint {
+  return {
+    receive: ignoreBytes,
+    poll: noEvent,
+    alpn: tls.alpn,
+    peerTransportParameters: null,
+    earlyDataAccepted: tls.earlyDataAccepted,
+    handshakeComplete: tls.handshakeComplete,
+    suite: tls.suite,
+  };
 }
 
 /** RFC 9000 §9.1: PATH_CHALLENGE, PATH_RESPONSE, NEW_CONNECTION_ID and PADDING are probing frames. */
