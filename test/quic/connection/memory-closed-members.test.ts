@@ -5,6 +5,7 @@
  * release()). Every public member stays safe to call afterwards: it does nothing, answers with the
  * value it had at the close, or refuses as for a stream that does not exist.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../../src/quic/connection.js';
 import { ConnectionRouter } from '../../../src/quic/connection/router.js';
@@ -229,5 +230,60 @@ describe('QUIC closing, draining and closed connections release their state (RFC
     expectReleased(server);
     pair.client.receive(close!.data, SERVER_ADDR, pair.now);
     expect(pair.client.closeReason).toMatchObject({ code: 0, reason: 'bye', source: 'peer' });
+  });
+
+  it('any sequence of calls on a released closing connection: no throw, the same close datagram or nothing, same state (property)', () => {
+    const pair = establishedPair();
+    const server = pair.server!;
+    server.close(0, 'bye');
+    const [close] = server.transmit(pair.now);
+    drain(server);
+    expectReleased(server);
+    const deadline = server.nextTimeout()!;
+    const start = pair.now;
+    const call = fc.oneof(
+      fc.record({ op: fc.constant('receive' as const), bytes: fc.uint8Array({ maxLength: 64 }) }),
+      fc.record({ op: fc.constantFrom('transmit', 'timeout', 'poll', 'open', 'close', 'graceful', 'migrate', 'update' as const) }),
+      fc.record({ op: fc.constantFrom('write', 'end', 'reset', 'stop', 'pause', 'resume', 'buffered' as const), id: fc.nat(64) }),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(call, fc.nat(10)), { maxLength: 30 }), (calls) => {
+        let now = start;
+        for (const [c, dt] of calls) {
+          now = Math.min(now + dt, deadline - 1);
+          switch (c.op) {
+            case 'receive': server.receive(Buffer.from(c.bytes), CLIENT_ADDR, now); break;
+            case 'transmit': {
+              const out = server.transmit(now);
+              expect(out.length).toBeLessThanOrEqual(1);
+              if (out.length === 1) expect(out[0]!.data.equals(close!.data)).toBe(true);
+              break;
+            }
+            case 'timeout': server.handleTimeout(now); break;
+            case 'poll': expect(server.poll()).toBeUndefined(); break;
+            case 'open':
+              expect(server.openStream(true)).toBeNull();
+              expect(server.openStream(false)).toBeNull();
+              break;
+            case 'close': server.close(1, 'x'); break;
+            case 'graceful': server.closeGracefully(2, 'y'); break;
+            case 'migrate': server.migrate(); break;
+            case 'update': expect(server.updateKeys()).toBe(false); break;
+            case 'write': expect(server.write(c.id, Buffer.from('z'))).toBe(false); break;
+            case 'end': server.end(c.id); break;
+            case 'reset': server.resetStream(c.id, 3); break;
+            case 'stop': server.stopSending(c.id, 4); break;
+            case 'pause': server.pauseReading(c.id); break;
+            case 'resume': server.resumeReading(c.id); break;
+            case 'buffered': expect(server.bufferedAmount(c.id)).toBe(0); break;
+          }
+          expect(server.state).toBe('closing');
+          expect(server.nextTimeout()).toBe(deadline);
+        }
+      }),
+      { numRuns: 300 },
+    );
+    expect(server.closeReason).toMatchObject({ code: 0, reason: 'bye', source: 'local' });
+    expectReleased(server);
   });
 });
