@@ -1133,6 +1133,11 @@ export class Connection implements FrameHandlers {
    * same packets as before; a connection the application closes on 'handshake-complete' makes
    * none of them (a ticket costs a seal and key derivations, each connection ID an HMAC). By then
    * the peer's transport parameters are applied, so IDs go up to its active_connection_id_limit.
+   *
+   * A client issues its IDs once the handshake is confirmed (HANDSHAKE_DONE, RFC 9001 §4.1.2), a
+   * round trip after completion: a server needs a spare ID of ours only when we move to a new
+   * path, which we may not do before confirmation (RFC 9000 §9), and a connection that the server
+   * closes at once (one request, or a refusal) then costs neither end a 1-RTT packet of them.
    */
   private sendAfterHandshake(): void {
     this.afterHandshakePending = false;
@@ -1141,6 +1146,8 @@ export class Connection implements FrameHandlers {
       this.processTls();
       if (this.state !== 'established') return; // a TLS alert closed the connection
       if (this.makeNewToken !== undefined) this.newTokenPending = this.makeNewToken();
+    } else if (!this.handshakeConfirmed) {
+      return; // confirmHandshake() asks again
     }
     this.issueConnectionIds();
   }
@@ -1153,6 +1160,8 @@ export class Connection implements FrameHandlers {
     // RFC 9001 §4.9.2: Handshake keys are discarded once the handshake is confirmed.
     this.discardSpace(Initial);
     this.discardSpace(Handshake);
+    // A client's connection IDs wait for confirmation (sendAfterHandshake).
+    if (this.role === 'client') this.afterHandshakePending = true;
   }
 
   private discardSpace(id: PacketNumberSpace.Initial | PacketNumberSpace.Handshake): void {

@@ -27,8 +27,8 @@ describe('QUIC work after the handshake (RFC 9000 §5.1.1, §8.1.3; RFC 8446 §4
     pair.onServerEvent = (e) => {
       if (e.type === 'handshake-complete') {
         serverDone = pair.now;
-        // The client's connection IDs came with its Finished (active_connection_id_limit 4).
-        expect(peerIds(pair.server!)).toBe(4);
+        // The client issues its connection IDs once HANDSHAKE_DONE confirms its handshake, not with its Finished.
+        expect(peerIds(pair.server!)).toBe(1);
       }
     };
     pair.onClientEvent = (e) => {
@@ -38,6 +38,9 @@ describe('QUIC work after the handshake (RFC 9000 §5.1.1, §8.1.3; RFC 8446 §4
     expect(pair.run(() => arrived.size === 2, 1_000)).toBe(true);
     expect(arrived.get('session-ticket')).toBe(serverDone! + 10);
     expect(arrived.get('new-token')).toBe(serverDone! + 10);
+    // The client's IDs (active_connection_id_limit 4) reach the server a round trip after its completion.
+    expect(pair.run(() => peerIds(pair.server!) === 4, 1_000)).toBe(true);
+    expect(pair.now).toBe(serverDone! + 20);
     expect(peerIds(pair.client)).toBe(4);
     expect(issuedIds(pair.server!)).toBe(4);
     expect(issuedIds(pair.client)).toBe(4);
@@ -55,6 +58,7 @@ describe('QUIC work after the handshake (RFC 9000 §5.1.1, §8.1.3; RFC 8446 §4
     const server = pair.server!;
     expect(server.state).toBe('closing');
     expect(issuedIds(server)).toBe(1); // only sequence 0, from the handshake
+    expect(issuedIds(pair.client)).toBe(1); // the client's handshake was never confirmed: no ID of its own went out
     const cryptoOut = (server as unknown as { spaces: { cryptoOut: { hasChunkToSend: boolean } }[] }).spaces[2]!.cryptoOut;
     expect(cryptoOut.hasChunkToSend).toBe(false); // no NewSessionTicket was written
   });

@@ -160,6 +160,8 @@ describe('review 4404937 and 622f482: reset tokens are the ones the peer got, fo
     expect(pair.handshake()).toBe(true);
     expect(transfer(pair, 10_000)).toBe(true);
     const server = pair.server!;
+    // The client's own IDs go out once its handshake is confirmed, a round trip after completion.
+    expect(pair.run(() => internals(server).peerCids.ids.size > 1, 1_000)).toBe(true);
     const check = (issuer: Connection, router: ConnectionRouter, holder: Connection, firstSent: boolean) => {
       const issued = new Map(internals(issuer).localCids.all().map((i) => [i.sequence, i]));
       const held = [...internals(holder).peerCids.ids.values()];
