@@ -94,13 +94,22 @@ interface PathState {
 }
 
 interface SpaceState<T> {
-  readonly sent: SentPacketTable<T>;
+  /** The packets outstanding; once the space is discarded, DISCARDED_TABLE (RFC 9001 §4.9). */
+  sent: SentPacketTable<T>;
   /** largest_acked_packet; undefined while infinite (no ACK yet). */
   largestAcked: number | undefined;
   /** loss_time: when the earliest not-yet-lost packet crosses the time threshold. */
   lossTime: number | undefined;
   discarded: boolean;
 }
+
+/**
+ * The sent table of every discarded space (RFC 9001 §4.9, RFC 9002 §6.4): empty, shared, frozen.
+ * Nothing is sent in a discarded space (onPacketSent refuses) and its ACKs are not processed
+ * (onAckReceived), so it is only read: no packets, none in flight.
+ */
+const DISCARDED_TABLE = new SentPacketTable<never>();
+Object.freeze(DISCARDED_TABLE);
 
 export class LossDetection<T = unknown> {
   readonly isServer: boolean;
@@ -385,6 +394,8 @@ export class LossDetection<T = unknown> {
     if (state.discarded) return [];
     state.discarded = true;
     const dropped = state.sent.clear();
+    // RFC 9001 §4.9: the space keeps nothing; its table goes with its keys.
+    state.sent = DISCARDED_TABLE as SentPacketTable<T>;
     this.path.congestion.onPacketsDiscarded(this.ofCurrentPath(dropped));
     state.lossTime = undefined;
     this.ptoCount = 0;

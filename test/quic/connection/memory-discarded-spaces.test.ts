@@ -1,6 +1,7 @@
 /**
  * Discarded packet number spaces hold nothing (RFC 9001 §4.9): with the Initial and Handshake keys
- * go the space's ACK tracker, CRYPTO reassembler and CRYPTO send buffer (connection/packet-space.ts).
+ * go the space's ACK tracker, CRYPTO reassembler and CRYPTO send buffer (connection/packet-space.ts),
+ * and loss detection's table of packets sent in it (recovery/loss-detection.ts, RFC 9002 §6.4).
  * Packets that still arrive for those spaces are dropped as before, and nothing is sent in them.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,6 +19,10 @@ interface SpaceView {
 
 function spacesOf(conn: Connection): SpaceView[] {
   return (conn as unknown as { spaces: SpaceView[] }).spaces;
+}
+
+function sentTablesOf(conn: Connection): { size: number }[] {
+  return (conn as unknown as { loss: { spaces: { sent: { size: number } }[] } }).loss.spaces.map((space) => space.sent);
 }
 
 function establishedPair(): Pair {
@@ -40,6 +45,14 @@ describe('QUIC discarded packet number spaces keep no state (RFC 9001 §4.9)', (
       expect(application!.ack).toBeDefined();
       expect(application!.cryptoOut).toBeDefined();
     }
+    // Loss detection's sent tables of those spaces: one empty frozen table shared by all (RFC 9002 §6.4).
+    const [clientInitial, clientHandshake, clientApplication] = sentTablesOf(pair.client);
+    const [serverInitial, serverHandshake, serverApplication] = sentTablesOf(pair.server!);
+    for (const table of [clientHandshake, serverInitial, serverHandshake]) expect(table).toBe(clientInitial);
+    expect(clientInitial!.size).toBe(0);
+    expect(Object.isFrozen(clientInitial)).toBe(true);
+    expect(clientApplication).not.toBe(serverApplication);
+    expect(clientApplication).not.toBe(clientInitial);
   });
 
   it('Initial and Handshake packets that arrive after the discard are dropped, unanswered, and data still flows', () => {
