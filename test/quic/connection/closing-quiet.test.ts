@@ -8,15 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
-import { computedTimeout, Pair } from '../sim/harness.js';
-
-function establishedPair(): Pair {
-  const pair = new Pair();
-  expect(pair.handshake()).toBe(true);
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
-  return pair;
-}
+import { computedTimeout, establishedPair } from '../sim/harness.js';
 
 /** Calls of the stream manager's control-frame collection on `conn` while `fn` runs. */
 function controlCollections(conn: Connection, fn: () => void): number {

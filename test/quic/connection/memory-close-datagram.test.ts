@@ -5,15 +5,7 @@
  * state to build another: every answer is byte for byte the first CONNECTION_CLOSE datagram.
  */
 import { describe, expect, it } from 'vitest';
-import { CLIENT_ADDR, Pair, SERVER_ADDR } from '../sim/harness.js';
-
-function establishedPair(): Pair {
-  const pair = new Pair();
-  expect(pair.handshake()).toBe(true);
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
-  return pair;
-}
+import { CLIENT_ADDR, establishedPair, Pair, SERVER_ADDR } from '../sim/harness.js';
 
 describe('QUIC closing state resends its first CONNECTION_CLOSE datagram (RFC 9000 §10.2.1)', () => {
   it('an established server answers later packets with byte-identical datagrams', () => {

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Connection, ConnectionEvent } from '../../../src/quic/connection.js';
 import { ConnectionRouter } from '../../../src/quic/connection/router.js';
-import { CERT, CLIENT_ADDR, KEY, Pair, SERVER_ADDR, seededBytes } from '../sim/harness.js';
+import { CERT, CLIENT_ADDR, establishedPair, KEY, SERVER_ADDR, seededBytes } from '../sim/harness.js';
 
 interface Internals {
   spaces: { discarded: boolean; readKeys: unknown; writeKeys: unknown; ack: unknown; cryptoIn: unknown; cryptoOut: { hasChunkToSend: boolean } | undefined }[];
@@ -19,14 +19,6 @@ interface Internals {
 
 function internals(conn: Connection): Internals {
   return conn as unknown as Internals;
-}
-
-function establishedPair(options: ConstructorParameters<typeof Pair>[0] = {}): Pair {
-  const pair = new Pair(options);
-  expect(pair.handshake()).toBe(true);
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
-  return pair;
 }
 
 function drain(conn: Connection): ConnectionEvent[] {

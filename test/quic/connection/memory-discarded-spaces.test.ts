@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
-import { CLIENT_ADDR, Pair, SERVER_ADDR } from '../sim/harness.js';
+import { CLIENT_ADDR, establishedPair, Pair, SERVER_ADDR } from '../sim/harness.js';
 
 interface SpaceView {
   discarded: boolean;
@@ -23,14 +23,6 @@ function spacesOf(conn: Connection): SpaceView[] {
 
 function sentTablesOf(conn: Connection): { size: number }[] {
   return (conn as unknown as { loss: { spaces: { sent: { size: number } }[] } }).loss.spaces.map((space) => space.sent);
-}
-
-function establishedPair(): Pair {
-  const pair = new Pair();
-  expect(pair.handshake()).toBe(true);
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
-  return pair;
 }
 
 describe('QUIC discarded packet number spaces keep no state (RFC 9001 §4.9)', () => {
@@ -65,8 +57,7 @@ describe('QUIC discarded packet number spaces keep no state (RFC 9001 §4.9)', (
       return out;
     };
     expect(pair.handshake()).toBe(true);
-    for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-    pair.flush();
+    pair.settle();
     const longHeaderFromClient = pair.clientSent.filter((d) => (d[0]! & 0x80) !== 0);
     const longHeaderFromServer = fromServer.filter((d) => (d[0]! & 0x80) !== 0);
     expect(longHeaderFromClient.length).toBeGreaterThan(0);

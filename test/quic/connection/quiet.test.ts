@@ -15,9 +15,7 @@ import { computedTimeout, Pair, SERVER_ADDR } from '../sim/harness.js';
 function idlePair(maxIdleTimeout = 30_000): Pair {
   const pair = new Pair({ serverRouter: { transport: { maxIdleTimeout } }, client: { transport: { maxIdleTimeout } } });
   expect(pair.handshake()).toBe(true);
-  // Let ACKs, HANDSHAKE_DONE, NEW_CONNECTION_IDs and PMTU probes settle.
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
+  pair.settle();
   return pair;
 }
 

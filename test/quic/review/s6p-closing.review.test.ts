@@ -21,8 +21,7 @@ function establishedPair(): Pair {
   // The client sends something so that we hold a recent 1-RTT datagram of its own to replay.
   const id = pair.client.openStream()!;
   pair.client.write(id, Buffer.from('hello'), false);
-  for (let i = 0; i < 200 && pair.step(pair.now + 100); i++);
-  pair.flush();
+  pair.settle();
   return pair;
 }
 

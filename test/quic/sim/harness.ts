@@ -143,6 +143,24 @@ export class Pair {
   handshake(maxMs = 30_000): boolean {
     return this.run(() => this.client.isHandshakeComplete && this.server !== undefined && this.server.isHandshakeComplete && this.server.state === 'established', maxMs);
   }
+
+  /**
+   * Runs until nothing is due within 100 ms (at most 200 steps): the ACKs, HANDSHAKE_DONE,
+   * NEW_CONNECTION_IDs and PMTU probes that follow a handshake, or what the test queued, have
+   * settled; then sends what is left.
+   */
+  settle(): void {
+    for (let i = 0; i < 200 && this.step(this.now + 100); i++);
+    this.flush();
+  }
+}
+
+/** A pair whose handshake completed and whose after-handshake exchange settled (Pair.settle). */
+export function establishedPair(options: PairOptions = {}): Pair {
+  const pair = new Pair(options);
+  if (!pair.handshake()) throw new Error('the handshake did not complete');
+  pair.settle();
+  return pair;
 }
 
 /** Bytes 0..n-1 of the test pattern (byte i = i mod 251, as the /bytes demo route). */
