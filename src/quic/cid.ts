@@ -71,6 +71,8 @@ class IssuedId implements IssuedConnectionId {
     readonly sequence: number,
     readonly cid: Buffer,
     private readonly makeToken: (cid: Buffer) => Buffer,
+    /** The peer has it: from the handshake, or a NEW_CONNECTION_ID of it was acknowledged. */
+    public knownToPeer: boolean,
   ) {}
   get resetToken(): Buffer {
     return (this.token ??= this.makeToken(this.cid));
@@ -94,8 +96,8 @@ export class LocalConnectionIds {
   ) {}
 
   /** Registers an ID chosen elsewhere (sequence 0, or the CID a Retry told the client to use). */
-  add(cid: Buffer): IssuedConnectionId {
-    const issued = new IssuedId(this.nextSequence++, cid, this.makeToken);
+  add(cid: Buffer, knownToPeer = true): IssuedConnectionId {
+    const issued = new IssuedId(this.nextSequence++, cid, this.makeToken, knownToPeer);
     if (issued.sequence === 0 && cid.length === 0) this.zeroLength = true;
     this.active.set(issued.sequence, issued);
     this.onChange(cid, true);
@@ -108,8 +110,27 @@ export class LocalConnectionIds {
     // cannot issue a new connection ID" (§18.2: it ignores the peer's active_connection_id_limit).
     if (this.zeroLength) return [];
     const out: IssuedConnectionId[] = [];
-    while (this.active.size < Math.min(this.peerLimit, maxActive)) out.push(this.add(this.makeCid()));
+    while (this.active.size < Math.min(this.peerLimit, maxActive)) out.push(this.add(this.makeCid(), false));
     return out;
+  }
+
+  /** A NEW_CONNECTION_ID for `sequence` was acknowledged: the peer holds that ID. */
+  acknowledged(sequence: number): void {
+    const issued = this.active.get(sequence);
+    if (issued !== undefined) (issued as IssuedId).knownToPeer = true;
+  }
+
+  /**
+   * Whether the peer holds an ID of ours besides the one it uses, so that it can answer on a new
+   * path with a new one (RFC 9000 §5.1.1: before migrating an endpoint "SHOULD ensure that the pool
+   * of connection IDs available to its peer allows the peer to use a new connection ID", §9.5). A
+   * zero-length ID has no other: the peer tells paths apart by address (§5.1).
+   */
+  get peerHasSpare(): boolean {
+    if (this.zeroLength) return true;
+    let known = 0;
+    for (const issued of this.active.values()) if ((issued as IssuedId).knownToPeer && ++known >= 2) return true;
+    return false;
   }
 
   /**

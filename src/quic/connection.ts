@@ -375,6 +375,8 @@ export class Connection implements FrameHandlers {
    */
   private closeDatagram: Buffer | undefined;
   private closeDatagramsOwed = 0;
+  /** Datagrams received in the closing state: answered at the 1st, 2nd, 4th, 8th... (§10.2.1). */
+  private closingDatagramsReceived = 0;
   private closeInfo: CloseInfo | undefined;
   /**
    * Set by release(): the state a closing, draining or closed connection no longer needs is gone,
@@ -616,8 +618,11 @@ export class Connection implements FrameHandlers {
       return;
     }
     if (this.state === 'closing') {
-      // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, rate-limited.
-      this.closeDatagramsOwed = Math.min(this.closeDatagramsOwed + 1, 1);
+      // RFC 9000 §10.2.1: answer packets in the closing state with CONNECTION_CLOSE, at a rate that
+      // falls ("wait for a progressively increasing number of received packets"): the 1st, 2nd,
+      // 4th, 8th... datagram since the close.
+      const n = ++this.closingDatagramsReceived;
+      if ((n & (n - 1)) === 0) this.closeDatagramsOwed = 1;
       return;
     }
     if (!this.addressValidated && sameAddress(from, this.remote)) this.amplificationReceived += datagram.length;
@@ -1255,11 +1260,14 @@ export class Connection implements FrameHandlers {
    * migration with a peer that has requested a zero-length connection ID"; such a server routes by
    * our address, and would not find the connection from a new one), nor to a server that
    * sent disable_active_migration (§18.2: "the endpoint MUST NOT use a new local address when
-   * sending to the address that the peer used during the handshake"; we take no preferred_address).
+   * sending to the address that the peer used during the handshake"; we take no preferred_address),
+   * nor before the server acknowledged a spare ID of ours (§5.1.1, §9.5: it must answer on the new
+   * path with a new one; we issue them once the handshake is confirmed, sendAfterHandshake).
    * A driver asks before it moves its socket.
    */
   get canMigrate(): boolean {
-    return this.role === 'client' && this.state === 'established' && this.handshakeConfirmed && !this.peerCids.zeroLength && this.peerParams?.disableActiveMigration !== true;
+    return this.role === 'client' && this.state === 'established' && this.handshakeConfirmed && !this.peerCids.zeroLength &&
+      this.peerParams?.disableActiveMigration !== true && this.localCids.peerHasSpare;
   }
 
   /**
@@ -2040,6 +2048,9 @@ export class Connection implements FrameHandlers {
           record.search.onAcked(record.size, this.now, record.packetNumber);
           if (record.search === this.pmtu) this.setDatagramSize(this.pmtu.current);
           break;
+        case 'new-connection-id':
+          this.localCids.acknowledged(record.sequence); // canMigrate: the peer has a spare ID of ours
+          break;
         default:
           break;
       }
@@ -2277,7 +2288,9 @@ export class Connection implements FrameHandlers {
     if (this.released !== undefined || this.state === 'handshake' || this.state === 'established') return;
     // The closing state's datagram is not built yet: the keys are still needed (buildCloseDatagram).
     if (this.state === 'closing' && this.closeFrame !== undefined) return;
-    if (this.events.length > 0 || this.readable.size > 0) return;
+    if (this.events.length > 0) return;
+    // A readable entry without a receiving part (resumeReading() of an unknown ID) owes nothing.
+    for (const id of this.readable) if (this.streams.get(id)?.recv !== undefined) return;
     this.released = { recovery: Object.freeze(this.recovery), keyUpdates: this.keyUpdates };
     this.closeFrame = undefined;
     // Only the closing state sends it again (§10.2.2: a draining endpoint sends nothing).
@@ -2363,7 +2376,7 @@ export class Connection implements FrameHandlers {
    */
   updateKeys(): boolean {
     this.wake();
-    if (!this.handshakeConfirmed || this.keyPhase === undefined) return false;
+    if (!this.handshakeConfirmed || this.keyPhase === undefined || this.state !== 'established') return false;
     return this.keyPhase.initiate();
   }
 
@@ -2377,7 +2390,7 @@ export class Connection implements FrameHandlers {
   openStream(bidi = true): number | null {
     this.wake();
     // RFC 9000 §10.2: nothing new is sent once closing or draining; a released connection has no streams.
-    if (this.released !== undefined) return null;
+    if (this.released !== undefined || (this.state !== 'handshake' && this.state !== 'established')) return null;
     const direction = bidi ? 'bidi' : 'uni';
     const stream = this.streams.openStream(direction);
     if (stream === null) {

@@ -17,16 +17,21 @@ describe('QUIC closing state resends its first CONNECTION_CLOSE datagram (RFC 90
     expect(server.state).toBe('closing');
     const sentBefore = server.stats.datagramsSent;
     const answers = [];
-    for (let i = 0; i < 3; i++) {
-      // The client, unaware of the close, keeps sending: each datagram is answered (rate limit: one per transmit).
+    const counts: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      // The client, unaware of the close, keeps sending: its 1st, 2nd and 4th datagrams are answered
+      // (§10.2.1: a progressively increasing number of packets between answers).
       const id = pair.client.openStream(true)!;
       pair.client.write(id, Buffer.from(`more ${i}`));
       pair.now += 5;
-      for (const d of pair.client.transmit(pair.now)) pair.serverRouter.receive(d.data, CLIENT_ADDR, pair.now);
+      const sent = pair.client.transmit(pair.now);
+      expect(sent.length).toBe(1);
+      for (const d of sent) pair.serverRouter.receive(d.data, CLIENT_ADDR, pair.now);
       const out = pair.serverRouter.transmit(pair.now);
-      expect(out.length).toBe(1);
-      answers.push(out[0]!);
+      counts.push(out.length);
+      answers.push(...out);
     }
+    expect(counts).toEqual([1, 1, 0, 1]);
     for (const answer of answers) {
       expect(answer.data.equals(first!.data)).toBe(true);
       expect(answer.to).toEqual(first!.to);
