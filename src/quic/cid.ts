@@ -81,7 +81,7 @@ class IssuedId implements IssuedConnectionId {
 
 /** The connection IDs we hand out (RFC 9000 §5.1.1). Sequence 0 is the one in our first long header. */
 export class LocalConnectionIds {
-  private readonly active = new Map<number, IssuedConnectionId>();
+  private readonly active = new Map<number, IssuedId>();
   private nextSequence = 0;
   /** The peer's active_connection_id_limit; 2 until its transport parameters arrive (§18.2). */
   peerLimit = 2;
@@ -117,7 +117,7 @@ export class LocalConnectionIds {
   /** A NEW_CONNECTION_ID for `sequence` was acknowledged: the peer holds that ID. */
   acknowledged(sequence: number): void {
     const issued = this.active.get(sequence);
-    if (issued !== undefined) (issued as IssuedId).knownToPeer = true;
+    if (issued !== undefined) issued.knownToPeer = true;
   }
 
   /**
@@ -129,7 +129,7 @@ export class LocalConnectionIds {
   get peerHasSpare(): boolean {
     if (this.zeroLength) return true;
     let known = 0;
-    for (const issued of this.active.values()) if ((issued as IssuedId).knownToPeer && ++known >= 2) return true;
+    for (const issued of this.active.values()) if (issued.knownToPeer && ++known >= 2) return true;
     return false;
   }
 

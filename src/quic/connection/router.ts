@@ -131,8 +131,8 @@ export class ConnectionRouter {
   private readonly maxHandshakes: number;
   /**
    * Handshakes in progress from which a new client without a valid token gets Retry (RFC 9000
-   * §8.1.2, §21.1.1.2): 0 means always, Infinity never. By
-   * default half of maxHandshakes: below it every client is served at once; above it a flood of
+   * §8.1.2, §21.1.1.2): 0 means always, Infinity never. By default half of maxHandshakes: below
+   * it every client is served at once; above it a flood of
    * Initials from spoofed addresses, which never completes and holds its places until the idle
    * timeout, is answered by Retry packets that cost the server no state and under a tenth of the
    * CPU of a first flight (a token sealed and an integrity tag), while clients at real addresses
