@@ -1,7 +1,13 @@
 /**
  * Review of ee3f141 (a client issues its NEW_CONNECTION_IDs once the handshake is confirmed, RFC
  * 9000 §5.1.1, §9; RFC 9001 §4.1.2): a client that migrates at once on confirmation, a server that
- * never sends HANDSHAKE_DONE, and the first key update.
+ * never sends HANDSHAKE_DONE, and the first key update. And (found by review of ee3f141, failed
+ * before 6a2f244): the client may not migrate before the server holds a spare ID of it. Before
+ * ee3f141 its NEW_CONNECTION_IDs rode in the datagram of its Finished, so a server that sent
+ * HANDSHAKE_DONE held spare IDs; after it, with that datagram lost, a client that migrated at
+ * confirmation left the server to answer on the new path with the ID it used on the old one
+ * (RFC 9000 §9.5 MUST NOT reuse an ID toward two addresses; §5.1.1 SHOULD ensure the peer can use a
+ * new ID on migration).
  */
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/quic/connection.js';
@@ -66,5 +72,27 @@ describe('s8 review: client IDs after confirmation', () => {
     const id = pair.client.openStream()!;
     pair.client.write(id, Buffer.from('x'), true);
     expect(pair.run(() => pair.client.keyUpdates > 0 && pair.server!.keyUpdates > 0, 5_000)).toBe(true);
+  });
+
+  it('IDs lost right after confirmation: no migration onto a path the server must answer with the old ID', () => {
+    const pair = new Pair({ link: { delay: 10 } });
+    for (let i = 0; i < 1000 && !confirmed(pair.client); i++) pair.step();
+    expect(confirmed(pair.client)).toBe(true);
+    // The client's first datagrams after confirmation (its NEW_CONNECTION_IDs) are lost.
+    expect(pair.clientRouter.transmit(pair.now).length).toBeGreaterThan(0);
+    const before = pair.serverSent.length;
+    const oldIds = new Set(serverDcids(pair, '10.0.0.1'));
+    const migrated = pair.client.canMigrate;
+    if (migrated) pair.clientAddr = { address: '10.0.0.77', port: 40000 };
+    pair.client.migrate();
+    const id = pair.client.openStream()!;
+    pair.client.write(id, Buffer.from('after migration'), true);
+    const sink = new StreamSink();
+    pair.onServerEvent = (e) => sink.onEvent(e);
+    expect(pair.run(() => sink.finished.has(id), 5_000)).toBe(true);
+    // Either the client waited (canMigrate false until its IDs are acknowledged) or the server
+    // answered on the new path with a fresh ID.
+    for (const dcid of serverDcids(pair, '10.0.0.77', before)) expect(oldIds.has(dcid)).toBe(false);
+    if (migrated) expect(serverDcids(pair, '10.0.0.77', before).length).toBeGreaterThan(0);
   });
 });
