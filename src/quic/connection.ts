@@ -2474,10 +2474,22 @@ export class Connection implements FrameHandlers {
     // Quiet: no event and nothing readable (any input since would have ended it).
     if (this.quiet) return undefined;
     if (this.events.length === 0) this.readStreams();
+    else if (this.events[0]!.type === 'closed' && this.readable.size > 0) this.readStreamsBeforeClosed();
     const event = this.events.shift();
     // The last thing owed after the close was delivered: the state can go (release()).
     if (event === undefined && this.state !== 'established' && this.state !== 'handshake') this.release();
     return event;
+  }
+
+  /**
+   * Stream data that arrived before the close goes to the application before 'closed' (RFC 9000
+   * §10.2: the close ends the connection, not what was received on it): when a peer sent data and
+   * then CONNECTION_CLOSE, both were processed in one batch and 'closed' was queued first.
+   */
+  private readStreamsBeforeClosed(): void {
+    const closed = this.events.shift()!;
+    this.readStreams();
+    this.events.push(closed);
   }
 
   private readStreams(): void {
