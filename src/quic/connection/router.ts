@@ -32,6 +32,7 @@ import {
   type QlogEvent,
 } from '../connection.js';
 import type { CongestionAlgorithm } from '../congestion/controller.js';
+import { DeadlineQueue } from './deadline-queue.js';
 import type { OutgoingDatagram, PeerAddress } from './types.js';
 
 export interface RouterOptions {
@@ -117,11 +118,8 @@ export class ConnectionRouter {
   get awake(): ReadonlySet<Connection> {
     return this.awakeSet;
   }
-  /** Quiet connections and the deadline each had when it went quiet (fixed while quiet). */
-  private readonly sleeping = new Map<Connection, number | undefined>();
-  /** The earliest deadline in `sleeping`; undefined when none, stale when `sleepingEarliestStale`. */
-  private sleepingEarliest: number | undefined;
-  private sleepingEarliestStale = false;
+  /** Quiet connections by the deadline each had when it went quiet (fixed while quiet). */
+  private readonly sleeping = new DeadlineQueue<Connection>();
   private readonly stateless: OutgoingDatagram[] = [];
   private readonly random: (n: number) => Buffer;
   private readonly cidLength: number;
@@ -250,11 +248,7 @@ export class ConnectionRouter {
 
   /** A quiet connection has something to do again: back among those the pumps visit. */
   private readonly onWake = (conn: Connection): void => {
-    if (!this.sleeping.has(conn)) return;
-    const deadline = this.sleeping.get(conn);
-    this.sleeping.delete(conn);
-    if (this.connections.has(conn)) this.awakeSet.add(conn);
-    if (deadline !== undefined && deadline === this.sleepingEarliest) this.sleepingEarliestStale = true;
+    if (this.sleeping.delete(conn) && this.connections.has(conn)) this.awakeSet.add(conn);
   };
 
   /** After its transmit(): a quiet connection leaves the pumps until it wakes (onWake) or its deadline. */
@@ -263,32 +257,13 @@ export class ConnectionRouter {
     const deadline = conn.nextTimeout();
     this.awakeSet.delete(conn);
     this.sleeping.set(conn, deadline);
-    if (deadline !== undefined && !this.sleepingEarliestStale && (this.sleepingEarliest === undefined || deadline < this.sleepingEarliest)) {
-      this.sleepingEarliest = deadline;
-    }
   }
+
+  private readonly wakeAtDeadline = (conn: Connection): void => void this.awakeSet.add(conn);
 
   /** Quiet connections whose deadline has come join the awake ones, whose timers and output are then run as before. */
   private wakeDue(now: number): void {
-    const earliest = this.earliestSleeping();
-    if (earliest === undefined || earliest > now) return;
-    for (const [conn, t] of this.sleeping) {
-      if (t === undefined || t > now) continue;
-      this.sleeping.delete(conn);
-      this.awakeSet.add(conn);
-    }
-    this.sleepingEarliestStale = true;
-  }
-
-  /** The earliest deadline of the quiet connections, recomputed after the one that held it woke. */
-  private earliestSleeping(): number | undefined {
-    if (this.sleepingEarliestStale) {
-      let earliest: number | undefined;
-      for (const t of this.sleeping.values()) if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
-      this.sleepingEarliest = earliest;
-      this.sleepingEarliestStale = false;
-    }
-    return this.sleepingEarliest;
+    this.sleeping.takeDue(now, this.wakeAtDeadline);
   }
 
   /** Each connection's route holder, so that forgetting a connection touches only its own routes. */
@@ -494,7 +469,7 @@ export class ConnectionRouter {
   }
 
   nextTimeout(): number | undefined {
-    let earliest = this.earliestSleeping();
+    let earliest = this.sleeping.earliest();
     for (const conn of this.awakeSet) {
       const t = conn.nextTimeout();
       if (t !== undefined && (earliest === undefined || t < earliest)) earliest = t;
@@ -527,7 +502,7 @@ export class ConnectionRouter {
     if (conn.state === 'closed') {
       this.connections.delete(conn);
       this.awakeSet.delete(conn);
-      if (this.sleeping.delete(conn)) this.sleepingEarliestStale = true;
+      this.sleeping.delete(conn);
       this.handshaking.delete(conn);
       const holder = this.holders.get(conn);
       for (const key of holder?.keys ?? []) if (this.routes.get(key) === conn) this.routes.delete(key);
