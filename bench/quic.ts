@@ -83,11 +83,19 @@ const cpuSeconds = (): number => {
 // ==== The packet-protection ceiling ==============================================================
 
 /**
+ * CPU-seconds of each ceiling measurement. This machine's speed drifts from second to second: the
+ * same loop measured in twelve successive 1-second windows of one process gave 348 to 649 Mbit/s
+ * (ninth session), while a 200 MB transfer averages over six seconds or more. With 1-second
+ * windows the ceiling of one run came out at 552 Mbit/s against 402 and 453 in the runs around it.
+ */
+const CEILING_SECONDS = 3;
+
+/**
  * Stream payload bytes per CPU-second that one core can seal and open in packets of `datagram`
  * bytes with bare node:crypto AES-128-GCM (a cipher object per packet, as RFC 9001 §5.3 needs a
  * fresh nonce per packet): what a transfer would reach if protection were the only work.
  */
-function protectionCeiling(datagram: number, seconds = 1): number {
+function protectionCeiling(datagram: number, seconds = CEILING_SECONDS): number {
   const key = createSecretKey(randomBytes(16));
   const iv = randomBytes(12);
   const header = randomBytes(SHORT_HEADER);
