@@ -11,7 +11,9 @@
  * Items leave the queue lazily: delete() forgets the item's entry, and the heap drops entries it no
  * longer knows when they reach its top. A queue whose items wake and sleep again faster than their
  * deadlines come would otherwise grow, so the heap is rebuilt from the live entries once it holds
- * more than twice as many as they are.
+ * more than twice as many as they are. Until one of those, a stale entry keeps its item reachable:
+ * a router's are connections it has let go of (Connection.release(), a few KB each), so the heap
+ * holds at most about twice the live ones of those.
  */
 
 interface Entry<T> {
