@@ -164,7 +164,7 @@ type FromServer =
  * The handshake server lives here, and not in the process that ran the transfers' client, because
  * a process that has run both roles has compiled both roles' paths through the same functions: in
  * the eighth session's runs that server took 1.03-1.09 ms of CPU per handshake against 0.92-0.97
- * for a fresh one. A deployed server plays one role; this process has, and it is no longer fresh.
+ * for a fresh one. A deployed server plays one role, as this process has; it is not fresh either.
  */
 async function serveBulk(certDir: string): Promise<void> {
   const cert = loadOrCreateDevCertificate(certDir);
