@@ -1981,15 +1981,24 @@ export class Connection implements FrameHandlers {
     return { data, to: this.remote };
   }
 
-  /** A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3). */
+  /**
+   * A datagram with CONNECTION_CLOSE in every space we can send in (RFC 9000 §10.2.3), no larger
+   * than the path carries (§14: 1200 bytes until DPLPMTUD has shown more).
+   */
   private sealCloseDatagram(): Buffer | undefined {
     const frame = this.closeFrame;
     if (frame === undefined) return undefined;
     this.closeFrame = undefined;
-    const parts: Buffer[] = [];
+    const packets: PlannedPacket[] = [];
+    let total = 0;
     for (const id of SPACES) {
       const space = this.spaces[id]!;
       if (!space.canSend || (id === ApplicationData && this.keyPhase === undefined)) continue;
+      // RFC 9000 §10.2.3: only a server is unsure whether its peer has Handshake keys. A client with
+      // them knows the server has them too (they come from its ServerHello), and sending a Handshake
+      // packet ends its use of Initial keys (RFC 9001 §4.9.1): an Initial close first in the datagram
+      // would also end the connection before the server read a Finished that follows.
+      if (id === Initial && this.role === 'client' && this.spaces[Handshake]!.canSend) continue;
       // RFC 9001 §6.6: a 1-RTT key at its confidentiality limit protects nothing more, not even a close.
       if (id === ApplicationData && this.keyPhase!.write === this.countedWriteKeys && this.packetsWithWriteKeys >= this.confidentialityLimit) continue;
       // RFC 9000 §10.2.3: an application close in Initial/Handshake is sent as APPLICATION_ERROR 0x0c.
@@ -2007,14 +2016,52 @@ export class Connection implements FrameHandlers {
         space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, payloadSize: payload, padding, to: undefined,
         size: header + payload + padding + TAG,
       };
-      if (type === 'initial' && this.role === 'client') {
-        const total = planned.size + parts.reduce((n, b) => n + b.length, 0);
-        if (total < MIN_INITIAL_DATAGRAM) { planned.padding += MIN_INITIAL_DATAGRAM - total; planned.size += MIN_INITIAL_DATAGRAM - total; }
-      }
-      parts.push(this.sealPacket(planned));
+      packets.push(planned);
+      total += planned.size;
     }
-    if (parts.length === 0) return undefined;
-    return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+    if (packets.length === 0) return undefined;
+    total += this.addUnsentFlight(packets, this.maxDatagramSize - total);
+    // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes. The datagram,
+    // not the Initial packet: padding the Initial alone made a close in three spaces ~1,280 bytes.
+    const last = packets[packets.length - 1]!;
+    if (this.role === 'client' && packets[0]!.space === Initial && total < MIN_INITIAL_DATAGRAM) {
+      last.padding += MIN_INITIAL_DATAGRAM - total;
+      last.size += MIN_INITIAL_DATAGRAM - total;
+    }
+    return packets.length === 1 ? this.sealPacket(last) : Buffer.concat(packets.map((p) => this.sealPacket(p)));
+  }
+
+  /**
+   * RFC 9001 §4.1.1: TLS reports the handshake complete once it has handed QUIC its last flight
+   * (a client's Finished), and an application may close in the event that reports it, before a
+   * transmit() has sent that flight. Without it the peer sees an abandoned handshake, not one
+   * completed and then closed; so the flight goes in the close datagram ahead of the
+   * CONNECTION_CLOSE of its space, when all of it fits in `room`. Returns the bytes added.
+   */
+  private addUnsentFlight(packets: PlannedPacket[], room: number): number {
+    if (!this.tls.handshakeComplete) return 0;
+    let added = 0;
+    for (const packet of packets) {
+      const cryptoOut = this.spaces[packet.space]!.cryptoOut;
+      if (packet.space === ApplicationData || cryptoOut === undefined || !cryptoOut.hasChunkToSend) continue;
+      // Taking the chunks marks them sent; in the closing state nothing else would send them.
+      const frames: Frame[] = [];
+      let length = 0;
+      for (let chunk = cryptoOut.nextChunk(room - added); chunk !== null && chunk.data.length > 0; chunk = cryptoOut.nextChunk(room - added - length)) {
+        const crypto: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
+        frames.push(crypto);
+        length += frameLength(crypto);
+      }
+      if (cryptoOut.hasChunkToSend || length > room - added) continue; // not all of it fits: the close alone
+      const overhead = packet.size - packet.payloadSize - packet.padding;
+      packet.frames.unshift(...frames);
+      packet.payloadSize += length;
+      packet.padding = Math.max(0, 4 - packet.pnLength - packet.payloadSize);
+      const size = overhead + packet.payloadSize + packet.padding;
+      added += size - packet.size;
+      packet.size = size;
+    }
+    return added;
   }
 
   // ==== Acknowledgments and loss (RFC 9002) =======================================================
