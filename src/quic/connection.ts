@@ -89,6 +89,24 @@ const SPACE_OF: Record<CryptoLevel, PacketNumberSpace> = { initial: Initial, han
 
 /** RFC 9000 §14: every QUIC path carries at least 1200-byte datagrams; Initials are padded to it. */
 export const MIN_INITIAL_DATAGRAM = 1200;
+
+/**
+ * UTF-8 bytes of a CONNECTION_CLOSE reason phrase we send. RFC 9000 §19.19 sets no limit, but a
+ * transport close repeats it in each space of one datagram (§10.2.3), which during the handshake
+ * must fit the 1200 bytes every path carries (§14); and a reason may quote what a peer sent (a
+ * certificate's names).
+ */
+const MAX_REASON_BYTES = 256;
+
+/** `reason` cut to MAX_REASON_BYTES of UTF-8, at a character boundary. */
+function cutReason(reason: string): string {
+  if (reason.length * 3 <= MAX_REASON_BYTES) return reason; // at most 3 UTF-8 bytes per UTF-16 unit
+  const bytes = Buffer.from(reason, 'utf8');
+  if (bytes.length <= MAX_REASON_BYTES) return reason;
+  let end = MAX_REASON_BYTES;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back to the first byte of a character
+  return bytes.toString('utf8', 0, end);
+}
 const EMPTY = Buffer.alloc(0);
 /** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED_PACKETS = 8;
@@ -2020,7 +2038,9 @@ export class Connection implements FrameHandlers {
       total += planned.size;
     }
     if (packets.length === 0) return undefined;
-    total += this.addUnsentFlight(packets, this.maxDatagramSize - total);
+    // Only the application's close: one for an error found in the peer's flight (a transport
+    // parameter, RFC 9000 §7.3, §7.4) must not send a Finished that says we accepted the handshake.
+    if (frame.type === 'application_close') total += this.addUnsentFlight(packets, this.maxDatagramSize - total);
     // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes. The datagram,
     // not the Initial packet: padding the Initial alone made a close in three spaces ~1,280 bytes.
     const last = packets[packets.length - 1]!;
@@ -2033,17 +2053,18 @@ export class Connection implements FrameHandlers {
 
   /**
    * RFC 9001 §4.1.1: TLS reports the handshake complete once it has handed QUIC its last flight
-   * (a client's Finished), and an application may close in the event that reports it, before a
-   * transmit() has sent that flight. Without it the peer sees an abandoned handshake, not one
-   * completed and then closed; so the flight goes in the close datagram ahead of the
-   * CONNECTION_CLOSE of its space, when all of it fits in `room`. Returns the bytes added.
+   * (a client's Finished, at the Handshake level), and an application may close in the event that
+   * reports it, before a transmit() has sent that flight. Without it the peer sees an abandoned
+   * handshake, not one completed and then closed; so the flight goes in the close datagram ahead
+   * of the CONNECTION_CLOSE of its space, when all of it fits in `room`. Returns the bytes added.
+   * (A server's handshake completes on the client's Finished, with nothing of its own left to send.)
    */
   private addUnsentFlight(packets: PlannedPacket[], room: number): number {
     if (!this.tls.handshakeComplete) return 0;
     let added = 0;
     for (const packet of packets) {
       const cryptoOut = this.spaces[packet.space]!.cryptoOut;
-      if (packet.space === ApplicationData || cryptoOut === undefined || !cryptoOut.hasChunkToSend) continue;
+      if (packet.space !== Handshake || cryptoOut === undefined || !cryptoOut.hasChunkToSend) continue;
       // Taking the chunks marks them sent; in the closing state nothing else would send them.
       const frames: Frame[] = [];
       let length = 0;
@@ -2289,7 +2310,7 @@ export class Connection implements FrameHandlers {
 
   private closeWith(code: number, reason: string, application: boolean, frameType: number): void {
     if (this.state === 'closing' || this.state === 'draining' || this.state === 'closed') return;
-    const shortReason = reason.slice(0, 256);
+    const shortReason = cutReason(reason);
     this.closeFrame = application
       ? { type: 'application_close', errorCode: code, reason: shortReason }
       : { type: 'connection_close', errorCode: code, frameType, reason: shortReason };
