@@ -1047,6 +1047,10 @@ export class Connection implements FrameHandlers {
           this.installKeys(event.level, event.direction, event.secret, event.suite as CipherSuite);
           break;
         case 'complete':
+          // RFC 9000 §7.3, §7.4: the peer's transport parameters (in its ClientHello, or in the
+          // EncryptedExtensions ahead of its Finished) are checked first, so that an invalid one
+          // closes the connection before anyone hears of a completed handshake.
+          this.applyPendingPeerParameters();
           this.onHandshakeComplete();
           break;
         case 'session-ticket':
@@ -1060,6 +1064,11 @@ export class Connection implements FrameHandlers {
         }
       }
     }
+    this.applyPendingPeerParameters();
+  }
+
+  /** The peer's transport parameters, once TLS has them and if not applied yet. */
+  private applyPendingPeerParameters(): void {
     if (this.peerParams === undefined && this.tls.peerTransportParameters !== null) {
       this.applyPeerParameters(this.tls.peerTransportParameters);
     }

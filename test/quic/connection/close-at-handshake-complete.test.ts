@@ -106,6 +106,8 @@ describe('a client that closes as its handshake completes (RFC 9001 §4.1.1, RFC
     const pair = new Pair();
     pair.run(() => pair.client.state === 'closing' || pair.client.state === 'closed', 5_000);
     expect(pair.client.closeReason).toMatchObject({ code: TransportErrorCode.TRANSPORT_PARAMETER_ERROR, source: 'local' });
+    // Nor does its application hear of a completed handshake: the parameters are checked first.
+    expect(pair.clientEvents.map((e) => e.type)).toEqual(['closed']);
     pair.run(() => pair.server !== undefined && (pair.server.state === 'draining' || pair.server.state === 'closed'), 2_000);
     expect(pair.server!.closeReason).toMatchObject({ code: TransportErrorCode.TRANSPORT_PARAMETER_ERROR, source: 'peer' });
     expect(pair.server!.isHandshakeComplete).toBe(false);
