@@ -107,6 +107,7 @@ function cutReason(reason: string): string {
   while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--; // back to the first byte of a character
   return bytes.toString('utf8', 0, end);
 }
+
 const EMPTY = Buffer.alloc(0);
 /** Packets whose keys are not installed yet are kept this long (RFC 9001 §5.7 allows buffering). */
 const MAX_BUFFERED_PACKETS = 8;
@@ -2050,8 +2051,8 @@ export class Connection implements FrameHandlers {
     // Only the application's close: one for an error found in the peer's flight (a transport
     // parameter, RFC 9000 §7.3, §7.4) must not send a Finished that says we accepted the handshake.
     if (frame.type === 'application_close') total += this.addUnsentFlight(packets, this.maxDatagramSize - total);
-    // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes. The datagram,
-    // not the Initial packet: padding the Initial alone made a close in three spaces ~1,280 bytes.
+    // RFC 9000 §14.1: a client pads every datagram carrying an Initial to 1200 bytes: the datagram,
+    // in its last packet, as buildDatagram does.
     const last = packets[packets.length - 1]!;
     if (this.role === 'client' && packets[0]!.space === Initial && total < MIN_INITIAL_DATAGRAM) {
       last.padding += MIN_INITIAL_DATAGRAM - total;
@@ -2069,28 +2070,25 @@ export class Connection implements FrameHandlers {
    * (A server's handshake completes on the client's Finished, with nothing of its own left to send.)
    */
   private addUnsentFlight(packets: PlannedPacket[], room: number): number {
-    if (!this.tls.handshakeComplete) return 0;
-    let added = 0;
-    for (const packet of packets) {
-      const cryptoOut = this.spaces[packet.space]!.cryptoOut;
-      if (packet.space !== Handshake || cryptoOut === undefined || !cryptoOut.hasChunkToSend) continue;
-      // Taking the chunks marks them sent; in the closing state nothing else would send them.
-      const frames: Frame[] = [];
-      let length = 0;
-      for (let chunk = cryptoOut.nextChunk(room - added); chunk !== null && chunk.data.length > 0; chunk = cryptoOut.nextChunk(room - added - length)) {
-        const crypto: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
-        frames.push(crypto);
-        length += frameLength(crypto);
-      }
-      if (cryptoOut.hasChunkToSend || length > room - added) continue; // not all of it fits: the close alone
-      const overhead = packet.size - packet.payloadSize - packet.padding;
-      packet.frames.unshift(...frames);
-      packet.payloadSize += length;
-      packet.padding = Math.max(0, 4 - packet.pnLength - packet.payloadSize);
-      const size = overhead + packet.payloadSize + packet.padding;
-      added += size - packet.size;
-      packet.size = size;
+    const packet = packets.find((p) => p.space === Handshake);
+    const cryptoOut = this.spaces[Handshake]!.cryptoOut;
+    if (!this.tls.handshakeComplete || packet === undefined || cryptoOut === undefined || !cryptoOut.hasChunkToSend) return 0;
+    // Taking the chunks marks them sent; in the closing state nothing else would send them.
+    const frames: Frame[] = [];
+    let length = 0;
+    for (let chunk = cryptoOut.nextChunk(room); chunk !== null && chunk.data.length > 0; chunk = cryptoOut.nextChunk(room - length)) {
+      const crypto: Frame = { type: 'crypto', offset: chunk.offset, data: chunk.data };
+      frames.push(crypto);
+      length += frameLength(crypto);
     }
+    if (cryptoOut.hasChunkToSend || length > room) return 0; // not all of it fits: the close alone
+    const overhead = packet.size - packet.payloadSize - packet.padding;
+    packet.frames.unshift(...frames);
+    packet.payloadSize += length;
+    packet.padding = Math.max(0, 4 - packet.pnLength - packet.payloadSize);
+    const size = overhead + packet.payloadSize + packet.padding;
+    const added = size - packet.size;
+    packet.size = size;
     return added;
   }
 

@@ -17,7 +17,7 @@
  */
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import type { Connection } from '../../../src/quic/connection.js';
+import { MIN_INITIAL_DATAGRAM, type Connection } from '../../../src/quic/connection.js';
 import { TransportError, TransportErrorCode } from '../../../src/quic/errors.js';
 import * as params from '../../../src/quic/transport-params.js';
 import { Pair, SERVER_ADDR } from '../sim/harness.js';
@@ -45,8 +45,6 @@ function transportClose(conn: Connection, reason: string): void {
   (conn as unknown as { closeWith(code: number, reason: string, application: boolean, frameType: number): void })
     .closeWith(TransportErrorCode.PROTOCOL_VIOLATION, reason, false, 0);
 }
-
-const MIN_INITIAL_DATAGRAM = 1200;
 
 /** The long header packet type of a datagram's first packet (RFC 9000 §17.2; version 1, which Pair uses): 0 Initial, 2 Handshake. */
 function firstPacketType(datagram: Buffer): number | 'short' {
