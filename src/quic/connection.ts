@@ -499,9 +499,8 @@ export class Connection implements FrameHandlers {
     this.spaces[ApplicationData]!.ack!.enableDecimation(ACK_DECIMATION);
     const congestion = createController(options.congestion ?? 'cubic', MIN_INITIAL_DATAGRAM);
     this.loss = new LossDetection<SentRecords>({ isServer: this.role === 'server', congestion });
-    // Bursts of up to 32 datagrams, or 2 ms of the pacing rate when that is more: timers in a busy
-    // event loop fire late, and a 10-packet bucket would then cap throughput at 10 packets per timer
-    // tick (RFC 9002 §7.7 leaves N and bursts open; pacer.ts).
+    // Bursts of up to 32 datagrams: timers in a busy event loop fire late, and a 10-packet bucket
+    // would then cap throughput at 10 packets per timer tick (RFC 9002 §7.7 leaves N and bursts open).
     this.pacer = new Pacer(MIN_INITIAL_DATAGRAM, congestion.congestionWindow, 0, { burstPackets: 32 });
 
     let initialDcid: Buffer;
