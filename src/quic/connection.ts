@@ -75,7 +75,7 @@ import {
   localTransportParameters,
   type TransportSettings,
 } from './connection/transport-parameters.js';
-import { addFrame, controlFrame, newPlan, headerSize, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
+import { addFrame, controlFrame, newPlan, headerSize, samplePadding, sealPacket, TAG, type LongHeaderContext, type PlannedPacket } from './connection/packet-writer.js';
 import type { SentRecords } from './connection/sent-record.js';
 import type { CloseInfo, ConnectionEvent, OutgoingDatagram, PeerAddress } from './connection/types.js';
 
@@ -1829,8 +1829,7 @@ export class Connection implements FrameHandlers {
     if (ackFrame !== undefined) ack.onAckSent();
     if (id === ApplicationData) this.ackOnlyPacketsInARow = plan.ackEliciting ? 0 : this.ackOnlyPacketsInARow + 1;
     space.nextPacketNumber++;
-    // RFC 9001 §5.4.2: packet number plus payload must hold 4 bytes for the header protection sample.
-    plan.padding = Math.max(0, 4 - pnLength - plan.payloadSize);
+    plan.padding = samplePadding(pnLength, plan.payloadSize);
     plan.size = header + plan.payloadSize + plan.padding + TAG;
     return plan;
   }
@@ -2039,7 +2038,7 @@ export class Connection implements FrameHandlers {
       const dcid = this.peerCids.dcid;
       const header = headerSize(type, dcid, pnLength, this.longHeader);
       const payload = frameLength(sent);
-      const padding = Math.max(0, 4 - pnLength - payload);
+      const padding = samplePadding(pnLength, payload);
       const planned: PlannedPacket = {
         space: id, type, packetNumber, pnLength, dcid, frames: [sent], records: [], ackEliciting: false, payloadSize: payload, padding, to: undefined,
         size: header + payload + padding + TAG,
@@ -2085,7 +2084,7 @@ export class Connection implements FrameHandlers {
     const overhead = packet.size - packet.payloadSize - packet.padding;
     packet.frames.unshift(...frames);
     packet.payloadSize += length;
-    packet.padding = Math.max(0, 4 - packet.pnLength - packet.payloadSize);
+    packet.padding = samplePadding(packet.pnLength, packet.payloadSize);
     const size = overhead + packet.payloadSize + packet.padding;
     const added = size - packet.size;
     packet.size = size;

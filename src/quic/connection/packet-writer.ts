@@ -87,6 +87,14 @@ function appended<T>(list: T[], item: T): T[] {
 }
 
 /** Header bytes of a packet of `type` (RFC 9000 §17.2: Length is written as a 2-byte varint). */
+/**
+ * PADDING bytes a packet needs for header protection: packet number and payload together must hold
+ * the 4 bytes that precede the 16-byte sample (RFC 9001 §5.4.2).
+ */
+export function samplePadding(pnLength: number, payloadSize: number): number {
+  return Math.max(0, 4 - pnLength - payloadSize);
+}
+
 export function headerSize(type: PlannedPacketType, dcid: Buffer, pnLength: number, long: LongHeaderContext): number {
   if (type === '1rtt') return 1 + dcid.length + pnLength;
   const token = type === 'initial' ? varintLength(long.token.length) + long.token.length : 0;
